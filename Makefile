@@ -1,0 +1,48 @@
+# Qyzmet — two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+QY     := $(BIN)/qyzmet
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup db demo lint bench bench-smoke ci clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(QY) i18n_compile
+
+db: setup
+	$(QY) migrate --noinput
+	$(QY) check_services
+
+demo: db
+	$(QY) demo_load
+
+## Sets everything up and serves http://127.0.0.1:8000 (SQLite, in-process background work).
+run: demo
+	$(QY) demo_logins
+	$(QY) runserver 127.0.0.1:8000
+
+## Sets up the same way and runs the whole test suite.
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-smoke: setup
+	$(BIN)/python -m bench --smoke
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,5 @@
+"""Qyzmet: an open-source e-government platform."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,78 @@
+"""The public API, version 1: one NinjaAPI, problem+json errors everywhere (RFC 9457)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
+
+from . import applications, auth, catalog, documents, inbox
+
+api = NinjaAPI(
+    title="Qyzmet API",
+    version="1",
+    description="Public services online: catalogue, applications, the officer's inbox, results.",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/auth", auth.router)
+api.add_router("/catalog", catalog.router)
+api.add_router("/applications", applications.router)
+api.add_router("/inbox", inbox.router)
+api.add_router("/documents", documents.router)
+
+
+def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
+    response = api.create_response(request, problem.as_dict(request.path), status=problem.status)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
+
+
+@api.exception_handler(Problem)
+def on_problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+    return problem_response(request, exc)
+
+
+def _pointer(loc: list | tuple) -> str:
+    # ninja prefixes the location with the parameter source ("body", "query", ...).
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else loc
+    if parts and parts[0] in {"payload", "data", "body"} and len(parts) > 1:
+        parts = parts[1:]
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@api.exception_handler(ValidationError)
+def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [FieldError(_pointer(e.get("loc", [])), e.get("msg", "invalid")) for e in exc.errors]
+    return problem_response(
+        request, Problem(422, "validation_failed", "Validation failed", "", errors)
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem_response(
+        request, Problem(401, "unauthenticated", "Authentication required", "Sign in first.")
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def on_forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return problem_response(request, Problem(403, "forbidden", "Forbidden", str(exc)))
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, Problem(404, "not_found", "Not found", "No such resource."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(
+        request, Problem(exc.status_code, "http_error", str(exc.message), str(exc.message))
+    )

@@ -1,0 +1,147 @@
+"""Settings shared by every deployment. Deployment-specific values live in embedded.py and
+production.py; nothing secret is ever written here."""
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path.cwd()
+VAR_DIR = BASE_DIR / "var"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "qyzmet.core",
+    "qyzmet.audit",
+    "qyzmet.identity",
+    "qyzmet.catalog",
+    "qyzmet.registries.population",
+    "qyzmet.registries.legal_entities",
+    "qyzmet.applications",
+    "qyzmet.documents",
+    "qyzmet.notifications",
+    "qyzmet.portal",
+    "qyzmet.backoffice",
+    "qyzmet.api",
+    "qyzmet.countries.kz",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "qyzmet.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "qyzmet.urls"
+WSGI_APPLICATION = "qyzmet.wsgi.application"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+
+def database_from_url(url: str) -> dict:
+    """One DATABASE_URL decides the engine; SQLite gets WAL-friendly options."""
+    cfg = dj_database_url.parse(url, conn_max_age=60)
+    if cfg["ENGINE"].endswith("sqlite3"):
+        cfg["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        cfg["CONN_MAX_AGE"] = 0
+    return cfg
+
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions expire after 30 minutes of inactivity and when the browser closes.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "kk"
+LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Almaty"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Platform settings (all overridable per deployment).
+QYZMET_COUNTRY = "kz"
+QYZMET_SERVICE_PACKAGE_DIRS = [PACKAGE_DIR / "countries" / "kz" / "services"]
+QYZMET_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+QYZMET_UPLOAD_CONTENT_TYPES = ["application/pdf", "image/jpeg", "image/png"]
+QYZMET_LOGIN_MAX_FAILURES = 5
+QYZMET_LOGIN_LOCKOUT_MINUTES = 15
+QYZMET_OTP_TTL_SECONDS = 300
+QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
+QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.LocalRegistryClient"
+QYZMET_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+QYZMET_API_TOKEN_TTL_SECONDS = 8 * 3600
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "qyzmet.core.tasks.outbox_sweep", "schedule": 30.0},
+    "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+QYZMET_CALENDAR_FILE = PACKAGE_DIR / "countries" / "kz" / "calendar.yaml"

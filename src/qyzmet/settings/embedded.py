@@ -1,0 +1,26 @@
+"""The embedded default: SQLite, tasks run eagerly in-process, email and SMS land in the
+database and console so a demo needs no outside service."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_from_url
+
+DEBUG = os.environ.get("QYZMET_DEBUG", "1") == "1"
+# A fixed key is acceptable only here: the embedded mode is a local demo; production refuses it.
+SECRET_KEY = os.environ.get("QYZMET_SECRET_KEY", "embedded-demo-key-not-for-production")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+
+VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("QYZMET_DATABASE_URL", f"sqlite:///{VAR_DIR / 'qyzmet.sqlite3'}")
+    )
+}
+
+CELERY_BROKER_URL = os.environ.get("QYZMET_CELERY_BROKER_URL", "memory://")
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("QYZMET_CELERY_BROKER_URL")
+CELERY_TASK_EAGER_PROPAGATES = True
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "noreply@qyzmet.local"

@@ -1,0 +1,11 @@
+"""Tests: the embedded settings, with QYZMET_DATABASE_URL pointing at PostgreSQL in CI's second
+pass and QYZMET_CELERY_BROKER_URL at a real broker for the worker tests."""
+
+from .embedded import *  # noqa: F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests need fast hashing; production and the demo keep Argon2 first.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
