@@ -1,3 +1,92 @@
-from ninja import Router
+"""Signing in to the API: IIN + password, then the SMS code, then a bearer token.
+
+These endpoints take no session cookie, so they need no CSRF token; errors are `Problem`s that
+the API assembly renders as problem+json.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from qyzmet.identity.auth import USER_AUTH, bearer
+from qyzmet.identity.selectors import user_roles
+from qyzmet.identity.services import api_token_issue, api_token_revoke, login_start, login_verify
 
 router = Router(tags=["auth"])
+
+
+class LoginIn(Schema):
+    iin: str
+    password: str
+
+
+class ChallengeOut(Schema):
+    challenge: str
+    expires_in: int
+    delivery: str
+
+
+class VerifyIn(Schema):
+    challenge: str
+    code: str
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class MeOut(Schema):
+    iin: str
+    full_name: str
+    language: str
+    roles: dict[str, list[str]]
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+@router.post("/login", response={202: ChallengeOut}, auth=None, summary="Start signing in")
+def login(request: HttpRequest, payload: LoginIn):
+    """Check IIN and password; a one-time code goes to the person's phone by SMS."""
+    challenge = login_start(iin=payload.iin, password=payload.password, ip=_client_ip(request))
+    return 202, {
+        "challenge": challenge.challenge,
+        "expires_in": challenge.expires_in,
+        "delivery": challenge.delivery,
+    }
+
+
+@router.post("/verify", response={200: TokenOut}, auth=None, summary="Finish signing in")
+def verify(request: HttpRequest, payload: VerifyIn):
+    """Exchange the challenge and the SMS code for a bearer token."""
+    user = login_verify(challenge=payload.challenge, code=payload.code)
+    return 200, {
+        "access_token": api_token_issue(user=user),
+        "token_type": "Bearer",
+        "expires_in": int(settings.QYZMET_API_TOKEN_TTL_SECONDS),
+    }
+
+
+@router.post("/logout", response={204: None}, auth=[bearer], summary="Revoke this token")
+def logout(request: HttpRequest):
+    header = request.headers.get("Authorization", "")
+    raw = header.split(" ", 1)[1].strip() if " " in header else ""
+    api_token_revoke(raw=raw)
+    return HttpResponse(status=204)
+
+
+@router.get("/me", response=MeOut, auth=USER_AUTH, summary="Who am I")
+def me(request: HttpRequest):
+    user = request.auth
+    roles = user_roles(user=user)
+    return {
+        "iin": user.iin,
+        "full_name": user.full_name,
+        "language": user.language,
+        "roles": {org: sorted(r) for org, r in sorted(roles.items())},
+    }

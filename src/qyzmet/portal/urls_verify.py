@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_verify
+
+urlpatterns = [
+    path("verify/<str:public_id>/", views_verify.document_verify, name="document-verify"),
+]

@@ -145,3 +145,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 QYZMET_CALENDAR_FILE = PACKAGE_DIR / "countries" / "kz" / "calendar.yaml"
+QYZMET_AGENCIES_FILE = PACKAGE_DIR / "countries" / "kz" / "agencies.yaml"
+QYZMET_DEMO_SMS_PAGE = False

@@ -1,0 +1,115 @@
+"""Typed shapes shared by the application and inbox endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ApplicationIn(Schema):
+    service_code: str = Field(min_length=1, max_length=100)
+    data: dict[str, Any]
+    language: str = Field("kk", pattern="^(kk|ru|en)$")
+    draft: bool = False
+
+
+class DraftIn(Schema):
+    data: dict[str, Any]
+
+
+class ActionIn(Schema):
+    reason: str = Field("", max_length=5000)
+
+
+class HistoryOut(Schema):
+    at: dt.datetime
+    action: str
+    from_state: str
+    to_state: str
+    actor_role: str
+    reason: str
+
+
+class ApplicationOut(Schema):
+    id: int
+    number: str
+    service_code: str
+    service_version_id: int
+    agency_code: str
+    state: str
+    outcome: str
+    is_open: bool
+    language: str
+    data: dict[str, Any]
+    evidence: dict[str, Any]
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+    decided_at: dt.datetime | None
+    decision_reason: str
+    actions: list[str] = []
+    result_url: str | None = None
+
+
+class ApplicationSummary(Schema):
+    id: int
+    number: str
+    service_code: str
+    state: str
+    outcome: str
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+
+
+class ApplicationPage(Schema):
+    items: list[ApplicationSummary]
+    next_cursor: str | None
+
+
+class InboxItem(Schema):
+    id: int
+    number: str
+    service_code: str
+    state: str
+    applicant_name: str
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+    overdue: bool
+    paused: bool
+
+
+class InboxPage(Schema):
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def application_out(application, *, actions: list[str], result_url: str | None) -> dict:
+    return {
+        "id": application.pk,
+        "number": application.number,
+        "service_code": application.service_code,
+        "service_version_id": application.service_version_id,
+        "agency_code": application.agency_code,
+        "state": application.state,
+        "outcome": application.outcome,
+        "is_open": application.is_open,
+        "language": application.language,
+        "data": application.data,
+        "evidence": application.evidence,
+        "submitted_at": application.submitted_at,
+        "due_date": application.due_date,
+        "decided_at": application.decided_at,
+        "decision_reason": application.decision_reason,
+        "actions": actions,
+        "result_url": result_url,
+    }

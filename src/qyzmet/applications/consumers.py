@@ -1,0 +1,93 @@
+"""What follows an application's events, after commit: the citizen is told in their language, and
+an approval produces the result document. Each consumer runs at most once per event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+
+from qyzmet.core.events import consumer
+from qyzmet.core.templating import text_render
+from qyzmet.documents.services import document_issue
+from qyzmet.identity.selectors import organisation_get, user_get
+from qyzmet.notifications.services import notification_send
+
+from .models import Application
+from .selectors import application_package
+
+NOTIFIED_TOPICS = {
+    "application.submitted": "submitted",
+    "application.info_requested": "info_requested",
+    "application.approved": "approved",
+    "application.refused": "refused",
+}
+
+
+def _notify(event: dict[str, Any]) -> None:
+    kind = NOTIFIED_TOPICS[event["event_topic"]]
+    application = Application.objects.get(pk=event["application_id"])
+    package = application_package(application=application)
+    user = user_get(user_id=application.applicant_id)
+    lang = user.language or application.language
+    templates = package.notifications.get(kind) or {}
+    template = templates.get(lang) or templates.get("en") or ""
+    if not template:
+        return
+    context = {
+        "number": application.number,
+        "service": package.titles.get(lang, package.titles.get("en", "")),
+        "due_date": application.due_date.strftime("%d.%m.%Y") if application.due_date else "",
+        "reason": event.get("reason", ""),
+    }
+    body = text_render(template, context)
+    notification_send(
+        user_id=application.applicant_id,
+        subject=f"{context['service']} — {application.number}",
+        body=body,
+        dedup_key=f"{event['event_id']}:notify",
+    )
+
+
+def _make_topic_consumer(topic: str):
+    def handle(event: dict[str, Any]) -> None:
+        _notify({**event, "event_topic": topic})
+
+    handle.__qualname__ = f"notify_{topic.replace('.', '_')}"
+    return handle
+
+
+for _topic in NOTIFIED_TOPICS:
+    consumer(_topic)(_make_topic_consumer(_topic))
+
+
+@consumer("application.approved")
+def result_issue(event: dict[str, Any]) -> None:
+    """Render and issue the result document in the citizen's language (idempotent per case)."""
+    application = Application.objects.get(pk=event["application_id"])
+    package = application_package(application=application)
+    lang = application.language
+    context = {**application.evidence, "form": application.data, "number": application.number}
+    body = text_render(package.result.body.get(lang) or package.result.body["en"], context)
+    agency = organisation_get(code=application.agency_code)
+    person = application.evidence.get("person") or {}
+    with translation.override(lang):
+        labels = {
+            "application": translation.gettext("Application number"),
+            "holder": translation.gettext("Holder"),
+        }
+    printed = {labels["application"]: application.number}
+    if person.get("full_name"):
+        printed[labels["holder"]] = person["full_name"]
+    document_issue(
+        actor=None,
+        source_ref=f"application:{application.pk}",
+        owner_iin=application.applicant_iin,
+        issuer_code=application.agency_code,
+        issuer_name=agency.names,
+        title=package.result.title,
+        language=lang,
+        body_text=body,
+        printed_fields=printed,
+        valid_days=package.result.validity_days,
+    )

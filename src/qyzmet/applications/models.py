@@ -1,0 +1,109 @@
+"""Applications (cases): one citizen's request for one pinned version of a service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Application(models.Model):
+    """A case. `service_version_id` pins the package version for the case's whole life, so a new
+    version of a service never changes an application already in flight."""
+
+    DRAFT = "draft"
+
+    service_version_id = models.BigIntegerField()
+    service_code = models.CharField(max_length=100)
+    agency_code = models.CharField(max_length=60)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    applicant_iin = models.CharField(max_length=12)
+    language = models.CharField(max_length=2, default="kk")
+    state = models.CharField(max_length=40, default=DRAFT)
+    outcome = models.CharField(max_length=20, blank=True, default="")
+    data = models.JSONField(default=dict)
+    evidence = models.JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    idempotency_hash = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, default="")
+    due_date = models.DateField(null=True, blank=True)
+    state_due_date = models.DateField(null=True, blank=True)
+    paused_at = models.DateField(null=True, blank=True)
+    remaining_working_days = models.IntegerField(null=True, blank=True)
+    is_open = models.BooleanField(default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+    )
+    overdue_notified = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "idempotency_key"],
+                name="application_idempotency",
+                condition=models.Q(idempotency_key__isnull=False),
+            )
+        ]
+        indexes = [
+            # The officer's inbox: open cases of an agency by deadline (keyset on due_date, id).
+            models.Index(
+                fields=["agency_code", "due_date", "id"],
+                name="inbox_open_idx",
+                condition=models.Q(is_open=True),
+            ),
+            models.Index(fields=["agency_code", "state", "due_date", "id"], name="inbox_state_idx"),
+            # The citizen's list, newest first (keyset on id).
+            models.Index(fields=["applicant", "-id"], name="my_applications_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"QZ-{self.pk:08d}" if self.pk else "QZ-new"
+
+
+class ApplicationEvent(models.Model):
+    """The case history a citizen and an officer see: who did what, when and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=40, blank=True, default="")
+    action = models.CharField(max_length=60)
+    from_state = models.CharField(max_length=40, blank=True, default="")
+    to_state = models.CharField(max_length=40, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["application", "id"], name="app_history_idx")]
+
+
+class Attachment(models.Model):
+    """A file the citizen gave (e.g. when more information was requested). Validated by size and
+    by its content's signature, not by the name or the browser's claimed type."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,425 @@
+"""Commands that change applications. Each is one transaction: the change, its history row, its
+audit row and its outbox event commit together; notifications and documents follow from the
+events after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from qyzmet.audit.services import Kind, audit_record
+from qyzmet.catalog.selectors import service_current, service_version
+from qyzmet.core.calendar import calendar_default
+from qyzmet.core.events import event_publish
+from qyzmet.core.problem import FieldError, Problem, not_found, validation
+from qyzmet.identity.selectors import user_roles
+from qyzmet.registries.client import (
+    RegistryError,
+    RegistryUnavailable,
+    SubjectNotFound,
+    registry_client,
+)
+
+from . import errors
+from .forms import form_errors
+from .models import Application, ApplicationEvent, Attachment
+from .uploads import upload_validate
+
+APPLICANT_ROLE = "applicant"
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _request_hash(service_code: str, data: dict) -> str:
+    canonical = json.dumps({"service": service_code, "data": data}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _resolve_pointer(data: dict, pointer: str) -> Any:
+    node: Any = data
+    for part in pointer.strip("/").split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _evidence_fetch(*, actor, application: Application, package) -> dict[str, Any]:
+    """Ask the registries (through the client seam, never directly) for every fact the package
+    names, with the purpose and the citizen as the end user; each read is audited by the client."""
+    purpose = f"application {application.number} for service {application.service_code}"
+    client = registry_client()
+    evidence: dict[str, Any] = {}
+    for item in package.evidence:
+        if item.subject == APPLICANT_ROLE:
+            subject = application.applicant_iin
+            pointer = ""
+        else:
+            pointer = item.subject.removeprefix("form:")
+            subject = str(_resolve_pointer(application.data, pointer) or "")
+        try:
+            evidence[item.name] = client.fetch(
+                registry=item.registry,
+                fact=item.fact,
+                subject=subject,
+                purpose=purpose,
+                actor=actor,
+            )
+        except RegistryUnavailable as exc:
+            raise errors.evidence_unavailable(item.registry) from exc
+        except SubjectNotFound as exc:
+            if pointer:
+                raise validation([FieldError(pointer, "No such record in the registry.")]) from exc
+            raise Problem(
+                422, "applicant_not_in_registry", "Not in the registry", str(exc)
+            ) from exc
+        except RegistryError as exc:
+            if pointer:
+                raise validation([FieldError(pointer, str(exc))]) from exc
+            raise Problem(422, "evidence_invalid", "Evidence could not be read", str(exc)) from exc
+    return evidence
+
+
+def _history(application: Application, *, actor, action: str, from_state: str, to_state: str,
+             reason: str = "", role: str = "") -> None:
+    ApplicationEvent.objects.create(
+        application=application,
+        actor=actor,
+        actor_role=role,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+    )
+
+
+def _event_payload(application: Application, **extra: Any) -> dict[str, Any]:
+    return {
+        "application_id": application.pk,
+        "number": application.number,
+        "service_code": application.service_code,
+        "service_version_id": application.service_version_id,
+        "agency_code": application.agency_code,
+        "applicant_id": application.applicant_id,
+        "state": application.state,
+        **extra,
+    }
+
+
+def _check_applicant_kind(*, actor, package) -> None:
+    if "citizen" not in package.applicants:
+        raise errors.applicant_not_allowed()
+
+
+@transaction.atomic
+def application_draft_save(
+    *, actor, service_code: str, data: dict, application_id: int | None = None,
+    language: str = "kk",
+) -> Application:
+    """Save what the citizen typed so far, unvalidated, pinned to the current version."""
+    if not isinstance(data, dict):
+        raise validation([FieldError("/", "The form data must be an object.")])
+    if application_id is not None:
+        application = (
+            Application.objects.select_for_update()
+            .filter(pk=application_id, applicant=actor, state=Application.DRAFT)
+            .first()
+        )
+        if application is None:
+            raise not_found("draft")
+        application.data = data
+        application.save(update_fields=["data", "updated_at"])
+        return application
+    service = service_current(code=service_code)
+    if service is None:
+        raise not_found("service")
+    _check_applicant_kind(actor=actor, package=service.package)
+    application = Application.objects.create(
+        service_version_id=service.id,
+        service_code=service.code,
+        agency_code=service.agency_code,
+        applicant=actor,
+        applicant_iin=actor.iin,
+        language=language,
+        data=data,
+    )
+    _history(application, actor=actor, action="draft_saved", from_state="", to_state="draft",
+             role=APPLICANT_ROLE)
+    return application
+
+
+def application_submit(
+    *,
+    actor,
+    service_code: str,
+    data: dict,
+    idempotency_key: str | None = None,
+    draft_id: int | None = None,
+    language: str = "kk",
+) -> tuple[Application, bool]:
+    """Validate, fetch the evidence, start the workflow. Returns (application, created).
+
+    With an Idempotency-Key a retried request returns the application the first one made; the
+    same key with a different body is a conflict."""
+    request_hash = _request_hash(service_code, data)
+    if idempotency_key:
+        existing = Application.objects.filter(
+            applicant=actor, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            if existing.idempotency_hash != request_hash:
+                raise errors.idempotency_conflict()
+            return existing, False
+    try:
+        application = _submit(
+            actor=actor,
+            service_code=service_code,
+            data=data,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            draft_id=draft_id,
+            language=language,
+        )
+    except IntegrityError:
+        # Two identical retries raced; the other one won and its application is the answer.
+        existing = Application.objects.filter(
+            applicant=actor, idempotency_key=idempotency_key
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return application, True
+
+
+@transaction.atomic
+def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language):
+    if not isinstance(data, dict):
+        raise validation([FieldError("/", "The form data must be an object.")])
+    if draft_id is not None:
+        application = (
+            Application.objects.select_for_update()
+            .filter(pk=draft_id, applicant=actor, state=Application.DRAFT)
+            .first()
+        )
+        if application is None:
+            raise not_found("draft")
+        service = service_version(version_id=application.service_version_id)
+        application.data = data
+    else:
+        service = service_current(code=service_code)
+        if service is None:
+            raise not_found("service")
+        application = None
+    package = service.package
+    _check_applicant_kind(actor=actor, package=package)
+    problems = form_errors(package.form.schema, data)
+    if problems:
+        raise validation(problems)
+    if application is None:
+        application = Application(
+            service_version_id=service.id,
+            service_code=service.code,
+            agency_code=service.agency_code,
+            applicant=actor,
+            applicant_iin=actor.iin,
+            data=data,
+        )
+    application.language = language
+    application.idempotency_key = idempotency_key or None
+    application.idempotency_hash = request_hash
+    application.save()
+    application.evidence = _evidence_fetch(actor=actor, application=application, package=package)
+    workflow = package.workflow
+    today = _today()
+    calendar = calendar_default()
+    initial = workflow.state(workflow.initial)
+    application.state = workflow.initial
+    application.is_open = True
+    application.submitted_at = timezone.now()
+    application.due_date = calendar.add_working_days(today, workflow.deadline_working_days)
+    application.state_due_date = (
+        calendar.add_working_days(today, initial.deadline_working_days)
+        if initial.deadline_working_days
+        else None
+    )
+    application.save()
+    _history(application, actor=actor, action="submit", from_state="draft",
+             to_state=application.state, role=APPLICANT_ROLE)
+    audit_record(
+        actor=actor,
+        kind=Kind.CHANGE,
+        action="application.submit",
+        object_type="application",
+        object_id=application.pk,
+        subject_iin=application.applicant_iin,
+        data={"service": service.code, "version": service.version, "state": application.state},
+    )
+    event_publish(
+        topic="application.submitted",
+        payload=_event_payload(application, due_date=application.due_date.isoformat()),
+    )
+    return application
+
+
+def _actor_role(*, actor, application: Application, allowed_roles: list[str]) -> str | None:
+    """The role under which `actor` may act here, or None. Officers act only for their agency."""
+    if actor.pk == application.applicant_id and APPLICANT_ROLE in allowed_roles:
+        return APPLICANT_ROLE
+    roles = user_roles(user=actor).get(application.agency_code, set())
+    for role in allowed_roles:
+        if role in roles:
+            return role
+    return None
+
+
+def _can_see(*, actor, application: Application) -> bool:
+    return actor.pk == application.applicant_id or bool(
+        user_roles(user=actor).get(application.agency_code)
+    )
+
+
+@transaction.atomic
+def application_act(
+    *, actor, application_id: int, action: str, reason: str = ""
+) -> Application:
+    """Take one workflow action. Object rules first (a case you may not see is 'not found'),
+    then the state (409) and the role (403); nothing changes unless every check passes."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    if application is None or not _can_see(actor=actor, application=application):
+        raise not_found("application")
+    if application.state == Application.DRAFT:
+        raise errors.action_not_allowed(action, application.state)
+    package = service_version(version_id=application.service_version_id).package
+    workflow = package.workflow
+    step = workflow.action(action)
+    if step is None:
+        raise errors.unknown_action(action)
+    if step not in workflow.actions_from(application.state):
+        raise errors.action_not_allowed(action, application.state)
+    role = _actor_role(actor=actor, application=application, allowed_roles=list(step.roles))
+    if role is None:
+        raise errors.role_not_allowed(action)
+    reason = (reason or "").strip()
+    if step.requires_reason and not reason:
+        raise errors.reason_required(action)
+
+    from_state = application.state
+    leaving = workflow.state(from_state)
+    entering = workflow.state(step.to)
+    calendar = calendar_default()
+    today = _today()
+    # The Law on Public Services stops the clock while the citizen is asked for more; the days
+    # left when it stopped are given back, counted from the day the citizen answers.
+    if entering.clock == "paused" and leaving.clock != "paused":
+        application.remaining_working_days = max(
+            0, calendar.working_days_between(today, application.due_date)
+        )
+        application.paused_at = today
+    elif leaving.clock == "paused" and entering.clock != "paused":
+        remaining = application.remaining_working_days or 0
+        application.due_date = calendar.add_working_days(today, remaining)
+        application.paused_at = None
+        application.remaining_working_days = None
+    application.state = step.to
+    application.state_due_date = (
+        calendar.add_working_days(today, entering.deadline_working_days)
+        if entering.deadline_working_days
+        else None
+    )
+    if action == "take" and role != APPLICANT_ROLE:
+        application.assignee = actor
+    if entering.final:
+        application.is_open = False
+        application.outcome = entering.outcome or ""
+        application.decided_at = timezone.now()
+        application.decision_reason = reason
+    application.save()
+    _history(application, actor=actor, action=action, from_state=from_state,
+             to_state=step.to, reason=reason, role=role)
+    audit_record(
+        actor=actor,
+        kind=Kind.DECISION if entering.final else Kind.CHANGE,
+        action=f"application.{action}",
+        object_type="application",
+        object_id=application.pk,
+        subject_iin=application.applicant_iin,
+        data={"from": from_state, "to": step.to, "role": role, "reason": reason},
+    )
+    topic = "application.state_changed"
+    if entering.final and entering.outcome in {"approved", "refused"}:
+        topic = f"application.{entering.outcome}"
+    elif entering.clock == "paused":
+        topic = "application.info_requested"
+    elif leaving.clock == "paused":
+        topic = "application.info_provided"
+    event_publish(
+        topic=topic,
+        payload=_event_payload(application, action=action, from_state=from_state, reason=reason),
+    )
+    return application
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor, application_id: int, filename: str, content: bytes, declared_type: str = ""
+) -> Attachment:
+    """A citizen adds a file to their own open application (size and type checked by content)."""
+    application = Application.objects.select_for_update().filter(
+        pk=application_id, applicant=actor
+    ).first()
+    if application is None:
+        raise not_found("application")
+    if not application.is_open and application.state != Application.DRAFT:
+        raise errors.action_not_allowed("attach", application.state)
+    content_type = upload_validate(
+        content=content,
+        max_bytes=settings.QYZMET_UPLOAD_MAX_BYTES,
+        allowed=settings.QYZMET_UPLOAD_CONTENT_TYPES,
+    )
+    attachment = Attachment.objects.create(
+        application=application,
+        uploaded_by=actor,
+        filename=filename[:200] or "upload",
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
+    audit_record(
+        actor=actor,
+        kind=Kind.CHANGE,
+        action="application.attach",
+        object_type="application",
+        object_id=application.pk,
+        subject_iin=application.applicant_iin,
+        data={"attachment": attachment.pk, "type": content_type, "size": len(content)},
+    )
+    return attachment
+
+
+def deadlines_flag(*, today: dt.date | None = None) -> int:
+    """Publish `application.overdue` once for every open case past its deadline (re-runnable)."""
+    today = today or _today()
+    count = 0
+    overdue = Application.objects.filter(
+        is_open=True, due_date__lt=today, paused_at__isnull=True, overdue_notified=False
+    ).only("pk")
+    for pk in overdue.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            updated = Application.objects.filter(pk=pk, overdue_notified=False).update(
+                overdue_notified=True
+            )
+            if updated:
+                application = Application.objects.get(pk=pk)
+                event_publish(topic="application.overdue", payload=_event_payload(application))
+                count += 1
+    return count

@@ -1,0 +1,358 @@
+"""The typed model of a service package.
+
+A package is data (a YAML file, see docs/service-packages.md); this module turns the validated
+dict into frozen dataclasses, so the rest of the platform reads `package.workflow.action("take")`
+instead of digging through nested dicts. Packages are immutable once published — a change is a new
+version — which is why every class here is frozen and parsed objects can be cached forever.
+
+`package_parse` trusts its input: call it only on data that `validation.package_validate` accepted
+(or that came out of the database, where only validated packages are stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from qyzmet.core.problem import FieldError
+from qyzmet.core.templating import text_render
+
+LANGS: tuple[str, ...] = ("kk", "ru", "en")
+DEFAULT_LANG = "kk"
+ROLES: tuple[str, ...] = ("officer", "head", "applicant")
+NOTIFICATION_KINDS: tuple[str, ...] = ("submitted", "info_requested", "approved", "refused")
+NOTIFICATION_PLACEHOLDERS: frozenset[str] = frozenset({"number", "service", "due_date", "reason"})
+
+def lang_normalise(lang: str | None) -> str:
+    """'ru-RU' -> 'ru'; anything we do not publish in falls back to the default language."""
+    base = (lang or DEFAULT_LANG).split("-")[0].lower()
+    return base if base in LANGS else DEFAULT_LANG
+
+
+class Text(dict[str, str]):
+    """One text in the three official languages: a read-only {kk, ru, en} dict, so it can be
+    stored as JSON and handed to code that expects a plain mapping.
+
+    `text.get(lang)` never comes back empty for a language we do not publish in: it falls back
+    to the default language (pass a `default` to get Mapping behaviour instead)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Text:
+        return cls({lang: str(data[lang]) for lang in LANGS})
+
+    def get(self, lang: str | None, default: Any = None) -> Any:  # type: ignore[override]
+        base = (lang or "").split("-")[0].lower()
+        if base in self:
+            return self[base]
+        return default if default is not None else dict.__getitem__(self, DEFAULT_LANG)
+
+    @property
+    def kk(self) -> str:
+        return self["kk"]
+
+    @property
+    def ru(self) -> str:
+        return self["ru"]
+
+    @property
+    def en(self) -> str:
+        return self["en"]
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self)
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("package texts are immutable")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _readonly  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Fee:
+    amount: int
+    currency: str
+
+    @property
+    def is_free(self) -> bool:
+        return self.amount == 0
+
+
+@dataclass(frozen=True)
+class Form:
+    """The application form: a JSON Schema plus how to present it."""
+
+    schema: Mapping[str, Any]
+    ui_order: tuple[str, ...]
+    labels: Mapping[str, Text]
+    options: Mapping[str, Mapping[str, Text]] = field(default_factory=dict)
+    hints: Mapping[str, Text] = field(default_factory=dict)
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        return self.schema.get("properties", {})
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(self.schema.get("required", ()))
+
+    def label(self, name: str, lang: str | None) -> str:
+        return self.labels[name].get(lang)
+
+    def hint(self, name: str, lang: str | None) -> str:
+        text = self.hints.get(name)
+        return text.get(lang) if text else ""
+
+    def option_label(self, name: str, value: Any, lang: str | None) -> str:
+        text = self.options.get(name, {}).get(str(value))
+        return text.get(lang) if text else str(value)
+
+    def errors(self, data: Any) -> list[FieldError]:
+        """Validate submitted form data; one FieldError (JSON pointer into the data) per
+        problem. The messages are jsonschema's English ones: callers that show them to a person
+        map pointers to translated texts of their own."""
+        validator = Draft202012Validator(dict(self.schema), format_checker=FormatChecker())
+        found: list[FieldError] = []
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+            path = [str(p) for p in error.path]
+            if error.validator == "required" and isinstance(error.instance, Mapping):
+                missing = [
+                    name
+                    for name in error.validator_value
+                    if name not in error.instance and f"{name!r} is a required" in error.message
+                ]
+                path = [*path, *missing[:1]]
+            found.append(FieldError(pointer_join(path), error.message))
+        return found
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A fact the state already knows, fetched from a registry instead of asked of the citizen.
+
+    `subject` is `applicant` (the signed-in person) or `form:/<pointer>` (an identifier typed in
+    the form, e.g. a child's IIN)."""
+
+    name: str
+    registry: str
+    fact: str
+    subject: str
+    show: tuple[str, ...]
+
+    @property
+    def subject_pointer(self) -> str | None:
+        """The JSON pointer into the form data, or None when the subject is the applicant."""
+        return self.subject[len("form:") :] if self.subject.startswith("form:") else None
+
+    def subject_id(self, *, applicant_id: str, form_data: Mapping[str, Any]) -> str | None:
+        """The identifier (IIN/BIN) to ask the registry about."""
+        pointer = self.subject_pointer
+        if pointer is None:
+            return applicant_id
+        value = pointer_resolve(form_data, pointer)
+        return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    deadline_working_days: int | None = None
+    clock: str | None = None
+    final: bool = False
+    outcome: str | None = None
+
+    @property
+    def clock_paused(self) -> bool:
+        """While the case waits for the applicant, the legal deadline does not run."""
+        return self.clock == "paused"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    from_states: tuple[str, ...]
+    to: str
+    roles: tuple[str, ...]
+    requires_reason: bool = False
+
+    def allowed_for(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Workflow:
+    deadline_working_days: int
+    initial: str
+    states: Mapping[str, State]
+    actions: tuple[Action, ...]
+
+    def state(self, name: str) -> State | None:
+        return self.states.get(name)
+
+    def action(self, name: str) -> Action | None:
+        return next((a for a in self.actions if a.name == name), None)
+
+    def actions_from(self, state: str, *, role: str | None = None) -> list[Action]:
+        """The actions that may be taken in `state` (by `role`, when given), in package order."""
+        return [
+            a
+            for a in self.actions
+            if state in a.from_states and (role is None or role in a.roles)
+        ]
+
+    def is_final(self, state: str) -> bool:
+        found = self.states.get(state)
+        return bool(found and found.final)
+
+
+@dataclass(frozen=True)
+class Result:
+    title: Text
+    body: Text
+    validity_days: int | None = None
+
+    def render(self, lang: str | None, context: dict[str, Any]) -> tuple[str, str]:
+        """(title, body) with placeholders filled from `context` = {evidence name: data,
+        "form": form data}."""
+        return text_render(self.title.get(lang), context), text_render(self.body.get(lang), context)
+
+
+class Notifications(dict[str, Text]):
+    """The messages sent to the applicant, by kind (submitted, info_requested, approved,
+    refused); read-only."""
+
+    __slots__ = ()
+
+    def render(self, kind: str, lang: str | None, **values: Any) -> str:
+        return text_render(self[kind].get(lang), values)
+
+
+@dataclass(frozen=True)
+class ServicePackage:
+    code: str
+    version: int
+    titles: Text
+    summary: Text
+    guidance: Text
+    legal_basis: Text
+    agency: str
+    applicants: tuple[str, ...]
+    life_events: tuple[str, ...]
+    fee: Fee
+    form: Form
+    evidence: tuple[Evidence, ...]
+    workflow: Workflow
+    result: Result
+    notifications: Notifications
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    def title(self, lang: str | None) -> str:
+        return self.titles.get(lang)
+
+    def evidence_named(self, name: str) -> Evidence | None:
+        return next((e for e in self.evidence if e.name == name), None)
+
+
+def _texts(data: Mapping[str, Any] | None) -> dict[str, Text]:
+    return {key: Text.from_dict(value) for key, value in (data or {}).items()}
+
+
+def package_parse(data: Mapping[str, Any]) -> ServicePackage:
+    """Build the typed package from validated data (see module docstring)."""
+    form = data["form"]
+    workflow = data["workflow"]
+    states = {
+        name: State(
+            name=name,
+            deadline_working_days=spec.get("deadline_working_days"),
+            clock=spec.get("clock"),
+            final=bool(spec.get("final", False)),
+            outcome=spec.get("outcome"),
+        )
+        for name, spec in workflow["states"].items()
+    }
+    actions = tuple(
+        Action(
+            name=a["name"],
+            from_states=tuple(a["from"]),
+            to=a["to"],
+            roles=tuple(a["roles"]),
+            requires_reason=bool(a.get("requires_reason", False)),
+        )
+        for a in workflow["actions"]
+    )
+    result = data["result"]
+    return ServicePackage(
+        code=data["code"],
+        version=int(data["version"]),
+        titles=Text.from_dict(data["titles"]),
+        summary=Text.from_dict(data["summary"]),
+        guidance=Text.from_dict(data["guidance"]),
+        legal_basis=Text.from_dict(data["legal_basis"]),
+        agency=data["agency"],
+        applicants=tuple(data["applicants"]),
+        life_events=tuple(data.get("life_events", ())),
+        fee=Fee(amount=int(data["fee"]["amount"]), currency=data["fee"]["currency"]),
+        form=Form(
+            schema=form["schema"],
+            ui_order=tuple(form["ui_order"]),
+            labels=_texts(form["labels"]),
+            options={f: _texts(values) for f, values in (form.get("options") or {}).items()},
+            hints=_texts(form.get("hints")),
+        ),
+        evidence=tuple(
+            Evidence(
+                name=e["name"],
+                registry=e["registry"],
+                fact=e["fact"],
+                subject=e["subject"],
+                show=tuple(e.get("show", ())),
+            )
+            for e in data["evidence"]
+        ),
+        workflow=Workflow(
+            deadline_working_days=int(workflow["deadline_working_days"]),
+            initial=workflow["initial"],
+            states=states,
+            actions=actions,
+        ),
+        result=Result(
+            title=Text.from_dict(result["title"]),
+            body=Text.from_dict(result["body"]),
+            validity_days=result.get("validity_days"),
+        ),
+        notifications=Notifications(_texts(data["notifications"])),
+        raw=data,
+    )
+
+
+# --- JSON pointers (RFC 6901) -------------------------------------------------------------------
+
+
+def pointer_join(parts: list[str] | tuple[str, ...]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def pointer_split(pointer: str) -> list[str]:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(f"not a JSON pointer: {pointer!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+
+def pointer_resolve(data: Any, pointer: str) -> Any:
+    """The value at `pointer` in `data`, or None when there is none."""
+    current = data
+    for part in pointer_split(pointer):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current

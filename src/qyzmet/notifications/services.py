@@ -1,0 +1,159 @@
+"""Sending notifications. Rows are written in the caller's transaction; email and SMS leave
+after commit through a Celery task, so nobody is told about a change that rolled back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from qyzmet.core.problem import Problem, not_found
+from qyzmet.identity.selectors import user_get
+
+from .channels import email_send, sms_channel
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+Channel = Notification.Channel
+Status = Notification.Status
+DEFAULT_CHANNELS = ("inapp", "email")
+
+
+class DeliveryFailed(Exception):
+    """A provider refused or was unreachable; the delivery task retries."""
+
+
+def _render(text: Any, language: str) -> str:
+    """Lazy translations passed by the caller are rendered in the recipient's language."""
+    with translation.override(language):
+        return str(text)
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import notification_deliver_task
+
+    for notification_id in ids:
+        try:
+            notification_deliver_task.delay(notification_id)
+        except Exception:  # broker down: rows stay queued and visible; a re-run delivers them
+            log.exception("could not enqueue notification %s", notification_id)
+
+
+def notification_send(
+    *,
+    user_id: int,
+    subject: Any,
+    body: Any,
+    channels: list[str] | tuple[str, ...] = DEFAULT_CHANNELS,
+    dedup_key: str | None = None,
+) -> list[Notification]:
+    """Notify one person on the given channels; returns one row per channel.
+
+    With a `dedup_key`, calling again with the same key returns the existing rows instead of
+    creating new ones (the key is stored per channel as `<key>:<channel>`). In-app rows are
+    'sent' at once; email and SMS rows are queued and delivered after the transaction commits.
+    """
+    unknown = set(channels) - set(Channel.values)
+    if unknown:
+        raise ValueError(f"unknown notification channels: {sorted(unknown)}")
+    user = user_get(user_id=user_id)
+    language = user.language or "kk"
+    subject_text = _render(subject, language)[:300]
+    body_text = _render(body, language)
+    rows: list[Notification] = []
+    to_deliver: list[int] = []
+    with transaction.atomic():
+        for channel in dict.fromkeys(channels):
+            key = f"{dedup_key}:{channel}"[:200] if dedup_key else None
+            if key is not None:
+                existing = Notification.objects.filter(dedup_key=key).first()
+                if existing is not None:
+                    rows.append(existing)
+                    continue
+            fields: dict[str, Any] = {
+                "user_id": user.pk,
+                "channel": channel,
+                "subject": subject_text,
+                "body": body_text,
+                "language": language,
+                "dedup_key": key,
+            }
+            if channel == Channel.INAPP:
+                fields.update(status=Status.SENT, sent_at=timezone.now())
+            else:
+                recipient = user.email if channel == Channel.EMAIL else user.phone
+                fields["recipient"] = recipient
+                if not recipient:
+                    fields.update(status=Status.FAILED, last_error=f"the person has no {channel}")
+            try:
+                with transaction.atomic():
+                    row = Notification.objects.create(**fields)
+            except IntegrityError:
+                # A concurrent sender with the same key won the race: use its row.
+                row = Notification.objects.get(dedup_key=key)
+                rows.append(row)
+                continue
+            rows.append(row)
+            if row.status == Status.QUEUED:
+                to_deliver.append(row.pk)
+    if to_deliver:
+        transaction.on_commit(lambda: _enqueue(to_deliver))
+    return rows
+
+
+def notification_deliver(*, notification_id: int) -> str:
+    """Deliver one queued email/SMS. Idempotent: a row already sent (or failed) is skipped, and
+    the row lock keeps two workers from sending the same message. Returns "sent" or "skipped";
+    raises DeliveryFailed after recording the attempt when the provider fails."""
+    error: Exception | None = None
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if row is None or row.status != Status.QUEUED or row.channel == Channel.INAPP:
+            return "skipped"
+        try:
+            if row.channel == Channel.EMAIL:
+                ref = email_send(to=row.recipient, subject=row.subject, body=row.body)
+            else:
+                ref = sms_channel().send(phone=row.recipient, text=row.body)
+        except Exception as exc:
+            error = exc
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.save(update_fields=["attempts", "last_error"])
+        else:
+            row.attempts += 1
+            row.status = Status.SENT
+            row.sent_at = timezone.now()
+            row.provider_ref = str(ref)[:100]
+            row.save(update_fields=["attempts", "status", "sent_at", "provider_ref"])
+            return "sent"
+    raise DeliveryFailed(str(error)) from error
+
+
+@transaction.atomic
+def notification_fail(*, notification_id: int, error: str) -> None:
+    """The terminal state after the last retry: visible to operators, never retried again."""
+    Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+        status=Status.FAILED, last_error=error[:2000]
+    )
+
+
+@transaction.atomic
+def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
+    """Mark one of the actor's own in-app notifications as read (someone else's is a 404)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Problem(401, "unauthenticated", "Authentication required", "Sign in first.")
+    row = (
+        Notification.objects.select_for_update()
+        .filter(pk=notification_id, user_id=actor.pk, channel=Channel.INAPP)
+        .first()
+    )
+    if row is None:
+        raise not_found("notification")
+    if row.read_at is None:
+        row.read_at = timezone.now()
+        row.save(update_fields=["read_at"])
+    return row

@@ -1,0 +1,62 @@
+"""The signed-in person's own pages: notifications. Plus the demo SMS page /dev/otp/."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from qyzmet.core.problem import Problem
+from qyzmet.notifications.selectors import (
+    notification_list_for_user,
+    notification_unread_count,
+    sms_outbox_latest,
+)
+from qyzmet.notifications.services import notification_mark_read
+
+
+@login_required
+@require_GET
+@never_cache
+def my_notifications_view(request: HttpRequest) -> HttpResponse:
+    context = {
+        "notifications": notification_list_for_user(user_id=request.user.pk, limit=100),
+        "unread": notification_unread_count(user_id=request.user.pk),
+    }
+    return render(request, "portal/account/notifications.html", context)
+
+
+@login_required
+@require_POST
+def my_notification_read_view(request: HttpRequest, notification_id: int) -> HttpResponse:
+    try:
+        notification_mark_read(actor=request.user, notification_id=notification_id)
+    except Problem as problem:
+        if problem.status == 404:
+            raise Http404 from problem
+        raise
+    messages.success(request, _("Marked as read."))
+    return redirect("my-notifications")
+
+
+def _demo_sms_page_enabled() -> bool:
+    return bool(settings.DEBUG or getattr(settings, "QYZMET_DEMO_SMS_PAGE", False))
+
+
+@require_GET
+@never_cache
+def dev_otp_view(request: HttpRequest) -> HttpResponse:
+    """The embedded SMS outbox, so a demo user can read their one-time code. It shows every
+    recent SMS, so it exists only in DEBUG or when QYZMET_DEMO_SMS_PAGE is switched on."""
+    if not _demo_sms_page_enabled():
+        raise Http404
+    response = render(
+        request, "portal/account/dev_otp.html", {"messages_sms": sms_outbox_latest(limit=20)}
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response

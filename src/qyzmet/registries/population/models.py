@@ -1,0 +1,61 @@
+"""The population registry (ГБД ФЛ): the state's record of people and their registered addresses.
+
+It is a separate data owner. Nothing outside `qyzmet.registries` imports these models; other
+apps read facts through `qyzmet.registries.client`, which records every read in the audit trail.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Address(models.Model):
+    """A registered address (прописка). Text is kept in Russian, as the registry issues it."""
+
+    region = models.CharField(max_length=120)
+    city = models.CharField(max_length=120)
+    street = models.CharField(max_length=200)
+    building = models.CharField(max_length=20)
+    apartment = models.CharField(max_length=20, blank=True, default="")
+    full = models.CharField(max_length=400)
+    registered_since = models.DateField()
+
+    def __str__(self) -> str:
+        return self.full
+
+
+class Person(models.Model):
+    """A person known to the state, identified by IIN. Family links point at other persons."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", "male"
+        FEMALE = "F", "female"
+
+    iin = models.CharField("IIN", max_length=12, unique=True)
+    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100)
+    patronymic = models.CharField(max_length=100, blank=True, default="")
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    citizenship = models.CharField(max_length=3, default="KAZ")
+    death_date = models.DateField(null=True, blank=True)
+    mother = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children_as_mother"
+    )
+    father = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children_as_father"
+    )
+    spouse = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.PROTECT, related_name="residents"
+    )
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        """Surname, given name, patronymic: the order official Kazakh documents print."""
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
