@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from qyzmet.documents.services import document_annul
 
@@ -58,8 +59,6 @@ def test_page_shows_annulment_with_date_and_reason(client, lang, word, sentence)
     html = _page(client, document, lang).content.decode()
     assert f'data-status="annulled">{word}<' in html
     assert sentence in html
-    from django.utils import timezone
-
     assert timezone.localtime(annulled.annulled_at).strftime("%d.%m.%Y") in html
     assert 'data-status="valid"' not in html
 

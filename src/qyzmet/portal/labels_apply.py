@@ -1,0 +1,123 @@
+"""Words a person reads for the machine names of applications: states, workflow actions and
+registry facts. Shared by the citizen's pages and the back office, so both say the same thing.
+
+Packages may name states and actions of their own; anything not listed here falls back to the
+name with underscores turned into spaces, which is readable if untranslated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from qyzmet.catalog.package import ServicePackage
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+STATUS_LABELS = {
+    "draft": pgettext_lazy("application status", "Draft"),
+    "submitted": pgettext_lazy("application status", "Submitted"),
+    "in_review": pgettext_lazy("application status", "In review"),
+    "info_requested": pgettext_lazy("application status", "More information requested"),
+    "approved": pgettext_lazy("application status", "Approved"),
+    "refused": pgettext_lazy("application status", "Refused"),
+}
+
+ACTION_LABELS = {
+    "draft_saved": _("Draft saved"),
+    "submit": _("Application submitted"),
+    "take": _("Taken into review"),
+    "request_info": _("More information requested"),
+    "provide_info": _("Information provided"),
+    "approve": _("Approved"),
+    "refuse": _("Refused"),
+}
+
+# The buttons an officer presses (imperative), as opposed to the history entries above.
+ACTION_BUTTONS = {
+    "take": _("Take into review"),
+    "request_info": _("Request more information"),
+    "approve": _("Approve"),
+    "refuse": _("Refuse"),
+}
+
+FACT_LABELS = {
+    "iin": _("IIN"),
+    "full_name": _("Full name"),
+    "last_name": _("Surname"),
+    "first_name": _("Given name"),
+    "patronymic": _("Patronymic"),
+    "birth_date": _("Date of birth"),
+    "sex": _("Sex"),
+    "citizenship": _("Citizenship"),
+    "death_date": _("Date of death"),
+    "address": _("Registered address"),
+    "address.full": _("Registered address"),
+    "address.registered_since": _("Registered since"),
+    "full": _("Address"),
+    "registered_since": _("Registered since"),
+    "bin": _("BIN"),
+    "name": _("Name"),
+    "kind": _("Kind"),
+    "status": _("Status"),
+    "registered_on": _("Registered on"),
+    "registered": _("Registered"),
+}
+
+
+def _humanise(name: str) -> str:
+    return name.replace("_", " ").replace(".", " — ").capitalize()
+
+
+def status_label(state: str) -> str:
+    return str(STATUS_LABELS.get(state) or _humanise(state))
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action) or _humanise(action))
+
+
+def action_button(action: str) -> str:
+    return str(ACTION_BUTTONS.get(action) or _humanise(action))
+
+
+def fact_label(path: str) -> str:
+    return str(FACT_LABELS.get(path) or _humanise(path))
+
+
+def _dotted(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(data, Mapping) and part in data:
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _fact_text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, Mapping):
+        return str(value.get("full") or value.get("full_name") or value.get("name") or "—")
+    if isinstance(value, list):
+        return ", ".join(_fact_text(v) for v in value) or "—"
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return f"{value[8:10]}.{value[5:7]}.{value[0:4]}"
+    return str(value)
+
+
+def facts_rows(*, package: ServicePackage, evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) for the facts each evidence item says to show, in package order."""
+    rows: list[tuple[str, str]] = []
+    for item in package.evidence:
+        fact = evidence.get(item.name)
+        if not isinstance(fact, Mapping):
+            continue
+        for path in item.show or tuple(fact):
+            rows.append((fact_label(path), _fact_text(_dotted(fact, path))))
+    return rows
