@@ -31,8 +31,9 @@ def passes(first11: str) -> tuple[int, int]:
 def valid_iins(n: int = 20) -> list[str]:
     out = []
     for serial in itertools.count(1):
-        iin = iin_make(dt.date(1985, 11, 3) + dt.timedelta(days=serial * 37), "MF"[serial % 2],
-                       serial)
+        iin = iin_make(
+            dt.date(1985, 11, 3) + dt.timedelta(days=serial * 37), "MF"[serial % 2], serial
+        )
         if iin:
             out.append(iin)
         if len(out) == n:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from qyzmet.audit.models import AuditEntry
 from qyzmet.core.problem import Problem
+from qyzmet.identity.auth import user_for_token
 from qyzmet.identity.models import OneTimeCode, User
 from qyzmet.identity.services import (
     api_token_issue,
@@ -16,7 +18,6 @@ from qyzmet.identity.services import (
     login_start,
     login_verify,
 )
-from qyzmet.identity.auth import user_for_token
 
 from .factories import PASSWORD, UserFactory, next_iin
 from .helpers import latest_code_for
@@ -146,9 +147,12 @@ def test_five_wrong_passwords_lock_the_account():
     assert (user.failed_logins, user.locked_until) == (0, None)
 
 
-def test_failures_commit_even_though_the_call_raises(transactional_db):
-    """No test transaction around this one: what we read back was really committed."""
+def test_failures_cannot_be_rolled_back_by_a_caller():
+    """The failure is recorded in a durable transaction: a caller cannot wrap login_start in a
+    transaction whose rollback would erase the count (Django refuses the nesting)."""
     user = UserFactory()
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        login_start(iin=user.iin, password="wrong password")
     with pytest.raises(Problem):
         login_start(iin=user.iin, password="wrong password")
     assert User.objects.get(pk=user.pk).failed_logins == 1

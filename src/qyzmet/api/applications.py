@@ -1,3 +1,161 @@
-from ninja import Router
+"""The citizen's applications: create (idempotent), list, read, act, attach, download the result."""
 
-router = Router(tags=["applications"])
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Header, Router, Status
+from ninja.files import UploadedFile
+
+from qyzmet.applications import selectors, services
+from qyzmet.core.problem import not_found
+from qyzmet.documents.rendering import verify_url
+from qyzmet.documents.selectors import document_for_source, document_pdf
+from qyzmet.identity.auth import USER_AUTH
+
+from .schemas import (
+    ActionIn,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPage,
+    AttachmentOut,
+    DraftIn,
+    HistoryOut,
+    application_out,
+)
+
+router = Router(tags=["applications"], auth=USER_AUTH)
+
+
+def _out(request: HttpRequest, application) -> dict:
+    result_url = verify = None
+    if application.outcome == "approved":
+        document = document_for_source(source_ref=f"application:{application.pk}")
+        if document is not None:
+            result_url = f"/api/v1/applications/{application.pk}/result"
+            verify = verify_url(public_id=document.public_id)
+    return application_out(
+        application,
+        actions=selectors.available_actions(user=request.user, application=application),
+        result_url=result_url,
+        verify_url=verify,
+    )
+
+
+@router.post("", response={200: ApplicationOut, 201: ApplicationOut}, summary="Apply for a service")
+def application_create(
+    request: HttpRequest,
+    payload: ApplicationIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=100),
+):
+    """Submit (or, with `draft: true`, save) an application. Send an `Idempotency-Key` header: a
+    retry with the same key returns the first application (200) instead of making another."""
+    if payload.draft:
+        application = services.application_draft_save(
+            actor=request.user,
+            service_code=payload.service_code,
+            data=payload.data,
+            language=payload.language,
+        )
+        return Status(201, _out(request, application))
+    application, created = services.application_submit(
+        actor=request.user,
+        service_code=payload.service_code,
+        data=payload.data,
+        idempotency_key=idempotency_key,
+        language=payload.language,
+    )
+    return Status(201 if created else 200, _out(request, application))
+
+
+@router.get("", response=ApplicationPage, summary="My applications")
+def application_list(request: HttpRequest, cursor: str | None = None, limit: int = 20):
+    page = selectors.application_list_for_citizen(user=request.user, cursor=cursor, limit=limit)
+    return {
+        "items": [
+            {
+                "id": a.pk,
+                "number": a.number,
+                "service_code": a.service_code,
+                "state": a.state,
+                "outcome": a.outcome,
+                "submitted_at": a.submitted_at,
+                "due_date": a.due_date,
+            }
+            for a in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get("/{application_id}", response=ApplicationOut, summary="One of my applications")
+def application_read(request: HttpRequest, application_id: int):
+    application = selectors.application_get_for_citizen(
+        user=request.user, application_id=application_id
+    )
+    return _out(request, application)
+
+
+@router.put("/{application_id}/draft", response=ApplicationOut, summary="Update a draft")
+def application_draft_update(request: HttpRequest, application_id: int, payload: DraftIn):
+    application = services.application_draft_save(
+        actor=request.user, service_code="", data=payload.data, application_id=application_id
+    )
+    return _out(request, application)
+
+
+@router.post("/{application_id}/submit", response=ApplicationOut, summary="Submit a draft")
+def application_draft_submit(request: HttpRequest, application_id: int, payload: DraftIn):
+    draft = selectors.application_get_for_citizen(user=request.user, application_id=application_id)
+    application, _ = services.application_submit(
+        actor=request.user,
+        service_code=draft.service_code,
+        data=payload.data,
+        draft_id=draft.pk,
+        language=draft.language,
+    )
+    return _out(request, application)
+
+
+@router.get("/{application_id}/history", response=list[HistoryOut], summary="Status history")
+def application_history(request: HttpRequest, application_id: int):
+    selectors.application_get_for_citizen(user=request.user, application_id=application_id)
+    return selectors.application_history(application_id=application_id)
+
+
+@router.post(
+    "/{application_id}/actions/{action}", response=ApplicationOut, summary="Take an action"
+)
+def application_action(request: HttpRequest, application_id: int, action: str, payload: ActionIn):
+    """The applicant's workflow actions, e.g. `provide_info` after a request for information."""
+    selectors.application_get_for_citizen(user=request.user, application_id=application_id)
+    application = services.application_act(
+        actor=request.user, application_id=application_id, action=action, reason=payload.reason
+    )
+    return _out(request, application)
+
+
+@router.post(
+    "/{application_id}/attachments", response={201: AttachmentOut}, summary="Attach a file"
+)
+def application_attach(request: HttpRequest, application_id: int, file: UploadedFile = File(...)):
+    """PDF, JPEG or PNG up to the configured limit; the type is read from the content."""
+    attachment = services.attachment_add(
+        actor=request.user,
+        application_id=application_id,
+        filename=file.name or "upload",
+        content=file.read(),
+    )
+    return Status(201, attachment)
+
+
+@router.get("/{application_id}/result", summary="Download the result document (PDF)")
+def application_result(request: HttpRequest, application_id: int):
+    application = selectors.application_get_for_citizen(
+        user=request.user, application_id=application_id
+    )
+    document = document_for_source(source_ref=f"application:{application.pk}")
+    if document is None:
+        raise not_found("result document")
+    response = HttpResponse(document_pdf(public_id=document.public_id), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from qyzmet.identity.auth import USER_AUTH, bearer
 from qyzmet.identity.selectors import user_roles
@@ -35,7 +35,7 @@ class VerifyIn(Schema):
 
 class TokenOut(Schema):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int
 
 
@@ -54,18 +54,21 @@ def _client_ip(request: HttpRequest) -> str:
 def login(request: HttpRequest, payload: LoginIn):
     """Check IIN and password; a one-time code goes to the person's phone by SMS."""
     challenge = login_start(iin=payload.iin, password=payload.password, ip=_client_ip(request))
-    return 202, {
-        "challenge": challenge.challenge,
-        "expires_in": challenge.expires_in,
-        "delivery": challenge.delivery,
-    }
+    return Status(
+        202,
+        {
+            "challenge": challenge.challenge,
+            "expires_in": challenge.expires_in,
+            "delivery": challenge.delivery,
+        },
+    )
 
 
-@router.post("/verify", response={200: TokenOut}, auth=None, summary="Finish signing in")
+@router.post("/verify", response=TokenOut, auth=None, summary="Finish signing in")
 def verify(request: HttpRequest, payload: VerifyIn):
     """Exchange the challenge and the SMS code for a bearer token."""
     user = login_verify(challenge=payload.challenge, code=payload.code)
-    return 200, {
+    return {
         "access_token": api_token_issue(user=user),
         "token_type": "Bearer",
         "expires_in": int(settings.QYZMET_API_TOKEN_TTL_SECONDS),

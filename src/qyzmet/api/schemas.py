@@ -51,6 +51,7 @@ class ApplicationOut(Schema):
     decision_reason: str
     actions: list[str] = []
     result_url: str | None = None
+    verify_url: str | None = None
 
 
 class ApplicationSummary(Schema):
@@ -93,7 +94,9 @@ class AttachmentOut(Schema):
     sha256: str
 
 
-def application_out(application, *, actions: list[str], result_url: str | None) -> dict:
+def application_out(
+    application, *, actions: list[str], result_url: str | None, verify_url: str | None = None
+) -> dict:
     return {
         "id": application.pk,
         "number": application.number,
@@ -112,4 +115,5 @@ def application_out(application, *, actions: list[str], result_url: str | None) 
         "decision_reason": application.decision_reason,
         "actions": actions,
         "result_url": result_url,
+        "verify_url": verify_url,
     }

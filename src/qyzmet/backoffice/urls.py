@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.inbox, name="bo-inbox"),
+    path("cases/<int:application_id>/", views.case, name="bo-case"),
+    path("cases/<int:application_id>/act/", views.act, name="bo-act"),
+    path("cases/<int:application_id>/attachments/<int:attachment_id>/", views.attachment,
+         name="bo-attachment"),
+]

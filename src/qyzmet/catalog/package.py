@@ -69,6 +69,10 @@ class Text(dict[str, str]):
     def _readonly(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("package texts are immutable")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy/deepcopy/pickle would otherwise refill the dict item by item and hit _readonly.
+        return (self.__class__, (dict(self),))
+
     __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _readonly  # type: ignore[assignment]
 
 

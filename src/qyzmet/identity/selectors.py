@@ -72,6 +72,13 @@ def user_get_by_iin(*, iin: str) -> User | None:
     return User.objects.filter(iin=iin).first()
 
 
+def user_ids_by_phone(*, phone: str, limit: int = 2) -> list[int]:
+    """Accounts registered with this phone number (phones are not unique: look at the count)."""
+    if not phone:
+        return []
+    return list(User.objects.filter(phone=phone).values_list("pk", flat=True)[:limit])
+
+
 def organisation_get(*, code: str) -> OrganisationDTO:
     org = Organisation.objects.filter(code=code).first()
     if org is None:

@@ -85,9 +85,8 @@ def _locked(until: dt.datetime) -> Problem:
         423,
         "account_locked",
         _("Account temporarily locked"),
-        _(
-            "Too many wrong passwords. You can try again after %(time)s on %(date)s."
-        ) % {"time": local.strftime("%H:%M"), "date": local.strftime("%d.%m.%Y")},
+        _("Too many wrong passwords. You can try again after %(time)s on %(date)s.")
+        % {"time": local.strftime("%H:%M"), "date": local.strftime("%d.%m.%Y")},
         extra={"locked_until": until.isoformat()},
     )
 
@@ -158,7 +157,10 @@ def login_start(*, iin: str, password: str, ip: str = "") -> Challenge:
     except InvalidIdentifier as exc:
         reason = identifier_reason(exc.reason)
         raise Problem(
-            422, "invalid_iin", _("The IIN is not valid"), reason,
+            422,
+            "invalid_iin",
+            _("The IIN is not valid"),
+            reason,
             errors=[FieldError("/iin", reason)],
         ) from exc
     now = timezone.now()
@@ -313,8 +315,12 @@ def api_token_issue(*, user: User) -> str:
         expires_at=timezone.now() + dt.timedelta(seconds=settings.QYZMET_API_TOKEN_TTL_SECONDS),
     )
     audit_record(
-        actor=user, kind=SECURITY, action="api_token.issued", object_type="user",
-        object_id=user.pk, subject_iin=user.iin,
+        actor=user,
+        kind=SECURITY,
+        action="api_token.issued",
+        object_type="user",
+        object_id=user.pk,
+        subject_iin=user.iin,
     )
     return raw
 
@@ -332,8 +338,12 @@ def api_token_revoke(*, raw: str) -> bool:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(
-        actor=token.user, kind=SECURITY, action="api_token.revoked", object_type="user",
-        object_id=token.user_id, subject_iin=token.user.iin,
+        actor=token.user,
+        kind=SECURITY,
+        action="api_token.revoked",
+        object_type="user",
+        object_id=token.user_id,
+        subject_iin=token.user.iin,
     )
     return True
 
@@ -353,12 +363,21 @@ def user_create(
     """Create a person's account (seeding, tests, registration). The IIN must be valid."""
     iin = iin_validate(iin)
     user = User.objects.create_user(
-        iin, password, full_name=full_name, phone=phone, email=email, language=language,
+        iin,
+        password,
+        full_name=full_name,
+        phone=phone,
+        email=email,
+        language=language,
         is_staff=is_staff,
     )
     audit_record(
-        actor=actor, kind="change", action="user.created", object_type="user",
-        object_id=user.pk, subject_iin=iin,
+        actor=actor,
+        kind="change",
+        action="user.created",
+        object_type="user",
+        object_id=user.pk,
+        subject_iin=iin,
     )
     return user
 
@@ -385,8 +404,11 @@ def organisation_upsert(
         },
     )
     audit_record(
-        actor=actor, kind="change", action="organisation.created" if created else
-        "organisation.updated", object_type="organisation", object_id=code,
+        actor=actor,
+        kind="change",
+        action="organisation.created" if created else "organisation.updated",
+        object_type="organisation",
+        object_id=code,
     )
     return org
 
@@ -400,8 +422,12 @@ def membership_grant(
     _, created = Membership.objects.get_or_create(user=user, organisation=org, role=role)
     if created:
         audit_record(
-            actor=actor, kind="change", action="membership.granted", object_type="user",
-            object_id=user.pk, subject_iin=user.iin,
+            actor=actor,
+            kind="change",
+            action="membership.granted",
+            object_type="user",
+            object_id=user.pk,
+            subject_iin=user.iin,
             data={"organisation": organisation_code, "role": role},
         )
     if hasattr(user, "_qyzmet_memberships"):

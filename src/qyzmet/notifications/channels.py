@@ -17,6 +17,8 @@ from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from qyzmet.identity.selectors import user_ids_by_phone
+
 from .models import Notification
 
 OUTBOX_REF = "outbox"
@@ -31,12 +33,14 @@ class SmsChannel(Protocol):
 
 
 class OutboxSmsChannel:
-    """The embedded/demo provider: keeps each SMS as a `Notification` row (channel sms, no user)
-    so the demo page /dev/otp/ and the tests can read it, exactly as a phone would show it."""
+    """The embedded/demo provider: keeps each SMS as a `Notification` row (channel sms) so the
+    demo page /dev/otp/ and the tests can read it, exactly as a phone would show it. The row is
+    linked to the account when exactly one account has this phone number."""
 
     def send(self, *, phone: str, text: str) -> str:
+        owners = user_ids_by_phone(phone=phone)
         row = Notification.objects.create(
-            user=None,
+            user_id=owners[0] if len(owners) == 1 else None,
             channel=Notification.Channel.SMS,
             recipient=phone,
             body=text,

@@ -22,8 +22,8 @@ class Notification(models.Model):
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
 
-    # Null only for the rows the embedded SMS channel writes: a provider knows a phone number,
-    # not a person.
+    # May be null only for rows the embedded SMS channel writes: a provider knows a phone
+    # number, not a person.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

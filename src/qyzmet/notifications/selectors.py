@@ -11,8 +11,9 @@ from .models import Notification
 def notification_list_for_user(*, user_id: int, limit: int = 50) -> list[Notification]:
     """The person's in-app notifications, newest first."""
     return list(
-        Notification.objects.filter(user_id=user_id, channel=Notification.Channel.INAPP)
-        .order_by("-created_at", "-pk")[:limit]
+        Notification.objects.filter(user_id=user_id, channel=Notification.Channel.INAPP).order_by(
+            "-created_at", "-pk"
+        )[:limit]
     )
 
 

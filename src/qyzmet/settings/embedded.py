@@ -11,14 +11,16 @@ DEBUG = os.environ.get("QYZMET_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("QYZMET_SECRET_KEY", "embedded-demo-key-not-for-production")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
-VAR_DIR.mkdir(exist_ok=True)
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+# Serve static files straight from the apps: no collectstatic step in the embedded mode.
+WHITENOISE_USE_FINDERS = True
 DATABASES = {
     "default": database_from_url(
         os.environ.get("QYZMET_DATABASE_URL", f"sqlite:///{VAR_DIR / 'qyzmet.sqlite3'}")
     )
 }
 
-CELERY_BROKER_URL = os.environ.get("QYZMET_CELERY_BROKER_URL", "memory://")
+CELERY_BROKER_URL = os.environ.get("QYZMET_CELERY_BROKER_URL", "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("QYZMET_CELERY_BROKER_URL")
 CELERY_TASK_EAGER_PROPAGATES = True
 

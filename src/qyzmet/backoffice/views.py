@@ -1,0 +1,243 @@
+"""The officer's back office: the inbox and the case page.
+
+Only officers and heads of an agency get in (anyone else signed in sees 403; anonymous visitors
+are sent to sign in). Inside, an officer sees only their agencies' cases: the selectors return
+'not found' for anything else, which the pages show as 404, so a URL never reveals that another
+agency's case exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qyzmet.applications import selectors as app_selectors
+from qyzmet.applications import services as app_services
+from qyzmet.catalog.selectors import service_search
+from qyzmet.core.problem import Problem
+from qyzmet.portal.forms_apply import field_order, value_display
+from qyzmet.portal.labels_apply import (
+    STATUS_LABELS,
+    action_button,
+    action_label,
+    facts_rows,
+    status_label,
+)
+from qyzmet.portal.views_apply import PackageTitles, current_lang
+
+PAGE_SIZE = 25
+REASON_MAX_CHARS = 4000
+
+
+def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign in first; then only people holding `officer` or `head` in some agency pass."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not app_selectors.officer_agencies(user=request.user):
+            return render(request, "backoffice/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _flag(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+@officer_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The agency's cases, earliest deadline first, with filters and keyset pages."""
+    agencies = app_selectors.officer_agencies(user=request.user)
+    lang = current_lang()
+    services = [s for s in service_search() if s.agency_code in agencies]
+    service_codes = {s.code for s in services}
+    filters = {
+        "state": request.GET.get("state", ""),
+        "service": request.GET.get("service", ""),
+        "overdue": request.GET.get("overdue", ""),
+        "status": request.GET.get("status", "open") or "open",
+    }
+    if filters["state"] not in STATUS_LABELS:
+        filters["state"] = ""
+    if filters["service"] not in service_codes:
+        filters["service"] = ""
+    if filters["overdue"] not in ("yes", "no"):
+        filters["overdue"] = ""
+    if filters["status"] not in ("open", "closed", "all"):
+        filters["status"] = "open"
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = app_selectors.inbox_list(
+            user=request.user,
+            state=filters["state"] or None,
+            service_code=filters["service"] or None,
+            overdue=_flag(filters["overdue"]),
+            status=filters["status"],
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+    except Problem as problem:
+        return HttpResponseBadRequest(_(problem.detail or problem.title))
+    titles = PackageTitles(lang)
+    today = timezone.localdate()
+    rows = [
+        {
+            "application": a,
+            "service": titles.title(a.service_version_id),
+            "applicant": a.applicant.full_name or a.applicant_iin,
+            "state": status_label(a.state),
+            "paused": a.paused_at is not None,
+            "overdue": bool(
+                a.is_open and a.paused_at is None and a.due_date and a.due_date < today
+            ),
+        }
+        for a in page.items
+    ]
+    next_url = ""
+    if page.next_cursor:
+        next_url = "?" + urlencode({**filters, "cursor": page.next_cursor})
+    return render(request, "backoffice/inbox.html", {
+        "rows": rows,
+        "filters": filters,
+        "states": [(name, str(label)) for name, label in STATUS_LABELS.items()
+                   if name != "draft"],
+        "services": [(s.code, s.title(lang)) for s in services],
+        "next_url": next_url,
+        "is_first_page": cursor is None,
+    })
+
+
+def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
+    lang = current_lang()
+    package = app_selectors.application_package(application=application)
+    form = package.form
+    workflow = package.workflow
+    actions = []
+    for name in app_selectors.available_actions(user=request.user, application=application):
+        step = workflow.action(name)
+        actions.append({
+            "name": name,
+            "label": action_button(name),
+            "requires_reason": bool(step and step.requires_reason),
+            "danger": bool(step and workflow.state(step.to) and workflow.state(step.to).outcome
+                           == "refused"),
+        })
+    history = app_selectors.application_history(application_id=application.pk)
+    return {
+        "application": application,
+        "title": package.title(lang),
+        "status": status_label(application.state),
+        "overdue": bool(application.is_open and application.paused_at is None
+                        and application.due_date
+                        and application.due_date < timezone.localdate()),
+        "data_rows": [
+            (form.label(name, lang) if name in form.labels else name,
+             value_display(form=form, name=name, value=application.data.get(name), lang=lang))
+            for name in field_order(form)
+            if name in application.data
+        ],
+        "facts": facts_rows(package=package, evidence=application.evidence or {}),
+        "attachments": app_selectors.application_attachments(application_id=application.pk),
+        "history": [
+            {"at": e.at, "what": action_label(e.action),
+             "who": (e.actor.full_name or e.actor.iin) if e.actor else "",
+             "status": status_label(e.to_state) if e.to_state else "", "reason": e.reason}
+            for e in history
+        ],
+        "actions": actions,
+        "errors": {},
+        "summary": [],
+        "reason_max": REASON_MAX_CHARS,
+        "posted": {"action": "", "reason": ""},
+    }
+
+
+def _officer_application(request: HttpRequest, application_id: int, purpose: str = "") -> Any:
+    try:
+        return app_selectors.application_get_for_officer(
+            user=request.user, application_id=application_id, purpose=purpose
+        )
+    except Problem as exc:
+        raise Http404 from exc
+
+
+@officer_required
+@require_GET
+def case(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _officer_application(request, application_id)
+    return render(request, "backoffice/case.html", _case_context(request, application))
+
+
+@officer_required
+@require_POST
+def act(request: HttpRequest, application_id: int) -> HttpResponse:
+    """One workflow action. A missing reason re-renders the case with the error; a conflict (the
+    case moved on meanwhile) or a forbidden role shows a message and changes nothing."""
+    application = _officer_application(
+        request, application_id, purpose=f"deciding on application {application_id}"
+    )
+    action = (request.POST.get("action") or "").strip()
+    reason = (request.POST.get("reason") or "").strip()
+    error = ""
+    if len(reason) > REASON_MAX_CHARS:
+        error = _("Use at most %(count)d characters.") % {"count": REASON_MAX_CHARS}
+    else:
+        try:
+            app_services.application_act(
+                actor=request.user, application_id=application.pk, action=action, reason=reason
+            )
+        except Problem as problem:
+            if problem.status == 422:
+                error = _("Enter the reason: the applicant will read it.")
+            elif problem.status == 404 and problem.code != "unknown_action":
+                raise Http404 from problem
+            else:
+                messages.error(request, _(
+                    "The action “%(action)s” could not be taken: the case may have changed "
+                    "meanwhile or your role does not allow it. Nothing was changed."
+                ) % {"action": action_button(action)})
+                return redirect("bo-case", application_id=application.pk)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": action_button(action)})
+            return redirect("bo-case", application_id=application.pk)
+    context = _case_context(request, application)
+    context["errors"] = {action: error}
+    context["posted"] = {"action": action, "reason": reason}
+    context["summary"] = [{
+        "target": f"reason-{action}",
+        "message": f"{_('Reason')} ({action_button(action)}): {error}",
+    }]
+    return render(request, "backoffice/case.html", context)
+
+
+@officer_required
+@require_GET
+def attachment(request: HttpRequest, application_id: int, attachment_id: int) -> HttpResponse:
+    """A file the applicant gave, downloaded (never rendered inline: it is untrusted content)."""
+    application = _officer_application(
+        request, application_id, purpose=f"opening an attachment of application {application_id}"
+    )
+    try:
+        item = app_selectors.attachment_content(
+            attachment_id=attachment_id, application_id=application.pk
+        )
+    except Problem as exc:
+        raise Http404 from exc
+    filename = "".join(c for c in item.filename if c.isalnum() or c in "._- ") or "attachment"
+    response = HttpResponse(bytes(item.content), content_type=item.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

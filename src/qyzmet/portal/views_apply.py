@@ -1,0 +1,430 @@
+"""The citizen's application pages: apply (form generated from the service package), my
+applications, one application (history, answering a request for information, the result).
+
+Views are thin: they turn the request into a call to `qyzmet.applications` and the answer into
+HTML. Every page works without JavaScript; errors follow the GOV.UK pattern (a summary at the top
+with links to each field, and the message next to the field)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qyzmet.applications import selectors as app_selectors
+from qyzmet.applications import services as app_services
+from qyzmet.catalog.package import ServicePackage, lang_normalise
+from qyzmet.catalog.selectors import service_current, service_version
+from qyzmet.core.problem import Problem
+from qyzmet.documents.selectors import document_for_source, document_pdf
+from qyzmet.registries.client import RegistryError, RegistryUnavailable, registry_client
+
+from .forms_apply import (
+    field_order,
+    form_data_from_post,
+    form_fields,
+    form_validate,
+    pointer_field,
+    value_display,
+)
+from .labels_apply import action_label, facts_rows, status_label
+
+PAGE_SIZE = 20
+ANSWER_MAX_CHARS = 2000
+
+
+def current_lang() -> str:
+    return lang_normalise(get_language())
+
+
+class PackageTitles:
+    """Service titles for a list of applications: one catalog read per distinct version, not per
+    row (a citizen's or an inbox's page usually holds one or two versions)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._packages: dict[int, ServicePackage] = {}
+
+    def package(self, version_id: int) -> ServicePackage:
+        if version_id not in self._packages:
+            self._packages[version_id] = service_version(version_id=version_id).package
+        return self._packages[version_id]
+
+    def title(self, version_id: int) -> str:
+        try:
+            return self.package(version_id).title(self.lang)
+        except Problem:
+            return ""
+
+
+def upload_error_message(problem: Problem) -> str:
+    """The citizen-facing text for a rejected upload, naming the limit or the accepted types."""
+    if problem.code == "upload_too_large":
+        limit = settings.QYZMET_UPLOAD_MAX_BYTES / (1024 * 1024)
+        return _("The file is larger than the limit of %(limit)s MB.") % {"limit": f"{limit:g}"}
+    if problem.code == "upload_type_not_allowed":
+        return _("The file must be one of these types: %(types)s.") % {"types": accepted_types()}
+    if problem.code == "upload_empty":
+        return _("The file is empty.")
+    return problem.detail or problem.title
+
+
+def accepted_types() -> str:
+    return ", ".join(t.split("/")[1].upper() for t in settings.QYZMET_UPLOAD_CONTENT_TYPES)
+
+
+def _key(value: str | None) -> str:
+    """The form's Idempotency-Key: the one rendered with the form if it is a well-formed uuid,
+    else a fresh one (a tampered key must not collide with anything)."""
+    try:
+        return str(uuid.UUID(str(value or "")))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+def _prefill(*, user: Any, package: ServicePackage, code: str) -> tuple[list, str]:
+    """The facts the state already holds about the applicant, read for display (each read is
+    audited by the registry client with this purpose)."""
+    purpose = f"showing prefilled data for service {code}"
+    client = registry_client()
+    evidence: dict[str, Any] = {}
+    notice = ""
+    for item in package.evidence:
+        if item.subject != "applicant":
+            continue
+        try:
+            evidence[item.name] = client.fetch(
+                registry=item.registry, fact=item.fact, subject=user.iin,
+                purpose=purpose, actor=user,
+            )
+        except RegistryUnavailable:
+            notice = _(
+                "The state registry is not answering right now. You can still fill in the form; "
+                "we will read your data from the registry when you submit."
+            )
+        except RegistryError:
+            notice = _(
+                "We could not find your record in the state registry. Please contact a public "
+                "service centre before applying."
+            )
+    return facts_rows(package=package, evidence=evidence), notice
+
+
+def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]) -> list[dict]:
+    items = [{"target": "", "message": m} for m in general]
+    form = package.form
+    for name in field_order(form):
+        if name in errors:
+            label = form.label(name, current_lang()) if name in form.labels else name
+            items.append({"target": f"field-{name}", "message": f"{label}: {errors[name]}"})
+    return items
+
+
+def _render_form(request: HttpRequest, *, code: str, package: ServicePackage, values: dict,
+                 errors: dict[str, str], general: list[str], key: str,
+                 draft_id: int | None) -> HttpResponse:
+    lang = current_lang()
+    facts, notice = _prefill(user=request.user, package=package, code=code)
+    context = {
+        "code": code,
+        "package": package,
+        "title": package.title(lang),
+        "summary_text": package.summary.get(lang),
+        "guidance": package.guidance.get(lang),
+        "facts": facts,
+        "facts_notice": notice,
+        "fields": form_fields(form=package.form, lang=lang, values=values, errors=errors),
+        "summary": _summary(package, errors, general),
+        "idempotency_key": key,
+        "draft_id": draft_id,
+    }
+    return render(request, "portal/apply/form.html", context)
+
+
+def _draft_for(request: HttpRequest, code: str, raw_id: str):
+    try:
+        draft_id = int(raw_id)
+    except ValueError as exc:
+        raise Http404 from exc
+    try:
+        draft = app_selectors.application_get_for_citizen(
+            user=request.user, application_id=draft_id
+        )
+    except Problem as exc:
+        raise Http404 from exc
+    if draft.state != "draft" or draft.service_code != code:
+        raise Http404
+    return draft
+
+
+def _problem_errors(problem: Problem) -> tuple[dict[str, str], list[str]]:
+    """Field messages from a service's 422. Known service texts are in our catalogue, so
+    `gettext` translates them; unknown ones are shown as they came."""
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    for error in problem.errors:
+        name = pointer_field(error.pointer)
+        if name:
+            fields.setdefault(name, _(error.detail))
+        else:
+            general.append(_(error.detail))
+    if not problem.errors:
+        general.append(_(problem.detail or problem.title))
+    return fields, general
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, code: str) -> HttpResponse:
+    """The application form for the current version of a service (or a saved draft's version)."""
+    raw_draft = request.POST.get("draft") or request.GET.get("draft")
+    draft = _draft_for(request, code, raw_draft) if raw_draft else None
+    if draft is not None:
+        package = app_selectors.application_package(application=draft)
+    else:
+        service = service_current(code=code)
+        if service is None:
+            raise Http404
+        package = service.package
+    draft_id = draft.pk if draft else None
+
+    if request.method == "GET":
+        return _render_form(request, code=code, package=package,
+                            values=dict(draft.data) if draft else {}, errors={}, general=[],
+                            key=str(uuid.uuid4()), draft_id=draft_id)
+
+    data, raw, errors = form_data_from_post(form=package.form, post=request.POST)
+    key = _key(request.POST.get("idempotency_key"))
+    lang = current_lang()
+    back = request.get_full_path()
+
+    if request.POST.get("intent") == "draft":
+        # A draft keeps what was typed, even what does not convert yet (validated on submit).
+        draft_data = {**{name: raw[name] for name in errors}, **data}
+        try:
+            saved = app_services.application_draft_save(
+                actor=request.user, service_code=code, data=draft_data,
+                application_id=draft_id, language=lang,
+            )
+        except Problem as problem:
+            if problem.status == 404:
+                raise Http404 from problem
+            messages.error(request, _(problem.detail or problem.title))
+            return redirect(back)
+        messages.success(request, _("Your draft was saved. You can continue it at any time."))
+        return redirect("my-application", application_id=saved.pk)
+
+    field_errors, general = form_validate(form=package.form, data=data)
+    field_errors = {**field_errors, **errors}
+    if field_errors or general:
+        return _render_form(request, code=code, package=package, values=raw,
+                            errors=field_errors, general=general, key=key, draft_id=draft_id)
+    try:
+        application, created = app_services.application_submit(
+            actor=request.user, service_code=code, data=data, idempotency_key=key,
+            draft_id=draft_id, language=lang,
+        )
+    except Problem as problem:
+        if problem.status == 404:
+            raise Http404 from problem
+        if problem.status == 422:
+            field_errors, general = _problem_errors(problem)
+            return _render_form(request, code=code, package=package, values=raw,
+                                errors=field_errors, general=general, key=key, draft_id=draft_id)
+        if problem.code == "idempotency_key_reused":
+            messages.error(request, _("This form was already submitted. Your applications are "
+                                      "listed below."))
+            return redirect("my-applications")
+        if problem.status == 503:
+            return _render_form(
+                request, code=code, package=package, values=raw, errors={},
+                general=[_("The state registry did not answer; nothing was saved. Please try "
+                           "again in a few minutes.")],
+                key=key, draft_id=draft_id,
+            )
+        messages.error(request, _(problem.detail or problem.title))
+        return redirect(back)
+    if created:
+        messages.success(request, _(
+            "Your application %(number)s was submitted. The answer is due by %(due)s."
+        ) % {"number": application.number,
+             "due": application.due_date.strftime("%d.%m.%Y") if application.due_date else "—"})
+    else:
+        messages.info(request, _("This application was already submitted: %(number)s.")
+                      % {"number": application.number})
+    return redirect("my-application", application_id=application.pk)
+
+
+@login_required
+@require_GET
+def my_applications(request: HttpRequest) -> HttpResponse:
+    """My applications, newest first, a page at a time (keyset: `?cursor=`)."""
+    try:
+        page = app_selectors.application_list_for_citizen(
+            user=request.user, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
+        )
+    except Problem as problem:
+        return HttpResponseBadRequest(_(problem.detail or problem.title))
+    titles = PackageTitles(current_lang())
+    rows = [
+        {
+            "application": a,
+            "service": titles.title(a.service_version_id),
+            "status": status_label(a.state),
+            "url": reverse("my-application", kwargs={"application_id": a.pk}),
+            "continue_url": (
+                reverse("apply", kwargs={"code": a.service_code}) + f"?draft={a.pk}"
+                if a.state == "draft" else ""
+            ),
+        }
+        for a in page.items
+    ]
+    return render(request, "portal/apply/list.html", {
+        "rows": rows,
+        "next_cursor": page.next_cursor,
+        "is_first_page": not request.GET.get("cursor"),
+    })
+
+
+def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
+    lang = current_lang()
+    package = app_selectors.application_package(application=application)
+    form = package.form
+    data_rows = [
+        (form.label(name, lang) if name in form.labels else name,
+         value_display(form=form, name=name, value=application.data.get(name), lang=lang))
+        for name in field_order(form)
+        if name in application.data
+    ]
+    history = app_selectors.application_history(application_id=application.pk)
+    actions = app_selectors.available_actions(user=request.user, application=application)
+    info_reason = ""
+    if "provide_info" in actions:
+        asked = [e for e in history if e.to_state == application.state and e.reason]
+        info_reason = asked[-1].reason if asked else ""
+    document = None
+    if application.outcome == "approved":
+        document = document_for_source(source_ref=f"application:{application.pk}")
+    return {
+        "application": application,
+        "package": package,
+        "title": package.title(lang),
+        "status": status_label(application.state),
+        "data_rows": data_rows,
+        "facts": facts_rows(package=package, evidence=application.evidence or {}),
+        "history": [
+            {"at": e.at, "what": action_label(e.action), "status": status_label(e.to_state)
+             if e.to_state else "", "reason": e.reason}
+            for e in history
+        ],
+        "can_answer": "provide_info" in actions,
+        "info_reason": info_reason,
+        "document": document,
+        "continue_url": (
+            reverse("apply", kwargs={"code": application.service_code})
+            + f"?draft={application.pk}" if application.state == "draft" else ""
+        ),
+        "upload_limit_mb": f"{settings.QYZMET_UPLOAD_MAX_BYTES / (1024 * 1024):g}",
+        "upload_types": accepted_types(),
+        "answer_max": ANSWER_MAX_CHARS,
+        "errors": {},
+        "summary": [],
+        "answer": "",
+    }
+
+
+def _citizen_application(request: HttpRequest, application_id: int) -> Any:
+    try:
+        return app_selectors.application_get_for_citizen(
+            user=request.user, application_id=application_id
+        )
+    except Problem as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_GET
+def my_application(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = _citizen_application(request, application_id)
+    return render(request, "portal/apply/detail.html", _detail_context(request, application))
+
+
+@login_required
+@require_POST
+def my_application_answer(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Answer a request for more information: a text and an optional file, sent together (the
+    file is not kept if the answer cannot be accepted)."""
+    application = _citizen_application(request, application_id)
+    text = (request.POST.get("answer") or "").strip()
+    upload = request.FILES.get("file")
+    errors: dict[str, str] = {}
+    if not text and upload is None:
+        errors["answer"] = _("Write your answer or attach a file.")
+    elif len(text) > ANSWER_MAX_CHARS:
+        errors["answer"] = _("Use at most %(count)d characters.") % {"count": ANSWER_MAX_CHARS}
+    if upload is not None and upload.size > settings.QYZMET_UPLOAD_MAX_BYTES:
+        errors["file"] = upload_error_message(Problem(413, "upload_too_large", ""))
+    if not errors:
+        try:
+            with transaction.atomic():
+                if upload is not None:
+                    app_services.attachment_add(
+                        actor=request.user, application_id=application.pk,
+                        filename=Path(upload.name or "upload").name, content=upload.read(),
+                    )
+                app_services.application_act(
+                    actor=request.user, application_id=application.pk,
+                    action="provide_info", reason=text,
+                )
+        except Problem as problem:
+            if problem.code.startswith("upload_"):
+                errors["file"] = upload_error_message(problem)
+            elif problem.status == 404:
+                raise Http404 from problem
+            elif problem.status == 422:
+                errors["answer"] = _(problem.detail or problem.title)
+            else:
+                messages.error(request, _("Your answer could not be accepted: the application "
+                                          "is no longer waiting for information."))
+                return redirect("my-application", application_id=application.pk)
+        else:
+            messages.success(request, _("Thank you. Your answer was sent to the officer."))
+            return redirect("my-application", application_id=application.pk)
+    context = _detail_context(request, application)
+    labels = {"answer": _("Your answer"), "file": _("File (optional)")}
+    context["errors"] = errors
+    context["answer"] = text
+    context["summary"] = [
+        {"target": f"field-{name}", "message": f"{labels[name]}: {message}"}
+        for name, message in errors.items()
+    ]
+    return render(request, "portal/apply/detail.html", context)
+
+
+@login_required
+@require_GET
+def my_application_result(request: HttpRequest, application_id: int) -> HttpResponse:
+    """The signed result document of an approved application, for its applicant only."""
+    application = _citizen_application(request, application_id)
+    document = document_for_source(source_ref=f"application:{application.pk}")
+    if document is None:
+        raise Http404
+    try:
+        pdf = document_pdf(public_id=document.public_id)
+    except Problem as exc:
+        raise Http404 from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{application.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
