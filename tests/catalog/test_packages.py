@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from qyzmet.catalog.package import Text, package_parse
@@ -100,10 +103,7 @@ def test_result_render_and_form_errors():
 
 
 def test_packages_survive_copy_and_pickle():
-    import copy
-    import pickle
-
     data = packages_collect(dirs=[KZ_SERVICES]).packages[0].data
     package = package_parse(data)
     assert copy.deepcopy(package.titles) == package.titles
-    assert pickle.loads(pickle.dumps(package)).titles == package.titles
+    assert pickle.loads(pickle.dumps(package)).titles == package.titles  # noqa: S301

@@ -137,7 +137,11 @@ def application_action(request: HttpRequest, application_id: int, action: str, p
 @router.post(
     "/{application_id}/attachments", response={201: AttachmentOut}, summary="Attach a file"
 )
-def application_attach(request: HttpRequest, application_id: int, file: UploadedFile = File(...)):
+def application_attach(
+    request: HttpRequest,
+    application_id: int,
+    file: UploadedFile = File(...),  # noqa: B008  (ninja's way of declaring a file part)
+):
     """PDF, JPEG or PNG up to the configured limit; the type is read from the content."""
     attachment = services.attachment_add(
         actor=request.user,
@@ -156,6 +160,7 @@ def application_result(request: HttpRequest, application_id: int):
     document = document_for_source(source_ref=f"application:{application.pk}")
     if document is None:
         raise not_found("result document")
-    response = HttpResponse(document_pdf(public_id=document.public_id), content_type="application/pdf")
+    pdf = document_pdf(public_id=document.public_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
     return response

@@ -24,15 +24,15 @@ from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
 from qyzmet.catalog.selectors import service_search
 from qyzmet.core.problem import Problem
-from qyzmet.portal.forms_apply import field_order, value_display
-from qyzmet.portal.labels_apply import (
+from qyzmet.ui.forms import field_order, value_display
+from qyzmet.ui.labels import (
     STATUS_LABELS,
     action_button,
     action_label,
     facts_rows,
     status_label,
 )
-from qyzmet.portal.views_apply import PackageTitles, current_lang
+from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 25
 REASON_MAX_CHARS = 4000

@@ -18,19 +18,17 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
-from qyzmet.catalog.package import ServicePackage, lang_normalise
-from qyzmet.catalog.selectors import service_current, service_version
+from qyzmet.catalog.package import ServicePackage
+from qyzmet.catalog.selectors import service_current
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source, document_pdf
 from qyzmet.registries.client import RegistryError, RegistryUnavailable, registry_client
-
-from .forms_apply import (
+from qyzmet.ui.forms import (
     field_order,
     form_data_from_post,
     form_fields,
@@ -38,34 +36,11 @@ from .forms_apply import (
     pointer_field,
     value_display,
 )
-from .labels_apply import action_label, facts_rows, status_label
+from qyzmet.ui.labels import action_label, facts_rows, status_label
+from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 20
 ANSWER_MAX_CHARS = 2000
-
-
-def current_lang() -> str:
-    return lang_normalise(get_language())
-
-
-class PackageTitles:
-    """Service titles for a list of applications: one catalog read per distinct version, not per
-    row (a citizen's or an inbox's page usually holds one or two versions)."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self._packages: dict[int, ServicePackage] = {}
-
-    def package(self, version_id: int) -> ServicePackage:
-        if version_id not in self._packages:
-            self._packages[version_id] = service_version(version_id=version_id).package
-        return self._packages[version_id]
-
-    def title(self, version_id: int) -> str:
-        try:
-            return self.package(version_id).title(self.lang)
-        except Problem:
-            return ""
 
 
 def upload_error_message(problem: Problem) -> str:

@@ -1,0 +1,1 @@
+"""Presentation helpers shared by the server-rendered front ends (portal, back office)."""

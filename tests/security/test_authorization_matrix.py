@@ -1,0 +1,232 @@
+"""Every API endpoint and every page × anonymous, citizen A (the owner), citizen B, an officer of
+the responsible agency and an officer of another agency, with the status each must get.
+
+Someone else's application or another agency's case answers 404, never 403, so that its
+existence is not revealed. A completeness test fails when an endpoint or page is added without a
+row here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+
+from qyzmet.api.api import api
+from qyzmet.applications import services as app_services
+from qyzmet.applications.selectors import application_attachments
+from qyzmet.documents.selectors import document_for_source
+from qyzmet.identity.services import api_token_issue
+from qyzmet.notifications.selectors import notification_list_for_user
+from tests.identity.factories import MembershipFactory, next_iin
+from tests.portal.factories import PDF_BYTES, SERVICE, agency, catalog_loaded, citizen, submitted
+
+UNKNOWN_IIN = next_iin()
+
+ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other")
+# Tests run the actors in this order; a row lists the one whose request changes state last.
+
+
+@dataclass
+class World:
+    users: dict
+    ids: dict
+
+
+@pytest.fixture
+def world(db, django_capture_on_commit_callbacks) -> World:
+    catalog_loaded()
+    a, b = citizen(), citizen()
+    # Officers are citizens in the registry too: they may apply for services like anyone.
+    mvd, other = citizen(), citizen()
+    MembershipFactory(user=mvd, organisation=agency("kz-mvd"), role="officer")
+    MembershipFactory(user=other, organisation=agency("kz-kpssu"), role="officer")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submitted(a, key="matrix-case")
+        draft = app_services.application_draft_save(
+            actor=a, service_code=SERVICE, data={"purpose": "bank"}
+        )
+        approved = submitted(a, key="matrix-approved")
+        for action in ("take", "approve"):
+            app_services.application_act(actor=mvd, application_id=approved.pk, action=action)
+        app_services.attachment_add(
+            actor=a, application_id=case.pk, filename="a.pdf", content=PDF_BYTES
+        )
+    document = document_for_source(source_ref=f"application:{approved.pk}")
+    assert document is not None
+    notification = notification_list_for_user(user_id=a.pk)[0]
+    return World(
+        users={"citizen_a": a, "citizen_b": b, "officer": mvd, "officer_other": other},
+        ids={
+            "case": case.pk,
+            "draft": draft.pk,
+            "approved": approved.pk,
+            "public": document.public_id,
+            "attachment": application_attachments(application_id=case.pk)[0].pk,
+            "notification": notification.pk,
+        },
+    )
+
+
+def _client(world: World, actor: str, kind: str) -> Client:
+    if actor == "anonymous":
+        return Client()
+    user = world.users[actor]
+    if kind == "api":
+        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _expect(anonymous, citizen_a, citizen_b, officer, officer_other, *, order=ACTORS):
+    values = dict(zip(ACTORS, (anonymous, citizen_a, citizen_b, officer, officer_other),
+                      strict=True))
+    return [(actor, values[actor]) for actor in order]
+
+
+OWNER_LAST = ("anonymous", "citizen_b", "officer", "officer_other", "citizen_a")
+OFFICER_LAST = ("anonymous", "citizen_a", "citizen_b", "officer_other", "officer")
+
+APPLY = {"service_code": SERVICE, "data": {"purpose": "bank"}}
+
+# (kind, method, path, body, expectations)
+MATRIX = [
+    # --- API: authentication -------------------------------------------------------------
+    ("api", "post", "/api/v1/auth/login", {"iin": UNKNOWN_IIN, "password": "x" * 12},
+     _expect(401, 401, 401, 401, 401)),
+    ("api", "post", "/api/v1/auth/verify", {"challenge": "unknown", "code": "000000"},
+     _expect(401, 401, 401, 401, 401)),
+    ("api", "get", "/api/v1/auth/me", None, _expect(401, 200, 200, 200, 200)),
+    ("api", "post", "/api/v1/auth/logout", None, _expect(401, 204, 204, 204, 204)),
+    # --- API: public catalogue and verification ------------------------------------------
+    ("api", "get", "/api/v1/catalog/services", None, _expect(200, 200, 200, 200, 200)),
+    ("api", "get", f"/api/v1/catalog/services/{SERVICE}", None, _expect(200, 200, 200, 200, 200)),
+    ("api", "get", "/api/v1/catalog/life-events", None, _expect(200, 200, 200, 200, 200)),
+    ("api", "get", "/api/v1/documents/verify/{public}", None, _expect(200, 200, 200, 200, 200)),
+    # --- API: the citizen's applications (officers are citizens too) ---------------------
+    ("api", "post", "/api/v1/applications", APPLY, _expect(401, 201, 201, 201, 201)),
+    ("api", "get", "/api/v1/applications", None, _expect(401, 200, 200, 200, 200)),
+    ("api", "get", "/api/v1/applications/{case}", None, _expect(401, 200, 404, 404, 404)),
+    ("api", "put", "/api/v1/applications/{draft}/draft", {"data": {"purpose": "school"}},
+     _expect(401, 200, 404, 404, 404, order=OWNER_LAST)),
+    ("api", "post", "/api/v1/applications/{draft}/submit", {"data": {"purpose": "bank"}},
+     _expect(401, 200, 404, 404, 404, order=OWNER_LAST)),
+    ("api", "get", "/api/v1/applications/{case}/history", None, _expect(401, 200, 404, 404, 404)),
+    ("api", "post", "/api/v1/applications/{case}/actions/provide_info", {"reason": "x"},
+     _expect(401, 409, 404, 404, 404)),
+    ("api", "post", "/api/v1/applications/{case}/attachments", "FILE",
+     _expect(401, 201, 404, 404, 404, order=OWNER_LAST)),
+    ("api", "get", "/api/v1/applications/{approved}/result", None,
+     _expect(401, 200, 404, 404, 404)),
+    # --- API: the officer's inbox --------------------------------------------------------
+    ("api", "get", "/api/v1/inbox", None, _expect(401, 403, 403, 200, 200)),
+    ("api", "get", "/api/v1/inbox/{case}", None, _expect(401, 403, 403, 200, 404)),
+    ("api", "get", "/api/v1/inbox/{case}/history", None, _expect(401, 403, 403, 200, 404)),
+    ("api", "post", "/api/v1/inbox/{case}/actions/take", {},
+     _expect(401, 403, 403, 200, 404, order=OFFICER_LAST)),
+    # --- Pages: public -------------------------------------------------------------------
+    ("page", "get", "/", None, _expect(200, 200, 200, 200, 200)),
+    ("page", "get", "/services/", None, _expect(200, 200, 200, 200, 200)),
+    ("page", "get", f"/services/{SERVICE}/", None, _expect(200, 200, 200, 200, 200)),
+    ("page", "get", "/verify/{public}/", None, _expect(200, 200, 200, 200, 200)),
+    ("page", "get", "/login/", None, _expect(200, 302, 302, 302, 302)),
+    ("page", "get", "/login/code/", None, _expect(302, 302, 302, 302, 302)),
+    ("page", "post", "/logout/", {}, _expect(302, 302, 302, 302, 302)),
+    ("page", "get", "/dev/otp/", None, _expect(404, 404, 404, 404, 404)),
+    ("page", "post", "/i18n/setlang/", {"language": "ru"}, _expect(302, 302, 302, 302, 302)),
+    # --- Pages: the citizen's --------------------------------------------------------------
+    ("page", "get", f"/services/{SERVICE}/apply/", None, _expect(302, 200, 200, 200, 200)),
+    ("page", "get", "/my/applications/", None, _expect(302, 200, 200, 200, 200)),
+    ("page", "get", "/my/applications/{case}/", None, _expect(302, 200, 404, 404, 404)),
+    ("page", "post", "/my/applications/{case}/answer/", {"message": "x"},
+     _expect(302, 200, 404, 404, 404)),
+    ("page", "get", "/my/applications/{approved}/result.pdf", None,
+     _expect(302, 200, 404, 404, 404)),
+    ("page", "get", "/my/notifications/", None, _expect(302, 200, 200, 200, 200)),
+    ("page", "post", "/my/notifications/{notification}/read/", {},
+     _expect(302, 302, 404, 404, 404, order=OWNER_LAST)),
+    # --- Pages: the back office ------------------------------------------------------------
+    ("page", "get", "/backoffice/", None, _expect(302, 403, 403, 200, 200)),
+    ("page", "get", "/backoffice/cases/{case}/", None, _expect(302, 403, 403, 200, 404)),
+    ("page", "post", "/backoffice/cases/{case}/act/", {"action": "take"},
+     _expect(302, 403, 403, 302, 404, order=OFFICER_LAST)),
+    ("page", "get", "/backoffice/cases/{case}/attachments/{attachment}/", None,
+     _expect(302, 403, 403, 200, 404)),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "path", "body", "expected"),
+    MATRIX,
+    ids=[f"{m.upper()} {p}" for _, m, p, _, _ in MATRIX],
+)
+def test_authorization(world, kind, method, path, body, expected):
+    url = path.format(**world.ids)
+    got = {}
+    for actor, _status in expected:
+        client = _client(world, actor, kind)
+        call = getattr(client, method)
+        if body == "FILE":
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            response = call(url, {"file": SimpleUploadedFile("x.pdf", PDF_BYTES)})
+        elif kind == "api" and body is not None:
+            response = call(url, body, content_type="application/json")
+        elif body is not None:
+            response = call(url, body)
+        else:
+            response = call(url)
+        got[actor] = response.status_code
+        if kind == "api" and response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json", (actor, url)
+    assert got == dict(expected)
+
+
+def _api_operations() -> set[tuple[str, str]]:
+    schema = api.get_openapi_schema()
+    return {(m, p) for p, ops in schema["paths"].items() for m in ops}
+
+
+def _page_patterns() -> set[str]:
+    found: set[str] = set()
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif not (prefix + str(p.pattern)).startswith("api/v1/"):
+                found.add("/" + prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def _normalise_page(path: str) -> str:
+    import re
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", "{x}", path)
+
+
+def test_every_api_operation_is_in_the_matrix():
+    import re
+
+    covered = {
+        (m, re.sub(r"\{\w+\}", "{x}", p).replace(SERVICE, "{x}").replace("take", "{x}")
+         .replace("provide_info", "{x}"))
+        for kind, m, p, _, _ in MATRIX if kind == "api"
+    }
+    wanted = {(m, re.sub(r"\{\w+\}", "{x}", p)) for m, p in _api_operations()}
+    assert wanted - covered == set()
+
+
+def test_every_page_is_in_the_matrix():
+    import re
+
+    covered = {
+        re.sub(r"\{\w+\}", "{x}", p).replace(SERVICE, "{x}")
+        for kind, _, p, _, _ in MATRIX if kind == "page"
+    }
+    wanted = {_normalise_page(p) for p in _page_patterns()}
+    assert wanted - covered == set()
