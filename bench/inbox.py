@@ -43,9 +43,11 @@ def inbox_queryset(*, agencies: list[str], cursor: str | None = None):
 
 
 def _sql(*, agencies: list[str], cursor: str | None) -> tuple[str, tuple]:
-    return inbox_queryset(agencies=agencies, cursor=cursor).query.get_compiler(
-        connection=connection
-    ).as_sql()
+    return (
+        inbox_queryset(agencies=agencies, cursor=cursor)
+        .query.get_compiler(connection=connection)
+        .as_sql()
+    )
 
 
 def raw_sql_latencies(*, sql: str, params: tuple, samples: int, warmup: int) -> list[float]:
@@ -106,8 +108,9 @@ def inbox_run(
     agencies = sorted(officer_agencies(user=officer))
     first_sql, first_params = _sql(agencies=agencies, cursor=None)
     deep_sql, deep_params = _sql(agencies=agencies, cursor=cursor)
-    raw_first = raw_sql_latencies(sql=first_sql, params=first_params, samples=samples, warmup=warmup)
-    raw_deep = raw_sql_latencies(sql=deep_sql, params=deep_params, samples=samples, warmup=warmup)
+    timing = {"samples": samples, "warmup": warmup}
+    raw_first = raw_sql_latencies(sql=first_sql, params=first_params, **timing)
+    raw_deep = raw_sql_latencies(sql=deep_sql, params=deep_params, **timing)
 
     first, deep = _stats(first_ms, first_errors), _stats(deep_ms, deep_errors)
     raw_first_stats, raw_deep_stats = _stats(raw_first), _stats(raw_deep)

@@ -2,7 +2,8 @@
 database URL is one of them): build the dataset, count the queries of one request of each kind,
 start gunicorn, measure, write the result as JSON.
 
-Run by `bench.cli`; by hand: `python -m bench.target --db-url sqlite:////tmp/x.sqlite3 --out r.json`.
+Run by `bench.cli`; by hand:
+`python -m bench.target --db-url sqlite:////tmp/x.sqlite3 --out r.json`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def queries_per_request(*, citizen_token: str, officer_token: str) -> dict[str, 
             content_type="application/json",
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )
+    submit_count = len(submit.captured_queries)  # read now: the list is a view of the log
     if response.status_code != 201:
         raise RuntimeError(f"a submission answered {response.status_code}: {response.content!r}")
     officer = Client(headers={"Authorization": f"Bearer {officer_token}"})
@@ -54,12 +56,13 @@ def queries_per_request(*, citizen_token: str, officer_token: str) -> dict[str, 
     reset_queries()
     with CaptureQueriesContext(connection) as inbox:
         response = officer.get("/api/v1/inbox?limit=25")
+    inbox_sql = [q["sql"][:300] for q in inbox.captured_queries]
     if response.status_code != 200:
         raise RuntimeError(f"the inbox answered {response.status_code}: {response.content!r}")
     return {
-        "submission": len(submit.captured_queries),
-        "inbox_page": len(inbox.captured_queries),
-        "inbox_page_sql": [q["sql"][:300] for q in inbox.captured_queries],
+        "submission": submit_count,
+        "inbox_page": len(inbox_sql),
+        "inbox_page_sql": inbox_sql,
     }
 
 

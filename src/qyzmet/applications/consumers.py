@@ -10,7 +10,7 @@ from django.utils import translation
 from qyzmet.core.events import consumer
 from qyzmet.core.templating import text_render
 from qyzmet.documents.services import document_issue
-from qyzmet.identity.selectors import organisation_get, user_get
+from qyzmet.identity.selectors import organisation_get, organisation_member_ids, user_get
 from qyzmet.notifications.services import notification_send
 
 from .models import Application
@@ -91,3 +91,54 @@ def result_issue(event: dict[str, Any]) -> None:
         printed_fields=printed,
         valid_days=package.result.validity_days,
     )
+
+
+ESCALATION = {
+    "application.due_soon": {
+        "kk": "№{number} өтініштің мерзімі ертең бітеді ({due_date}): {service}.",
+        "ru": "Срок по заявке №{number} истекает завтра ({due_date}): {service}.",
+        "en": "Application No. {number} is due tomorrow ({due_date}): {service}.",
+    },
+    "application.overdue": {
+        "kk": "№{number} өтініштің мерзімі өтіп кетті ({due_date}): {service}.",
+        "ru": "Срок по заявке №{number} истёк ({due_date}): {service}.",
+        "en": "Application No. {number} is overdue (was due {due_date}): {service}.",
+    },
+}
+
+
+def _escalate(event: dict[str, Any], topic: str) -> None:
+    """Tell the agency's heads (and the officer handling the case) that a deadline is near or
+    missed, each in their own language."""
+    application = Application.objects.get(pk=event["application_id"])
+    package = application_package(application=application)
+    recipients = set(organisation_member_ids(code=application.agency_code, roles={"head"}))
+    if application.assignee_id:
+        recipients.add(application.assignee_id)
+    for user_id in sorted(recipients):
+        lang = user_get(user_id=user_id).language or "kk"
+        body = text_render(
+            ESCALATION[topic].get(lang, ESCALATION[topic]["en"]),
+            {
+                "number": application.number,
+                "due_date": application.due_date.strftime("%d.%m.%Y"),
+                "service": package.title(lang),
+            },
+        )
+        notification_send(
+            user_id=user_id,
+            subject=body,
+            body=body,
+            channels=["inapp", "email"],
+            dedup_key=f"{event['event_id']}:escalate:{user_id}",
+        )
+
+
+@consumer("application.due_soon")
+def escalate_due_soon(event: dict[str, Any]) -> None:
+    _escalate(event, "application.due_soon")
+
+
+@consumer("application.overdue")
+def escalate_overdue(event: dict[str, Any]) -> None:
+    _escalate(event, "application.overdue")

@@ -44,6 +44,7 @@ class Application(models.Model):
         related_name="assigned_applications",
     )
     overdue_notified = models.BooleanField(default=False)
+    due_soon_notified = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -6,5 +6,5 @@ from . import services
 
 
 @shared_task(name="qyzmet.applications.tasks.deadlines_flag")
-def deadlines_flag() -> int:
+def deadlines_flag() -> dict[str, int]:
     return services.deadlines_flag()

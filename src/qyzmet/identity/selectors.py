@@ -96,3 +96,16 @@ def organisation_list(*, kind: str | None = None) -> list[OrganisationDTO]:
     if kind is not None:
         qs = qs.filter(kind=kind)
     return [OrganisationDTO(code=o.code, bin=o.bin, kind=o.kind, names=_names(o)) for o in qs]
+
+
+def organisation_member_ids(*, code: str, roles: set[str]) -> list[int]:
+    """Ids of the active people holding one of `roles` in the organisation (e.g. its heads, to
+    escalate an overdue case to)."""
+    return list(
+        Membership.objects.filter(
+            organisation__code=code, role__in=sorted(roles), user__is_active=True
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )

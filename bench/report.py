@@ -1,0 +1,160 @@
+"""The outputs: a table on stdout, the JSON file, and the results section of docs/benchmarks.md
+(between two markers, so the hand-written text around it stays)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START = "<!-- bench:results:start -->"
+END = "<!-- bench:results:end -->"
+
+# The issue's targets, for the 2-core machine with PostgreSQL.
+TARGET_SUBMISSIONS_PER_S = 200.0
+TARGET_INBOX_P95_MS = 50.0
+
+
+def verdict(result: dict[str, Any]) -> dict[str, Any]:
+    rate = result["submissions"]["submissions"]["rate_per_s"]
+    first = result["inbox"]["first_page"]["p95_ms"]
+    deep = result["inbox"]["deep_page"]["p95_ms"]
+    return {
+        "submissions_per_s": rate,
+        "submissions_met": rate >= TARGET_SUBMISSIONS_PER_S,
+        "inbox_p95_ms": max(first, deep),
+        "inbox_met": max(first, deep) <= TARGET_INBOX_P95_MS,
+    }
+
+
+def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(measure, value, baseline/ratio) rows of one database's result."""
+    s, i = result["submissions"], result["inbox"]
+    sub, noop, light = s["submissions"], s["noop"], s["light_api"]
+
+    def errs(block: dict) -> str:
+        return f", errors {block['errors']}" if block["errors"] else ""
+
+    def lat(block: dict, digits: int = 1) -> str:
+        return f"{block['p50_ms']:.{digits}f} / {block['p95_ms']:.{digits}f} ms"
+
+    q = result["queries_per_request"]
+    return [
+        (
+            "Submissions/s (POST /api/v1/applications, 201 only)",
+            f"{sub['rate_per_s']:.1f}{errs(sub)}",
+            f"{s['ratio_vs_noop']:.3f} × no-op ({noop['rate_per_s']:.0f}/s {noop['path']}); "
+            f"{s['ratio_vs_light_api']:.2f} × light API read ({light['rate_per_s']:.0f}/s "
+            f"{light['path']})",
+        ),
+        (
+            "Submission latency p50 / p95 under load",
+            f"{sub['p50_ms']:.0f} / {sub['p95_ms']:.0f} ms",
+            f"{sub['clients']} concurrent clients; no-op p50 {noop['p50_ms']:.1f} ms",
+        ),
+        (
+            "Inbox first page p50 / p95 (25 rows)",
+            lat(i["first_page"]) + errs(i["first_page"]),
+            f"{i['p95_ratio_first_vs_raw_sql']} × raw SQL p95 "
+            f"(raw SQL p50 / p95 {lat(i['raw_sql_first_page'], 2)})",
+        ),
+        (
+            f"Inbox page {i['deep_page_number']} p50 / p95 (cursor)",
+            lat(i["deep_page"]) + errs(i["deep_page"]),
+            f"{i['p95_ratio_deep_vs_raw_sql']} × raw SQL p95 "
+            f"(raw SQL p50 / p95 {lat(i['raw_sql_deep_page'], 2)})",
+        ),
+        (
+            "SQL statements per request",
+            f"submission {q['submission']}, inbox page {q['inbox_page']}",
+            "counted in-process on the same code path",
+        ),
+    ]
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = []
+    for result in report["results"]:
+        if "error" in result:
+            lines.append(f"\n{result['label']}: FAILED — {result['error']}")
+            continue
+        ds = result["dataset"]
+        lines.append(
+            f"\n{result['label']}: {result['database']}, {result['server']['description']}, "
+            f"{ds['applications_before']:,} applications ({ds['open_for_kz_mvd']:,} open in the "
+            f"kz-mvd inbox), {ds['citizens']} citizens"
+        )
+        rows = _rows(result)
+        width = max(len(r[0]) for r in rows)
+        value_width = max(len(r[1]) for r in rows)
+        for measure, value, baseline in rows:
+            lines.append(f"  {measure:<{width}}  {value:>{value_width}}  {baseline}")
+        v = result["verdict"]
+        lines.append(
+            f"  target ≥ {TARGET_SUBMISSIONS_PER_S:.0f} submissions/s: "
+            f"{'met' if v['submissions_met'] else 'NOT met'}; target inbox p95 ≤ "
+            f"{TARGET_INBOX_P95_MS:.0f} ms: {'met' if v['inbox_met'] else 'NOT met'}"
+        )
+    return "\n".join(lines)
+
+
+def markdown(report: dict[str, Any], json_path: str) -> str:
+    m = report["machine"]
+    out = [
+        START,
+        "",
+        f"_Written by `make bench` on {report['started_at']} (mode: {report['mode']}); "
+        f"raw figures in `{json_path}` (not committed)._",
+        "",
+        f"**Machine:** {m['cpu_model']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
+        f"Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']}, "
+        + ", ".join(r["database"] for r in report["results"] if "database" in r)
+        + ".",
+        "",
+    ]
+    for result in report["results"]:
+        if "error" in result:
+            out += [f"### {result['label']}", "", f"Failed: `{result['error']}`", ""]
+            continue
+        ds = result["dataset"]
+        out += [
+            f"### {result['label']} — {result['database']}",
+            "",
+            f"{ds['applications_before']:,} applications before the timed part "
+            f"({ds['open_for_kz_mvd']:,} open in the kz-mvd inbox), {ds['citizens']} citizens "
+            f"submitting; server: {result['server']['description']}; "
+            f"{result['submissions']['submissions']['clients']} concurrent clients for "
+            f"{result['submissions']['submissions']['duration_s']:.0f} s per rate.",
+            "",
+            "| Measure | Result | Baseline in the same run |",
+            "| --- | --- | --- |",
+        ]
+        out += [f"| {a} | {b} | {c} |" for a, b, c in _rows(result)]
+        plan = "; ".join(result["inbox"]["plan_first_page"][:3])
+        out += ["", f"Inbox first page query plan: `{plan[:400]}`", ""]
+    out += ["### Targets (PostgreSQL)", ""]
+    pg = [r for r in report["results"] if r.get("label") == "postgres" and "verdict" in r]
+    if not pg:
+        out.append("PostgreSQL was not measured in this run.")
+    else:
+        v = pg[0]["verdict"]
+        out += [
+            f"- ≥ {TARGET_SUBMISSIONS_PER_S:.0f} submissions/s: **"
+            f"{'met' if v['submissions_met'] else 'not met'}** ({v['submissions_per_s']:.1f}/s).",
+            f"- Inbox p95 ≤ {TARGET_INBOX_P95_MS:.0f} ms at 100,000 applications: **"
+            f"{'met' if v['inbox_met'] else 'not met'}** (worst page p95 "
+            f"{v['inbox_p95_ms']:.1f} ms).",
+        ]
+    out += ["", END]
+    return "\n".join(out)
+
+
+def docs_update(report: dict[str, Any], json_path: str, docs: Path = DOCS) -> None:
+    """Replace the results section; the hand-written parts of the page stay as they are."""
+    section = markdown(report, json_path)
+    text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
+    if START not in text or END not in text:
+        text = text.rstrip() + f"\n\n## Results\n\n{START}\n{END}\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    docs.write_text(pattern.sub(lambda _: section, text), encoding="utf-8")

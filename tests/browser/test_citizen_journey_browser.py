@@ -1,0 +1,260 @@
+"""The citizen's journey in a real browser, as a person does it: find the service, sign in with
+the SMS code, apply with registry facts prefilled, answer the officer's question with a file,
+download the signed result and verify it. axe-core checks every page against WCAG 2.1 A/AA.
+
+The officer's side is done through the application services (the back office has its own tests);
+what is under test here is what the citizen sees and can do with a mouse, a keyboard and a
+screen reader."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+from .conftest import (
+    PASSWORD,
+    RUN_BROWSER,
+    SKIP_REASON,
+    axe_check,
+    latest_sms_code,
+    screenshot,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not RUN_BROWSER, reason=SKIP_REASON),
+]
+
+SERVICE = "kz.address-certificate"
+APPLY_PATH = f"/services/{SERVICE}/apply/"
+PDF_UPLOAD = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+OFFICER_QUESTION = "Банктің сұрау хатын тіркеңіз."
+
+
+def _status(state: str, lang: str) -> str:
+    from qyzmet.ui.labels import status_label
+
+    with translation.override(lang):
+        return str(status_label(state))
+
+
+def _switch_language(page, lang: str) -> None:
+    """Use the language form in the header, as a person would, and wait for the new page."""
+    from playwright.sync_api import expect
+
+    switch = page.locator("form.lang-switch")
+    switch.locator("select").select_option(lang)
+    with page.expect_navigation():
+        switch.locator("button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+def _officer_act(iin: str, application_id: int, action: str, reason: str = "") -> None:
+    from qyzmet.applications.services import application_act
+    from qyzmet.identity.models import User
+
+    application_act(
+        actor=User.objects.get(iin=iin), application_id=application_id, action=action,
+        reason=reason,
+    )
+
+
+def _sign_in(page, iin: str) -> None:
+    """The sign-in pages: IIN and password, then the code read from the SMS outbox."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(re.compile(r"/login/\?next="))
+    axe_check(page)
+    page.locator("#id_iin").fill(iin)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/login/code/$"))
+    axe_check(page)
+    page.locator("#id_code").fill(latest_sms_code(iin))
+    page.locator("main form button[type=submit]").click()
+
+
+def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_server):
+    from playwright.sync_api import expect
+
+    from qyzmet.applications.models import Application, Attachment
+    from qyzmet.registries.population.models import Person
+
+    citizen = demo_world.citizen_a
+    full_name = Person.objects.get(iin=citizen).full_name
+
+    # 1. The home page, in Kazakh; the citizen switches to Russian and searches the catalogue.
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "kk")
+    axe_check(page)
+    _switch_language(page, "ru")
+    expect(page).to_have_url(f"{live_server.url}/")
+    axe_check(page)
+    page.locator("#service-search").fill("адресная справка")
+    page.locator("#service-search").press("Enter")
+    expect(page).to_have_url(re.compile(r"/services/\?q="))
+    results = page.locator("main ul.cards")
+    expect(results.get_by_role("link", name="Адресная справка с места жительства")).to_be_visible()
+    axe_check(page)
+    results.get_by_role("link", name="Адресная справка с места жительства").click()
+    expect(page).to_have_url(f"{live_server.url}/services/{SERVICE}/")
+    expect(page.locator("h1")).to_have_text("Адресная справка с места жительства")
+    axe_check(page)
+    page.locator(f"main a.button[href='{APPLY_PATH}']").click()
+
+    # 2. Not signed in yet: the sign-in pages, then back to the form.
+    _sign_in(page, citizen)
+    expect(page).to_have_url(f"{live_server.url}{APPLY_PATH}")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+    # 3. The form; she switches back to Kazakh. The registry facts are shown, not editable.
+    _switch_language(page, "kk")
+    expect(page).to_have_url(f"{live_server.url}{APPLY_PATH}")
+    expect(page.locator("h1")).to_have_text("Тұрғылықты жері туралы анықтама")
+    facts = page.locator("dl.readonly-facts")
+    expect(facts).to_contain_text(full_name)
+    expect(facts.locator("input, select, textarea")).to_have_count(0)
+    axe_check(page)
+
+    # Submitted with the required field empty: the error summary is at the top of the page and
+    # links to the field, which is marked invalid.
+    page.locator("button[name=intent][value=submit]").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary).to_be_in_viewport()
+    first_in_main = page.locator("main > :not(.messages)").first
+    expect(first_in_main).to_have_class(re.compile(r"\berror-summary\b"))
+    assert page.evaluate("window.scrollY") == 0
+    expect(page).to_have_title(re.compile(r"^Қате"))
+    axe_check(page)
+    link = summary.get_by_role("link").first
+    expect(link).to_have_attribute("href", "#field-purpose")
+    expect(page.locator("#field-purpose")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#field-purpose-error")).to_be_visible()
+    link.click()
+    expect(page).to_have_url(re.compile(r"#field-purpose$"))
+    expect(page.locator("#field-purpose")).to_be_in_viewport()
+
+    # Filled in properly, saved as a draft, continued, submitted.
+    page.locator("#field-purpose").select_option("bank")
+    page.locator("#field-comment").fill("Ипотекаға")
+    page.locator("button[name=intent][value=draft]").click()
+    expect(page).to_have_url(re.compile(r"/my/applications/\d+/$"))
+    expect(page.locator(".messages")).to_be_visible()
+    expect(page.locator("main .tag").first).to_have_text(_status("draft", "kk"))
+    axe_check(page)
+    page.locator("main a.button[href*='?draft=']").click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(APPLY_PATH)}\?draft=\d+$"))
+    expect(page.locator("#field-purpose")).to_have_value("bank")
+    expect(page.locator("#field-comment")).to_have_value("Ипотекаға")
+    axe_check(page)
+    screenshot(page, "apply")
+    page.locator("button[name=intent][value=submit]").click()
+
+    # 4. The application page: its number and status.
+    expect(page).to_have_url(re.compile(r"/my/applications/\d+/$"))
+    application_id = int(re.search(r"/my/applications/(\d+)/$", page.url).group(1))
+    application = Application.objects.get(pk=application_id)
+    assert application.applicant_iin == citizen
+    assert application.state == "submitted"
+    assert application.data == {"purpose": "bank", "comment": "Ипотекаға"}
+    expect(page.locator("h1")).to_contain_text(application.number)
+    expect(page.locator("main .tag").first).to_have_text(_status("submitted", "kk"))
+    expect(page.locator(".messages")).to_contain_text(application.number)
+    axe_check(page)
+
+    # The officer takes it and asks for more information; the citizen reloads and answers.
+    _officer_act(demo_world.officer_mvd, application_id, "take")
+    _officer_act(demo_world.officer_mvd, application_id, "request_info", OFFICER_QUESTION)
+    page.reload()
+    expect(page.locator("main .tag").first).to_have_text(_status("info_requested", "kk"))
+    expect(page.locator("blockquote")).to_have_text(OFFICER_QUESTION)
+    axe_check(page)
+    screenshot(page, "application")
+    page.locator("#field-answer").fill("Хатты тіркедім.")
+    page.locator("#field-file").set_input_files(
+        files=[{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF_UPLOAD}]
+    )
+    page.locator("form[action$='/answer/'] button[type=submit]").click()
+    expect(page.locator(".messages")).to_be_visible()
+    expect(page.locator("main .tag").first).to_have_text(_status("in_review", "kk"))
+    expect(page.locator("#field-answer")).to_have_count(0)
+    axe_check(page)
+    attachment = Attachment.objects.get(application_id=application_id)
+    assert attachment.filename == "letter.pdf"
+
+    # The officer approves; the citizen downloads the result and verifies it.
+    _officer_act(demo_world.officer_mvd, application_id, "approve")
+    page.reload()
+    expect(page.locator("main .tag").first).to_have_text(_status("approved", "kk"))
+    axe_check(page)
+    with page.expect_download() as download_info:
+        page.locator("a[href$='/result.pdf']").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{application.number}.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+    page.locator("#result-title ~ p a[href^='/verify/']").click()
+    expect(page).to_have_url(re.compile(r"/verify/[A-Za-z0-9_-]+/$"))
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "valid")
+    expect(page.locator("main")).not_to_contain_text(citizen)
+    axe_check(page)
+
+
+def test_keyboard_reaches_skip_link_first_then_the_form_in_order(page, demo_world, live_server):
+    """Tab from the top of the apply page: the skip link first; following it, the next Tabs go
+    through the form's controls in the order they are read."""
+    from django.conf import settings
+    from django.test import Client
+    from playwright.sync_api import expect
+
+    from qyzmet.identity.models import User
+
+    # Signing in through the pages is the other test's job: reuse a real session here.
+    client = Client()
+    client.force_login(User.objects.get(iin=demo_world.citizen_a))
+    page.context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])
+    page.goto(APPLY_PATH)
+    expect(page.locator("#field-purpose")).to_be_visible()
+    axe_check(page)
+
+    def focused() -> str:
+        return page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.id ? '#' + e.id : e.tagName.toLowerCase() + '.' + e.className"
+            " + '@' + (e.getAttribute('href') || e.getAttribute('type') || ''); }"
+        )
+
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    expect(page.locator(".skip-link")).to_be_in_viewport()  # shown when focused
+    page.keyboard.press("Tab")
+    expect(page.locator("a.brand")).to_be_focused()
+
+    # Back to the top, and through the skip link into the form.
+    page.goto(APPLY_PATH)
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    expect(page.locator("main")).to_be_focused()
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(focused())
+    assert order == [
+        "#field-purpose",
+        "#field-comment",
+        "button.@submit",
+        "button.secondary@submit",
+    ], order
+    expect(page.locator("button[name=intent][value=draft]")).to_be_focused()
