@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     labels, notes = _labels(args)
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="qyzmet-bench-run-") as scratch:
         for label in labels:
@@ -101,10 +102,13 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 result = {"label": label, "error": f"{type(exc).__name__}: {exc}"}
             results.append(result)
+    machine = machine_describe()
+    machine["load_average_at_start"] = load_at_start
+    machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     payload = {
         "mode": "smoke" if args.smoke else "full",
         "started_at": started.isoformat(),
-        "machine": machine_describe(),
+        "machine": machine,
         "args": vars(args),
         "targets": {
             "submissions_per_s": report.TARGET_SUBMISSIONS_PER_S,

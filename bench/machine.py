@@ -43,4 +43,6 @@ def machine_describe() -> dict[str, Any]:
         "django": django.get_version(),
         "gunicorn": gunicorn.__version__,
         "sqlite": sqlite3.sqlite_version,
+        # Other work on the machine skews every figure: say how busy it was when measured.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }

@@ -88,7 +88,8 @@ def axe_check(page) -> None:
     for violation in violations:
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
         for node in violation["nodes"]:
-            lines.append(f"    target {node['target']}: {node.get('failureSummary', '')}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n      ")
+            lines.append(f"    target {node['target']}: {summary}")
             lines.append(f"    html {node['html'][:200]}")
     pytest.fail("\n".join(lines), pytrace=False)
 

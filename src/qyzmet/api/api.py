@@ -8,7 +8,18 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
 
-from . import applications, auth, catalog, documents, inbox
+from . import (
+    ai,
+    appeals,
+    applications,
+    auth,
+    catalog,
+    documents,
+    exchange,
+    inbox,
+    signatures,
+    transparency,
+)
 
 api = NinjaAPI(
     title="Qyzmet API",
@@ -23,6 +34,11 @@ api.add_router("/catalog", catalog.router)
 api.add_router("/applications", applications.router)
 api.add_router("/inbox", inbox.router)
 api.add_router("/documents", documents.router)
+api.add_router("/transparency", transparency.router)
+api.add_router("/signatures", signatures.router)
+api.add_router("/exchange", exchange.router)
+api.add_router("/appeals", appeals.router)
+api.add_router("/ai", ai.router)
 
 
 def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django.urls import get_resolver
 
-from qyzmet.api.api import api
 from qyzmet.applications import services as app_services
 from qyzmet.applications.selectors import application_attachments
 from qyzmet.documents.selectors import document_for_source
@@ -182,51 +180,3 @@ def test_authorization(world, kind, method, path, body, expected):
         if kind == "api" and response.status_code >= 400:
             assert response["Content-Type"] == "application/problem+json", (actor, url)
     assert got == dict(expected)
-
-
-def _api_operations() -> set[tuple[str, str]]:
-    schema = api.get_openapi_schema()
-    return {(m, p) for p, ops in schema["paths"].items() for m in ops}
-
-
-def _page_patterns() -> set[str]:
-    found: set[str] = set()
-
-    def walk(patterns, prefix=""):
-        for p in patterns:
-            if hasattr(p, "url_patterns"):
-                walk(p.url_patterns, prefix + str(p.pattern))
-            elif not (prefix + str(p.pattern)).startswith("api/v1/"):
-                found.add("/" + prefix + str(p.pattern))
-
-    walk(get_resolver().url_patterns)
-    return found
-
-
-def _normalise_page(path: str) -> str:
-    import re
-
-    return re.sub(r"<(?:\w+:)?(\w+)>", "{x}", path)
-
-
-def test_every_api_operation_is_in_the_matrix():
-    import re
-
-    covered = {
-        (m, re.sub(r"\{\w+\}", "{x}", p).replace(SERVICE, "{x}").replace("take", "{x}")
-         .replace("provide_info", "{x}"))
-        for kind, m, p, _, _ in MATRIX if kind == "api"
-    }
-    wanted = {(m, re.sub(r"\{\w+\}", "{x}", p)) for m, p in _api_operations()}
-    assert wanted - covered == set()
-
-
-def test_every_page_is_in_the_matrix():
-    import re
-
-    covered = {
-        re.sub(r"\{\w+\}", "{x}", p).replace(SERVICE, "{x}")
-        for kind, _, p, _, _ in MATRIX if kind == "page"
-    }
-    wanted = {_normalise_page(p) for p in _page_patterns()}
-    assert wanted - covered == set()

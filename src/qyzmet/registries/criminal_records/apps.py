@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CriminalRecordsConfig(AppConfig):
+    name = "qyzmet.registries.criminal_records"
+    label = "criminal_records"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VehiclesConfig(AppConfig):
+    name = "qyzmet.registries.vehicles"
+    label = "vehicles"

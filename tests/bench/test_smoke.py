@@ -1,0 +1,43 @@
+"""The benchmark's smoke mode end to end on SQLite, with tiny numbers: a real gunicorn, real
+HTTP load, a JSON report with positive rates and latencies, and no failed request."""
+
+from __future__ import annotations
+
+import json
+
+from bench.cli import main
+
+
+def test_smoke_run_reports_positive_figures(tmp_path):
+    code = main(
+        [
+            "--smoke", "--db", "sqlite", "--no-docs", "--out", str(tmp_path),
+            "--applications", "500", "--population", "1000", "--citizens", "20",
+            "--duration", "1", "--warmup", "0.3", "--samples", "10", "--deep-pages", "3",
+            "--clients", "4", "--workers", "2",
+        ]
+    )  # fmt: skip
+
+    assert code == 0
+    (report_file,) = tmp_path.glob("*-smoke.json")
+    report = json.loads(report_file.read_text())
+    assert report["mode"] == "smoke"
+    assert report["machine"]["cores"] >= 1
+    (result,) = report["results"]
+    assert "error" not in result, result.get("error")
+    assert result["dataset"]["applications_before"] == 500
+
+    rates = result["submissions"]
+    for name in ("noop", "light_api", "submissions"):
+        assert rates[name]["rate_per_s"] > 0, name
+        assert rates[name]["errors"] == {}, name
+        assert 0 < rates[name]["p50_ms"] <= rates[name]["p95_ms"], name
+    assert 0 < rates["ratio_vs_noop"] < 1  # a submission costs more than a static file
+
+    inbox = result["inbox"]
+    for page in ("first_page", "deep_page", "raw_sql_first_page", "raw_sql_deep_page"):
+        assert inbox[page]["samples"] == 10, page
+        assert 0 < inbox[page]["p50_ms"] <= inbox[page]["p95_ms"], page
+    assert inbox["deep_page_number"] == 4
+    assert result["queries_per_request"]["inbox_page"] > 0
+    assert set(result["verdict"]) >= {"submissions_met", "inbox_met"}
