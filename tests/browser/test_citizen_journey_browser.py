@@ -58,7 +58,9 @@ def _officer_act(iin: str, application_id: int, action: str, reason: str = "") -
     from qyzmet.identity.models import User
 
     application_act(
-        actor=User.objects.get(iin=iin), application_id=application_id, action=action,
+        actor=User.objects.get(iin=iin),
+        application_id=application_id,
+        action=action,
         reason=reason,
     )
 
@@ -165,7 +167,9 @@ def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_ser
     assert application.applicant_iin == citizen
     assert application.state == "submitted"
     assert application.data == {
-        "purpose": "bank", "presented_to": "Халық банкі", "comment": "Ипотекаға"
+        "purpose": "bank",
+        "presented_to": "Халық банкі",
+        "comment": "Ипотекаға",
     }
     expect(page.locator("h1")).to_contain_text(application.number)
     expect(page.locator("main .tag").first).to_have_text(_status("submitted", "kk"))
@@ -224,11 +228,15 @@ def test_keyboard_reaches_skip_link_first_then_the_form_in_order(page, demo_worl
     # Signing in through the pages is the other test's job: reuse a real session here.
     client = Client()
     client.force_login(User.objects.get(iin=demo_world.citizen_a))
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     page.goto(APPLY_PATH)
     expect(page.locator("#field-purpose")).to_be_visible()
     axe_check(page)
