@@ -1,0 +1,10 @@
+"""The appeal events (topics of the outbox) and what they carry: `appeal_id` and `number`."""
+
+SUBMITTED = "appeal.submitted"
+ROUTED = "appeal.routed"
+ANSWERED = "appeal.answered"
+REOPENED = "appeal.reopened"
+EXTENDED = "appeal.extended"
+DUPLICATE_LINKED = "appeal.duplicate_linked"
+DUE_SOON = "appeal.due_soon"
+OVERDUE = "appeal.overdue"
