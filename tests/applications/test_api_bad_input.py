@@ -191,3 +191,23 @@ def test_invalid_cursor_is_400(world):
     response = api(a).get("/api/v1/applications?cursor=%%%")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
+
+
+def test_identifier_with_wrong_check_digit_is_rejected_with_the_reason(world):
+    from tests.identity.factories import next_iin
+
+    a, _ = world
+    good = next_iin()
+    bad = good[:11] + str((int(good[11]) + 1) % 10)
+    client = api(a)
+    before = _counts()
+    response = post(
+        client,
+        "/api/v1/applications",
+        {"service_code": "kz.kindergarten-queue",
+         "data": {"child_iin": bad, "preferred_district": "x", "desired_start_date": "2027-09-01"}},
+    )
+    assert response.status_code == 422
+    errors = {e["pointer"]: e["detail"] for e in response.json()["errors"]}
+    assert errors["/child_iin"] == "IIN check digit is wrong"
+    assert _counts() == before

@@ -176,3 +176,26 @@ def test_someone_elses_draft_cannot_be_continued(client, person_user):
 
 def test_unknown_service_is_404(client, person_user):
     assert client.get(reverse("apply", kwargs={"code": "kz.nope"})).status_code == 404
+
+
+def test_child_iin_with_wrong_check_digit_is_explained_in_the_citizens_language(
+    client, person_user
+):
+    from tests.identity.factories import next_iin
+
+    good = next_iin()
+    bad = good[:11] + str((int(good[11]) + 1) % 10)
+    url = reverse("apply", args=["kz.kindergarten-queue"])
+    key = _key(client.get(url).content.decode())
+    before = Application.objects.count()
+    response = client.post(
+        url,
+        {"intent": "submit", "idempotency_key": key, "child_iin": bad,
+         "preferred_district": "Алмалы", "desired_start_date": "2027-09-01"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert Application.objects.count() == before
+    assert "its last (check) digit is wrong" in html
+    assert 'href="#field-child_iin"' in html

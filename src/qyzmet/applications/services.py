@@ -27,7 +27,6 @@ from qyzmet.registries.client import (
 )
 
 from . import errors
-from .forms import form_errors
 from .models import Application, ApplicationEvent, Attachment
 from .uploads import upload_validate
 
@@ -221,7 +220,7 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
         application = None
     package = service.package
     _check_applicant_kind(actor=actor, package=package)
-    problems = form_errors(package.form.schema, data)
+    problems = package.form.errors(data)
     if problems:
         raise validation(problems)
     if application is None:

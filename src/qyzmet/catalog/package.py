@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 
+from qyzmet.core.formats import format_checker
 from qyzmet.core.problem import FieldError
 from qyzmet.core.templating import text_render
 
@@ -119,7 +120,7 @@ class Form:
         """Validate submitted form data; one FieldError (JSON pointer into the data) per
         problem. The messages are jsonschema's English ones: callers that show them to a person
         map pointers to translated texts of their own."""
-        validator = Draft202012Validator(dict(self.schema), format_checker=FormatChecker())
+        validator = Draft202012Validator(dict(self.schema), format_checker=format_checker())
         found: list[FieldError] = []
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
             path = [str(p) for p in error.path]
@@ -130,7 +131,10 @@ class Form:
                     if name not in error.instance and f"{name!r} is a required" in error.message
                 ]
                 path = [*path, *missing[:1]]
-            found.append(FieldError(pointer_join(path), error.message))
+            message = error.message
+            if error.validator == "format" and getattr(error.cause, "reason", ""):
+                message = error.cause.reason  # e.g. "IIN check digit is wrong"
+            found.append(FieldError(pointer_join(path), message))
         return found
 
 

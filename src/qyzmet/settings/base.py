@@ -155,3 +155,9 @@ LOGGING = {
 QYZMET_CALENDAR_FILE = PACKAGE_DIR / "countries" / "kz" / "calendar.yaml"
 QYZMET_AGENCIES_FILE = PACKAGE_DIR / "countries" / "kz" / "agencies.yaml"
 QYZMET_DEMO_SMS_PAGE = False
+# Identifier formats usable in service forms (`format: iin`); each validator raises ValueError
+# with the reason.
+QYZMET_ID_FORMATS = {
+    "iin": "qyzmet.countries.kz.identifiers.iin_validate",
+    "bin": "qyzmet.countries.kz.identifiers.bin_validate",
+}

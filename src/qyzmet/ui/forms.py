@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 
 from qyzmet.catalog.package import Form, pointer_split
+from qyzmet.core.formats import format_checker
+from qyzmet.identity.services import identifier_reason
 
 TEXTAREA_FROM = 200
 _NUMERIC_NAME = re.compile(r"(^|_)(iin|bin)($|_)")
@@ -191,6 +193,10 @@ def _message(error: Any) -> str:
         return _("Enter a number of at least %(limit)s.") % {"limit": value}
     if kind in ("maximum", "exclusiveMaximum"):
         return _("Enter a number of at most %(limit)s.") % {"limit": value}
+    if kind == "format" and value in ("iin", "bin"):
+        # The identifier's own reason (wrong check digit, not 12 digits, ...), translated.
+        reason = getattr(error.cause, "reason", "") or str(error.cause or "")
+        return identifier_reason(reason) if reason else _("This number is not valid.")
     if kind == "format" and value == "date":
         return _("Enter a real date.")
     if kind == "format" and value == "email":
@@ -220,7 +226,7 @@ def form_validate(*, form: Form, data: Mapping[str, Any]) -> tuple[dict[str, str
 
     The same check the service runs; doing it here first lets the page speak the citizen's
     language, and the service stays the authority (its 422 is shown too)."""
-    validator = Draft202012Validator(dict(form.schema), format_checker=FormatChecker())
+    validator = Draft202012Validator(dict(form.schema), format_checker=format_checker())
     fields: dict[str, str] = {}
     general: list[str] = []
     for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.path)):
