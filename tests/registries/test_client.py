@@ -32,6 +32,9 @@ def test_registry_facts_lists_every_fact():
     assert rc.registry_facts() == {
         "population": {"person", "children", "family", "address"},
         "legal_entities": {"entity", "entities_of_person", "ie_status"},
+        "vehicles": {"vehicles_of_person"},
+        "real_estate": {"properties_of_person"},
+        "criminal_records": {"criminal_record_status"},
     }
 
 

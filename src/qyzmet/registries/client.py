@@ -38,6 +38,13 @@ legal_entities.entity              {bin, name, kind (LLP|JSC|IE), registered_on,
                                     founders: [{iin, share}]}
 legal_entities.entities_of_person  {entities: [{bin, name, kind, status, role (head|founder)}]}
 legal_entities.ie_status           {registered, bin, name, registered_on, status}
+vehicles.vehicles_of_person        {vehicles: [{vin, plate, make, model, year, colour, category,
+                                    registered_on, status}]}   registered ones, by plate
+real_estate.properties_of_person   {properties: [{cadastral_number, kind (apartment|house|land|
+                                    commercial), address, area, share, since}]}
+criminal_records.criminal_record_status
+                                   {has_record, records: [{record_number, article, article_title,
+                                    verdict_date, court, sentence, expunged, expunged_on}]}
 """
 
 from __future__ import annotations
@@ -160,6 +167,27 @@ def _facts() -> dict[tuple[str, str], _Fact]:
         ("legal_entities", "ie_status"): _Fact(
             "iin", lambda s: le.ie_status_fact(iin=s), _subject_is_person
         ),
+        **_facts_extra(),
+    }
+
+
+def _facts_extra() -> dict[tuple[str, str], _Fact]:
+    """The vehicle, real estate and criminal records registries' facts: all about a person, and
+    answered (with an empty list) for a person who owns nothing."""
+    from qyzmet.registries.criminal_records import selectors as crim
+    from qyzmet.registries.real_estate import selectors as estate
+    from qyzmet.registries.vehicles import selectors as veh
+
+    return {
+        ("vehicles", "vehicles_of_person"): _Fact(
+            "iin", lambda s: veh.vehicles_of_person_fact(iin=s), _subject_is_person
+        ),
+        ("real_estate", "properties_of_person"): _Fact(
+            "iin", lambda s: estate.properties_of_person_fact(iin=s), _subject_is_person
+        ),
+        ("criminal_records", "criminal_record_status"): _Fact(
+            "iin", lambda s: crim.criminal_record_status_fact(iin=s), _subject_is_person
+        ),
     }
 
 
@@ -277,3 +305,133 @@ def registry_client() -> RegistryClient:
     return _client_for(
         getattr(settings, "QYZMET_REGISTRY_CLIENT", "qyzmet.registries.client.LocalRegistryClient")
     )
+
+
+@dataclass(frozen=True)
+class FactAnswer:
+    """One fact as a provider returns it: the answer, whose personal data it is ("" when it is a
+    company's) and the fields returned (for the access log)."""
+
+    answer: dict[str, Any]
+    person_iin: str
+    fields: list[str]
+
+
+def fact_answer(
+    *, registry: str, fact: str, subject: str, fields: list[str] | None = None
+) -> FactAnswer:
+    """Answer one fact from the local tables, with the same checks and errors as
+    `LocalRegistryClient.fetch` but without the purpose check and the audit row: the GovStack
+    facts endpoint (`qyzmet.registries.govstack`) audits with the gateway's client and user."""
+    spec = _facts().get((registry, fact))
+    if spec is None:
+        raise UnknownFact(
+            _("The registry “%(registry)s” does not answer “%(fact)s”.")
+            % {"registry": registry, "fact": fact}
+        )
+    subject = subject_validate(kind=spec.subject, subject=subject)
+    answer = spec.answer(subject)
+    if answer is None:
+        raise SubjectNotFound(_("The registry has no record for %s.") % subject)
+    if fields is not None:
+        answer = _pick(answer, fields)
+    returned = list(fields) if fields is not None else list(answer)
+    return FactAnswer(answer, spec.person_of(subject, answer), returned)
+
+
+class RegistryRefused(RegistryError):
+    """The exchange gateway refused the call (unknown client or service, no access right, a
+    bad signature); `code` is the X-Road error code, e.g. `Server.ServerProxy.AccessDenied`."""
+
+    code = "registry.refused"
+
+    def __init__(self, message: str, *, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+        self.status = status
+
+
+class GatewayRegistryClient:
+    """Reads the registries through the exchange gateway (once-only, X-Road style).
+
+    Each fetch is `GET /r1/<the registry's facts service>/<fact>?subject=…[&fields=…]`, signed
+    with the platform's client key (`KZ/GOV/<platform BIN>/qyzmet-portal`), with the purpose
+    and the end user as headers: the citizen's IIN (the acting person's, or the subject's when
+    the system acts) as `X-Road-UserId`, the actor as `X-Qyzmet-Actor`. The registry — the data
+    owner — writes the personal-data read to the audit trail from those headers; the gateway
+    keeps the signed exchange in its message log.
+
+    The gateway runs in-process unless QYZMET_EXCHANGE_GATEWAY_URL is set; the registry may be
+    remote (the service's base URL). Errors map back to this module's exceptions: the
+    provider's problem+json `code` picks the class (subject not found, invalid subject, unknown
+    fact...), a gateway refusal is `RegistryRefused` with the X-Road code, and anything that
+    means "not now" (5xx, network, timeout) is `RegistryUnavailable`."""
+
+    def fetch(
+        self,
+        *,
+        registry: str,
+        fact: str,
+        subject: str,
+        purpose: str,
+        actor: Any | None,
+        fields: list[str] | None = None,
+    ) -> dict:
+        import json
+
+        from qyzmet.exchange import client as exchange_client
+        from qyzmet.exchange import conf as exchange_conf
+        from qyzmet.exchange import selectors as exchange_selectors
+        from qyzmet.exchange import services as exchange_services
+
+        if not (purpose or "").strip():
+            raise PurposeRequired(_("Say why the registry is read: the purpose is required."))
+        service_id = exchange_selectors.registry_service_id(registry=registry)
+        if service_id is None:
+            raise UnknownFact(
+                _("The registry “%(registry)s” does not answer “%(fact)s”.")
+                % {"registry": registry, "fact": fact}
+            )
+        client_id = exchange_conf.platform_client()
+        actor_iin = getattr(actor, "iin", "") or ""
+        query = {"subject": subject}
+        if fields is not None:
+            query["fields"] = ",".join(fields)
+        try:
+            result = exchange_client.exchange_request(
+                client_id=client_id,
+                signer=exchange_services.client_signer(client_id=client_id),
+                service_id=service_id, path=fact, query=query,
+                user_id=actor_iin or subject.strip(), purpose=purpose.strip(),
+                actor=actor_iin or "system",
+            )  # fmt: skip
+        except exchange_client.GatewayUnreachable as exc:
+            raise RegistryUnavailable(
+                _("The registry “%s” is not answering. Try again later.") % registry
+            ) from exc
+        if result.status == 200:
+            return json.loads(result.body)
+        try:
+            problem = json.loads(result.body or b"{}")
+        except ValueError:
+            problem = {}
+        detail = str(problem.get("message") or problem.get("detail") or "")
+        if result.status >= 500:
+            raise RegistryUnavailable(
+                _("The registry “%s” is not answering. Try again later.") % registry
+            )
+        if result.error:  # refused by the gateway itself
+            raise RegistryRefused(detail, code=result.error, status=result.status)
+        code = str(problem.get("code", ""))
+        if code == SubjectNotFound.code:
+            raise SubjectNotFound(detail)
+        if code == UnknownFact.code:
+            raise UnknownFact(detail)
+        if code == InvalidSubject.code:
+            raise InvalidSubject(detail)
+        if code in (PurposeRequired.code, "gateway.purpose_required"):
+            raise PurposeRequired(detail)
+        if result.status in (401, 403):
+            raise RegistryRefused(detail, code=code, status=result.status)
+        raise InvalidRequest(detail or code)

@@ -1,0 +1,130 @@
+"""The registries' endpoints (GovStack Data API, facts, myPersonalDataUsage) and the citizen's
+"who looked at my data" and consent pages × anonymous, citizen A, citizen B and two officers.
+
+Registries answer only requests forwarded by the exchange gateway (with its proof), so nobody
+reaches them directly — not even a signed-in officer: 401 for everyone. The gateway-forwarded
+behaviour (and consent, and isolation between citizens) is tested in tests/govstack/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from qyzmet.identity.services import api_token_issue
+from qyzmet.registries.consent.services import consent_agreement_publish
+from tests.identity.factories import MembershipFactory
+from tests.portal.factories import agency, citizen
+
+ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other")
+CODE = "matrix-consent"
+
+
+@dataclass
+class World:
+    users: dict
+    ids: dict
+
+
+@pytest.fixture
+def world(db) -> World:
+    a, b = citizen(), citizen()
+    mvd, other = citizen(), citizen()
+    MembershipFactory(user=mvd, organisation=agency("kz-mvd"), role="officer")
+    MembershipFactory(user=other, organisation=agency("kz-kpssu"), role="officer")
+    consent_agreement_publish(
+        actor=None, code=CODE, registry="criminal_records", category="record",
+        title={"en": "x"}, text={"en": "x"},
+    )  # fmt: skip
+    return World(
+        users={"citizen_a": a, "citizen_b": b, "officer": mvd, "officer_other": other},
+        ids={"iin": a.iin, "code": CODE},
+    )
+
+
+def _client(world: World, actor: str, kind: str) -> Client:
+    if actor == "anonymous":
+        return Client()
+    user = world.users[actor]
+    if kind == "api":
+        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _expect(anonymous, citizen_a, citizen_b, officer, officer_other, *, order=ACTORS):
+    values = dict(zip(ACTORS, (anonymous, citizen_a, citizen_b, officer, officer_other),
+                      strict=True))  # fmt: skip
+    return [(actor, values[actor]) for actor in order]
+
+
+READ = {"query": {"content": {"iin": "{iin}"}}}
+NOBODY = _expect(401, 401, 401, 401, 401)
+
+# (kind, method, path, body, expectations). Data API rows are "page" rows: /data/ is mounted
+# outside /api/v1/; the JSON body is sent as application/json.
+MATRIX = [
+    # --- registries: only through the gateway ------------------------------------------------
+    ("page", "get", "/data/population/1.0", None, NOBODY),
+    ("page", "post", "/data/population/1.0/read", READ, NOBODY),
+    ("page", "post", "/data/population/1.0/create", {"write": {"content": {}}}, NOBODY),
+    ("page", "get", "/data/population/1.0/facts/person", None, NOBODY),
+    ("page", "get", "/data/population/1.0/{iin}/read-value/last_name", None, NOBODY),
+    ("page", "delete", "/data/population/1.0/{iin}/delete", None, NOBODY),
+    ("page", "get", "/data/MyPersonalDataUsage/1.0", None, NOBODY),
+    ("page", "get", "/data/population/1.0/openapi.json", None, _expect(200, 200, 200, 200, 200)),
+    # --- the signed-in person's own list (session here; bearer tested in tests/govstack) ---
+    ("page", "get", "/data/my/personal-data-usage", None, _expect(401, 200, 200, 200, 200)),
+    # --- portal pages ------------------------------------------------------------------------
+    ("page", "get", "/my/data/", None, _expect(302, 200, 200, 200, 200)),
+    ("page", "get", "/my/consents/", None, _expect(302, 200, 200, 200, 200)),
+    ("page", "post", "/my/consents/{code}/give/", {}, _expect(302, 302, 302, 302, 302)),
+    ("page", "post", "/my/consents/{code}/withdraw/", {}, _expect(302, 302, 302, 302, 302)),
+    ("page", "post", "/my/consents/no-such-agreement/give/", {}, _expect(302, 404, 404, 404, 404)),
+]
+
+
+def _format(body, ids):
+    if isinstance(body, dict):
+        return {k: _format(v, ids) for k, v in body.items()}
+    return body.format(**ids) if isinstance(body, str) else body
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "path", "body", "expected"),
+    MATRIX,
+    ids=[f"{m.upper()} {p}" for _, m, p, _, _ in MATRIX],
+)
+def test_authorization(world, kind, method, path, body, expected):
+    url = path.format(**world.ids)
+    got = {}
+    for actor, _status in expected:
+        client = _client(world, actor, kind)
+        call = getattr(client, method)
+        if url.startswith("/data/") and body is not None:
+            response = call(url, _format(body, world.ids), content_type="application/json")
+        elif body is not None:
+            response = call(url, body)
+        else:
+            response = call(url)
+        got[actor] = response.status_code
+        if url.startswith("/data/") and response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json", (actor, url)
+    assert got == dict(expected)
+
+
+def test_withdrawing_touches_only_ones_own_consent(world):
+    from qyzmet.registries.consent.selectors import consents_of_person
+
+    a, b = world.users["citizen_a"], world.users["citizen_b"]
+    for user in (a, b):
+        client = Client()
+        client.force_login(user)
+        client.post(f"/my/consents/{CODE}/give/")
+    client = Client()
+    client.force_login(b)
+    client.post(f"/my/consents/{CODE}/withdraw/")
+    assert consents_of_person(subject_iin=a.iin)[0].state == "given"
+    assert consents_of_person(subject_iin=b.iin)[0].state == "withdrawn"
