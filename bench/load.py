@@ -38,12 +38,20 @@ class LoadResult:
     ok: int = 0
     errors: Counter = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.ok / self.duration_s if self.duration_s else 0.0
 
     def summary(self) -> dict[str, Any]:
+        per_request = {
+            f"{role}_cpu_ms_per_request": round(seconds / self.ok * 1000, 2) if self.ok else None
+            for role, seconds in self.cpu_s.items()
+        }
+        return {**per_request, **self._basic()}
+
+    def _basic(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "clients": self.clients,
@@ -89,9 +97,11 @@ def closed_loop(
     duration: float,
     warmup: float,
     timeout: float = 30.0,
+    cpu_probe: Callable[[], dict] | None = None,
 ) -> LoadResult:
     """`clients` threads send requests back to back for warmup + duration seconds. Only requests
-    that finish inside the measured window count; only status `expect` counts as success."""
+    that finish inside the measured window count; only status `expect` counts as success.
+    `cpu_probe` (see bench.cpu) is read at the window's start and end."""
     result = LoadResult(name=name, clients=clients, duration_s=duration)
     lock = threading.Lock()
     barrier = threading.Barrier(clients + 1)
@@ -139,6 +149,13 @@ def closed_loop(
     window["start"] = now + warmup
     window["end"] = now + warmup + duration
     barrier.wait()
+    if cpu_probe is not None:
+        from .cpu import cpu_delta
+
+        time.sleep(max(0.0, window["start"] - time.perf_counter()))
+        cpu_start = cpu_probe()
+        time.sleep(max(0.0, window["end"] - time.perf_counter()))
+        result.cpu_s = cpu_delta(cpu_start, cpu_probe())
     for thread in threads:
         thread.join(timeout=warmup + duration + timeout + 5)
     return result

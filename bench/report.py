@@ -28,6 +28,24 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_PLAN_KEYS = ("SEARCH", "SCAN", "Index", "Filter", "Rows Removed", "Execution Time", "Sort")
+
+
+def _plan_lines(plan: list[str]) -> list[str]:
+    """The lines of a plan that say which index is used and how many rows were thrown away."""
+    return [line.rstrip() for line in plan if any(key in line for key in _PLAN_KEYS)][:8]
+
+
+def _num(value: float | None, spec: str) -> str:
+    """A ratio or estimate that may be missing (a baseline of zero requests): shown as '–'."""
+    return "–" if value is None else format(value, spec)
+
+
+def _ms(block: dict[str, Any], role: str) -> str:
+    value = block.get(f"{role}_cpu_ms_per_request")
+    return "–" if value is None else f"{value:.1f}"
+
+
 def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(measure, value, baseline/ratio) rows of one database's result."""
     s, i = result["submissions"], result["inbox"]
@@ -44,9 +62,9 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             "Submissions/s (POST /api/v1/applications, 201 only)",
             f"{sub['rate_per_s']:.1f}{errs(sub)}",
-            f"{s['ratio_vs_noop']:.3f} × no-op ({noop['rate_per_s']:.0f}/s {noop['path']}); "
-            f"{s['ratio_vs_light_api']:.2f} × light API read ({light['rate_per_s']:.0f}/s "
-            f"{light['path']})",
+            f"{_num(s['ratio_vs_noop'], '.3f')} × no-op ({noop['rate_per_s']:.0f}/s "
+            f"{noop['path']}); {_num(s['ratio_vs_light_api'], '.2f')} × light API read "
+            f"({light['rate_per_s']:.0f}/s {light['path']})",
         ),
         (
             "Submission latency p50 / p95 under load",
@@ -56,14 +74,25 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             "Inbox first page p50 / p95 (25 rows)",
             lat(i["first_page"]) + errs(i["first_page"]),
-            f"{i['p95_ratio_first_vs_raw_sql']} × raw SQL p95 "
+            f"{_num(i['p95_ratio_first_vs_raw_sql'], '.1f')} × raw SQL p95 "
             f"(raw SQL p50 / p95 {lat(i['raw_sql_first_page'], 2)})",
         ),
         (
             f"Inbox page {i['deep_page_number']} p50 / p95 (cursor)",
             lat(i["deep_page"]) + errs(i["deep_page"]),
-            f"{i['p95_ratio_deep_vs_raw_sql']} × raw SQL p95 "
+            f"{_num(i['p95_ratio_deep_vs_raw_sql'], '.1f')} × raw SQL p95 "
             f"(raw SQL p50 / p95 {lat(i['raw_sql_deep_page'], 2)})",
+        ),
+        (
+            "CPU per submission: server / database / load generator",
+            f"{_ms(sub, 'server')} / {_ms(sub, 'database')} / {_ms(sub, 'load_generator')} ms",
+            f"no-op: {_ms(noop, 'server')} / {_ms(noop, 'database')} / "
+            f"{_ms(noop, 'load_generator')} ms",
+        ),
+        (
+            "Submissions/s if server + database had the cores alone",
+            _num(s["idle_machine_estimate_per_s"], ".1f"),
+            "cores ÷ (server + database CPU per submission): independent of other load",
         ),
         (
             "SQL statements per request",
@@ -112,6 +141,9 @@ def markdown(report: dict[str, Any], json_path: str) -> str:
         + ", ".join(r["database"] for r in report["results"] if "database" in r)
         + ".",
         "",
+        f"**Load average** (other work on the shared machine) at the start: "
+        f"{m['load_average_at_start']}, at the end: {m.get('load_average_at_end')}.",
+        "",
     ]
     for result in report["results"]:
         if "error" in result:
@@ -131,8 +163,9 @@ def markdown(report: dict[str, Any], json_path: str) -> str:
             "| --- | --- | --- |",
         ]
         out += [f"| {a} | {b} | {c} |" for a, b, c in _rows(result)]
-        plan = "; ".join(result["inbox"]["plan_first_page"][:3])
-        out += ["", f"Inbox first page query plan: `{plan[:400]}`", ""]
+        out += ["", "Query plans of the inbox page (first page, then the deep page):", "", "```"]
+        out += _plan_lines(result["inbox"]["plan_first_page"])
+        out += ["---", *_plan_lines(result["inbox"]["plan_deep_page"]), "```", ""]
     out += ["### Targets (PostgreSQL)", ""]
     pg = [r for r in report["results"] if r.get("label") == "postgres" and "verdict" in r]
     if not pg:

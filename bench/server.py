@@ -67,12 +67,18 @@ def _ready(port: int) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    pid: int  # gunicorn's master; its workers are its children
+
+
 @contextmanager
 def gunicorn_running(
     *, config: ServerConfig, env: dict[str, str], log_path: Path, timeout: float = 60.0
-) -> Iterator[str]:
+) -> Iterator[RunningServer]:
     """Start gunicorn with `bench.wsgi` (embedded settings, `env` decides the database and
-    DEBUG) and yield its base URL; stop it on exit, on an exception and at interpreter exit."""
+    DEBUG) and yield it; stop it on exit, on an exception and at interpreter exit."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "bench.wsgi:application",
@@ -104,6 +110,6 @@ def gunicorn_running(
                 tail = log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"gunicorn did not start (exit {process.poll()}):\n{tail}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield RunningServer(url=f"http://127.0.0.1:{port}", pid=process.pid)
     finally:
         _stop(process)

@@ -10,7 +10,9 @@ its SMS) right after the commit, inside the same HTTP request."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .load import closed_loop
@@ -24,7 +26,13 @@ SUBMIT_BODY = json.dumps(
 
 
 def submissions_run(
-    *, base_url: str, tokens: list[str], clients: int, duration: float, warmup: float
+    *,
+    base_url: str,
+    tokens: list[str],
+    clients: int,
+    duration: float,
+    warmup: float,
+    cpu_probe: Callable[[], dict] | None = None,
 ) -> dict[str, Any]:
     """No-op baseline, a light API read for context, then the submissions; each for `duration`
     seconds with `clients` concurrent keep-alive clients."""
@@ -45,14 +53,32 @@ def submissions_run(
         }
         return "POST", SUBMIT_PATH, headers, SUBMIT_BODY
 
-    common = {"base_url": base_url, "clients": clients, "duration": duration, "warmup": warmup}
+    common = {
+        "base_url": base_url,
+        "clients": clients,
+        "duration": duration,
+        "warmup": warmup,
+        "cpu_probe": cpu_probe,
+    }
     baseline = closed_loop(name="noop_static", factory=noop, expect=200, **common)
     api_read = closed_loop(name="life_events", factory=light, expect=200, **common)
     submitted = closed_loop(name="submissions", factory=submit, expect=201, **common)
     return {
+        "idle_machine_estimate_per_s": _idle_estimate(submitted.summary()),
         "noop": {**baseline.summary(), "path": NOOP_PATH},
         "light_api": {**api_read.summary(), "path": LIGHT_PATH},
         "submissions": {**submitted.summary(), "path": SUBMIT_PATH},
         "ratio_vs_noop": round(submitted.rate / baseline.rate, 4) if baseline.rate else None,
         "ratio_vs_light_api": round(submitted.rate / api_read.rate, 4) if api_read.rate else None,
     }
+
+
+def _idle_estimate(summary: dict[str, Any]) -> float | None:
+    """The rate the machine's cores would sustain if the server and the database had them to
+    themselves: cores / (server + database CPU per submission). The load generator's own CPU is
+    left out: in production the clients are elsewhere."""
+    server = summary.get("server_cpu_ms_per_request")
+    database = summary.get("database_cpu_ms_per_request") or 0.0
+    if not server:
+        return None
+    return round((os.cpu_count() or 1) * 1000 / (server + database), 1)

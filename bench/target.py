@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .cpu import probe_for
 from .server import ServerConfig, gunicorn_running
 
 
@@ -66,6 +67,17 @@ def queries_per_request(*, citizen_token: str, officer_token: str) -> dict[str, 
     }
 
 
+def _warm_up(base_url: str, officer_token: str, *, requests: int) -> None:
+    """Import and cache what each worker needs before anything is timed (the first request of
+    a worker loads the URLconf, the API schema and the catalogue)."""
+    from .load import get_json
+
+    headers = {"Authorization": f"Bearer {officer_token}"}
+    for _ in range(requests):
+        get_json(base_url, "/api/v1/catalog/life-events", {})
+        get_json(base_url, "/api/v1/inbox?limit=25", headers)
+
+
 def database_version() -> str:
     from django.db import connection
 
@@ -103,10 +115,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     env = {"QYZMET_DATABASE_URL": args.db_url, "QYZMET_DEBUG": "0"}
     log_path = Path(args.out).with_suffix(".gunicorn.log")
-    with gunicorn_running(config=config, env=env, log_path=log_path) as base_url:
+    with gunicorn_running(config=config, env=env, log_path=log_path) as server:
+        base_url = server.url
         print(f"[{args.label}] {config.describe()} on {base_url}", flush=True)
+        _warm_up(base_url, dataset.officer_token, requests=2 * args.workers * args.threads)
         submissions = submissions_run(
             base_url=base_url,
+            cpu_probe=probe_for(server.pid),
             tokens=dataset.citizen_tokens,
             clients=args.clients,
             duration=args.duration,

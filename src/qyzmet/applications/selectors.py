@@ -12,13 +12,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
-from qyzmet.catalog.selectors import service_version
+from qyzmet.catalog.selectors import service_pinned
 from qyzmet.core.problem import Problem, not_found
 from qyzmet.identity.selectors import user_roles
 
 from .models import Application, ApplicationEvent, Attachment
 
 MAX_PAGE = 100
+# What an inbox row shows; the form data and evidence stay on disk until the case is opened.
+INBOX_COLUMNS = (
+    "id", "service_version_id", "service_code", "agency_code", "state", "outcome", "is_open",
+    "submitted_at", "due_date", "paused_at", "applicant_iin", "applicant__id",
+    "applicant__full_name", "applicant__iin",
+)
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,16 @@ def inbox_list(
     if cursor:
         position = _decode(cursor)
         due = dt.date.fromisoformat(position["due"])
-        qs = qs.filter(Q(due_date__gt=due) | Q(due_date=due, id__gt=int(position["id"])))
-    rows = list(qs.select_related("applicant").order_by("due_date", "id")[: limit + 1])
+        # The redundant lower bound lets PostgreSQL start the index scan at the cursor instead
+        # of walking (and discarding) every earlier case of the agency.
+        qs = qs.filter(due_date__gte=due).filter(
+            Q(due_date__gt=due) | Q(id__gt=int(position["id"]))
+        )
+    rows = list(
+        qs.select_related("applicant")
+        .only(*INBOX_COLUMNS)
+        .order_by("due_date", "id")[: limit + 1]
+    )
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -158,7 +172,7 @@ def attachment_content(*, attachment_id: int, application_id: int) -> Attachment
 
 def application_package(*, application: Application):
     """The package version this application is pinned to."""
-    return service_version(version_id=application.service_version_id).package
+    return service_pinned(version_id=application.service_version_id).package
 
 
 def available_actions(*, user, application: Application) -> list[str]:

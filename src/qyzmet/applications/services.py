@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qyzmet.audit.services import Kind, audit_record
-from qyzmet.catalog.selectors import service_current, service_version
+from qyzmet.catalog.selectors import service_current, service_pinned
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import FieldError, Problem, not_found, validation
@@ -211,7 +211,7 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
         )
         if application is None:
             raise not_found("draft")
-        service = service_version(version_id=application.service_version_id)
+        service = service_pinned(version_id=application.service_version_id)
         application.data = data
     else:
         service = service_current(code=service_code)
@@ -297,7 +297,7 @@ def application_act(
         raise not_found("application")
     if application.state == Application.DRAFT:
         raise errors.action_not_allowed(action, application.state)
-    package = service_version(version_id=application.service_version_id).package
+    package = service_pinned(version_id=application.service_version_id).package
     workflow = package.workflow
     step = workflow.action(action)
     if step is None:

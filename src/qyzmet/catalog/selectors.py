@@ -93,6 +93,21 @@ def service_version(*, version_id: int) -> ServiceVersionDTO:
     return _dtos([row])[0]
 
 
+_pinned: dict[int, ServiceVersionDTO] = {}
+
+
+def service_pinned(*, version_id: int) -> ServiceVersionDTO:
+    """`service_version` for callers that need only the immutable content of a version (code,
+    agency, package): cached per process after the first read, so a case's workflow costs no
+    query. Its `is_current` is as of that first read — ask `service_version` for the live flag."""
+    cached = _pinned.get(version_id)
+    if cached is None:
+        if len(_pinned) > _CACHE_LIMIT:
+            _pinned.clear()
+        cached = _pinned[version_id] = service_version(version_id=version_id)
+    return cached
+
+
 def service_versions(*, code: str) -> list[ServiceVersionDTO]:
     """Every published version of `code`, oldest first (the service's history)."""
     return _dtos(_light().filter(code=code).order_by("version"))

@@ -1,0 +1,223 @@
+"""Exchange gateway benchmark: the gateway's overhead per registry read, and logged exchanges/s.
+
+* overhead: the same fact read (`population.person` of a random person) through
+  `LocalRegistryClient` (the registry called directly, in-process, with its audit row) and
+  through `GatewayRegistryClient` (in-process gateway: client signature, key and right checks,
+  replay store, forward to the registry's facts endpoint which verifies the gateway's
+  signature and audits, signed reply, two hash-chained message-log rows, reply verified).
+  Overhead = p50(gateway) − p50(direct), and the same at p95.
+* throughput: exchanges per second with message logging on, one process and two processes
+  at once against the same database (the log's chain head serialises writers).
+
+Each database runs in fresh subprocesses on a throwaway database (bench.databases).
+`python -m bench.exchange [--smoke]` prints the markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _django(url: str) -> None:
+    os.environ["QYZMET_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qyzmet.settings.embedded")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
+    settings.DEBUG = False
+
+
+def _subjects() -> list[str]:
+    from qyzmet.registries.population.models import Person
+
+    return list(Person.objects.values_list("iin", flat=True)[:500])
+
+
+def _setup(url: str) -> dict:
+    _django(url)
+    from django.core.management import call_command
+
+    from qyzmet.countries.kz import demo
+    from qyzmet.exchange.services import exchange_sync
+
+    call_command("migrate", verbosity=0)
+    demo.population_generate(count=300, seed=7)
+    exchange_sync()
+    return {"persons": len(_subjects())}
+
+
+def _latency(url: str, n: int) -> dict:
+    _django(url)
+    import random
+
+    from django.db import transaction
+
+    from qyzmet.registries.client import GatewayRegistryClient, LocalRegistryClient
+
+    subjects = _subjects()
+    rng = random.Random(1)
+    out: dict[str, list[float]] = {"direct": [], "gateway": []}
+    clients = {"direct": LocalRegistryClient(), "gateway": GatewayRegistryClient()}
+    for client in clients.values():  # warm-up: imports, key loads, connections
+        for _ in range(20):
+            client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
+                         purpose="bench", actor=None)  # fmt: skip
+    for _ in range(n):  # interleaved, so drift hits both sides alike
+        for name, client in clients.items():
+            subject = rng.choice(subjects)
+            t0 = time.perf_counter()
+            with transaction.atomic():  # as in an application's submit: one commit per read
+                client.fetch(registry="population", fact="person", subject=subject,
+                             purpose="application 1 for service bench", actor=None)  # fmt: skip
+            out[name].append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _throughput(url: str, n: int) -> dict:
+    _django(url)
+    import random
+
+    from django.db import transaction
+
+    from qyzmet.registries.client import GatewayRegistryClient
+
+    subjects = _subjects()
+    rng = random.Random(os.getpid())
+    client = GatewayRegistryClient()
+    for _ in range(10):
+        client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
+                     purpose="warm-up", actor=None)  # fmt: skip
+    t0 = time.perf_counter()
+    for _ in range(n):
+        with transaction.atomic():
+            client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
+                         purpose="application 1 for service bench", actor=None)  # fmt: skip
+    return {"calls": n, "seconds": time.perf_counter() - t0}
+
+
+def _verify(url: str) -> dict:
+    _django(url)
+    from qyzmet.exchange.messagelog import message_log_verify
+
+    t0 = time.perf_counter()
+    result = message_log_verify()
+    return {"ok": result.ok, "entries": result.checked, "seconds": time.perf_counter() - t0}
+
+
+def _spawn(mode: str, url: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.exchange", "--worker", mode, url, *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"},
+    )  # fmt: skip
+
+
+def _result(process: subprocess.Popen) -> Any:
+    out, err = process.communicate(timeout=1800)
+    if process.returncode != 0:
+        raise RuntimeError(f"bench worker failed: {err[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
+    n_latency = 30 if smoke else 1000
+    n_throughput = 40 if smoke else 1500
+    _result(_spawn("setup", url))
+    lat = _result(_spawn("latency", url, str(n_latency)))
+    single = _result(_spawn("throughput", url, str(n_throughput)))
+    pair = [_spawn("throughput", url, str(n_throughput)) for _ in range(2)]
+    t0 = time.perf_counter()
+    pair_results = [_result(p) for p in pair]
+    wall = time.perf_counter() - t0
+    verify = _result(_spawn("verify", url))
+    direct, gateway = lat["direct"], lat["gateway"]
+    return {
+        "calls": n_latency,
+        "direct_p50_ms": statistics.median(direct),
+        "direct_p95_ms": _percentile(direct, 95),
+        "gateway_p50_ms": statistics.median(gateway),
+        "gateway_p95_ms": _percentile(gateway, 95),
+        "overhead_p50_ms": statistics.median(gateway) - statistics.median(direct),
+        "overhead_p95_ms": _percentile(gateway, 95) - _percentile(direct, 95),
+        "exchanges_per_s_1proc": single["calls"] / single["seconds"],
+        "exchanges_per_s_2proc": sum(r["calls"] for r in pair_results) / wall,
+        "log_entries": verify["entries"],
+        "log_verified": verify["ok"],
+        "verify_s": verify["seconds"],
+    }
+
+
+def run(*, smoke: bool) -> dict:
+    """Figures per database (sqlite always; postgres when the local server answers)."""
+    from bench.databases import postgres_available, postgres_database, sqlite_database
+    from bench.machine import machine_describe
+
+    results: dict[str, Any] = {"smoke": smoke, "machine": machine_describe(), "databases": {}}
+    with sqlite_database() as url:
+        results["databases"]["sqlite"] = _one_database(url, smoke=smoke)
+    why = postgres_available()
+    if why is None:
+        with postgres_database() as url:
+            results["databases"]["postgres"] = _one_database(url, smoke=smoke)
+    else:
+        results["databases"]["postgres"] = {"skipped": why}
+    return results
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "## Exchange gateway" + (" (smoke)" if results.get("smoke") else ""),
+        "",
+        "Targets: overhead ≤ 2 ms p50 in-process; ≥ 500 logged exchanges/s with PostgreSQL.",
+        "",
+        "| database | direct p50 / p95 ms | gateway p50 / p95 ms | overhead p50 / p95 ms "
+        "| logged exchanges/s (1 proc) | (2 procs) | log verified |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results["databases"].items():
+        if "skipped" in r:
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | |")
+            continue
+        lines.append(
+            f"| {name} | {r['direct_p50_ms']:.2f} / {r['direct_p95_ms']:.2f} "
+            f"| {r['gateway_p50_ms']:.2f} / {r['gateway_p95_ms']:.2f} "
+            f"| {r['overhead_p50_ms']:.2f} / {r['overhead_p95_ms']:.2f} "
+            f"| {r['exchanges_per_s_1proc']:.0f} | {r['exchanges_per_s_2proc']:.0f} "
+            f"| {r['log_entries']} entries, {'ok' if r['log_verified'] else 'BROKEN'} "
+            f"({r['verify_s']:.1f} s) |"
+        )
+    m = results.get("machine", {})
+    lines += ["", f"Machine: {m.get('cpu_model')}, {m.get('cores')} cores, "
+              f"{m.get('ram_gib')} GiB RAM."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _worker(argv: list[str]) -> None:
+    mode, url, *rest = argv
+    funcs = {"setup": lambda: _setup(url), "latency": lambda: _latency(url, int(rest[0])),
+             "throughput": lambda: _throughput(url, int(rest[0])), "verify": lambda: _verify(url)}
+    print(json.dumps(funcs[mode]()))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        _worker(sys.argv[2:])
+    else:
+        print(markdown(run(smoke="--smoke" in sys.argv)))
