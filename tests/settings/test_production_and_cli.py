@@ -19,6 +19,7 @@ GOOD = {
     "QYZMET_DATABASE_URL": "sqlite:////tmp/qyzmet-prod-check.sqlite3",
     "QYZMET_CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "QYZMET_PUBLIC_BASE_URL": "https://qyzmet.example.kz",
+    "QYZMET_LOG_KEY_PASSPHRASE": secrets.token_urlsafe(32),
 }
 
 

@@ -144,6 +144,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "qyzmet.core.tasks.outbox_sweep", "schedule": 30.0},
     "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
+    "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -1,0 +1,81 @@
+"""The transparency log is public by design: every endpoint answers every actor the same way,
+signed in or not, so that anyone can audit it. A completeness test fails when an endpoint is
+added without a row here."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from qyzmet.identity.services import api_token_issue
+from qyzmet.transparency.services import log_append
+from tests.identity.factories import MembershipFactory
+from tests.portal.factories import agency, citizen
+
+ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other")
+
+
+@dataclass
+class World:
+    users: dict
+    ids: dict
+
+
+@pytest.fixture
+def world(db) -> World:
+    a, b, mvd, other = citizen(), citizen(), citizen(), citizen()
+    MembershipFactory(user=mvd, organisation=agency("kz-mvd"), role="officer")
+    MembershipFactory(user=other, organisation=agency("kz-kpssu"), role="officer")
+    leaves = [log_append(kind="document-issued", ref=f"r{i}", data={"i": i}) for i in range(3)]
+    return World(
+        users={"citizen_a": a, "citizen_b": b, "officer": mvd, "officer_other": other},
+        ids={"hash": base64.b64encode(bytes(leaves[1].leaf_hash)).decode()},
+    )
+
+
+def _client(world: World, actor: str, kind: str) -> Client:
+    if actor == "anonymous":
+        return Client()
+    user = world.users[actor]
+    if kind == "api":
+        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _expect(anonymous, citizen_a, citizen_b, officer, officer_other):
+    values = (anonymous, citizen_a, citizen_b, officer, officer_other)
+    return list(zip(ACTORS, values, strict=True))
+
+
+EVERYONE = _expect(200, 200, 200, 200, 200)
+
+# (kind, method, path, query, expectations)
+MATRIX = [
+    ("api", "get", "/api/v1/transparency/sth", None, EVERYONE),
+    ("api", "get", "/api/v1/transparency/key", None, EVERYONE),
+    ("api", "get", "/api/v1/transparency/proof", {"hash": "{hash}", "tree_size": 3}, EVERYONE),
+    ("api", "get", "/api/v1/transparency/consistency", {"first": 1, "second": 3}, EVERYONE),
+    ("api", "get", "/api/v1/transparency/entries", {"start": 0, "end": 2}, EVERYONE),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "path", "body", "expected"),
+    MATRIX,
+    ids=[f"{m.upper()} {p}" for _, m, p, _, _ in MATRIX],
+)
+def test_authorization(world, kind, method, path, body, expected):
+    url = path.format(**world.ids)
+    got = {}
+    for actor, _status in expected:
+        query = {k: str(v).format(**world.ids) for k, v in (body or {}).items()}
+        response = getattr(_client(world, actor, kind), method)(url, query)
+        got[actor] = response.status_code
+        if kind == "api" and response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json", (actor, url)
+    assert got == dict(expected)
