@@ -78,7 +78,7 @@ def _serving(model_dir: Path, sample: list[dict], n: int) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and script
+    proc = subprocess.run(
         [sys.executable, "-c", _RSS_SCRIPT, str(model_dir),
          json.dumps(records[0], ensure_ascii=False)],
         capture_output=True, text=True, check=True, env=env)

@@ -27,13 +27,13 @@ def png_bytes(fig) -> bytes:
 
 def confusion_matrix_of(metadata: dict[str, Any]) -> tuple[list[str], list[list[float]]] | None:
     """(labels, rows) from model metadata, whichever of the usual shapes it uses: a dict with
-    `labels` and `matrix`, or a dict of dicts {true: {predicted: count}}."""
+    `labels` and `matrix` (or `rows`), or a dict of dicts {true: {predicted: count}}."""
     raw = metadata.get("confusion_matrix")
     if raw is None:
         raw = (metadata.get("metrics") or {}).get("confusion_matrix")
-    if isinstance(raw, dict) and "matrix" in raw:
+    if isinstance(raw, dict) and ("matrix" in raw or "rows" in raw):
         labels = [str(x) for x in raw.get("labels") or []]
-        matrix = [[float(v) for v in row] for row in raw["matrix"]]
+        matrix = [[float(v) for v in row] for row in raw.get("matrix") or raw.get("rows") or []]
         if labels and len(labels) == len(matrix):
             return labels, matrix
         return None

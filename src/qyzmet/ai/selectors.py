@@ -32,7 +32,8 @@ class ModelVersionDTO:
 
     @property
     def thresholds(self) -> dict[str, float]:
-        return {k: float(v) for k, v in (self.metadata.get("thresholds") or {}).items()}
+        raw = self.metadata.get("thresholds") or self.metadata.get("auto_route_thresholds") or {}
+        return {k: float(v) for k, v in raw.items()}
 
     @property
     def metrics(self) -> dict[str, Any]:

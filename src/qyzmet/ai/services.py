@@ -57,9 +57,10 @@ def _switch(*, actor: Any, target: ModelVersion, action: str) -> ModelVersionDTO
         current.save(update_fields=["is_active"])
     target.is_active = True
     target.activated_at = timezone.now()
-    target.activated_by = actor
+    target.activated_by = actor if getattr(actor, "pk", None) else None
     target.save(update_fields=["is_active", "activated_at", "activated_by"])
-    Activation.objects.create(model_version=target, previous=current, action=action, actor=actor)
+    Activation.objects.create(model_version=target, previous=current, action=action,
+                              actor=actor if getattr(actor, "pk", None) else None)
     audit_record(actor=actor, kind="change", action=f"ai.model.{action}",
                  object_type="model_version", object_id=target.pk,
                  data={"version": target.version,
@@ -141,3 +142,18 @@ def training_run_finish(
     updated = TrainingRun.objects.filter(pk=run_id).update(**updates)
     if not updated:
         raise Problem(404, "not_found", "Not found", "No such training run.")
+
+
+@transaction.atomic
+def model_activate_system(*, version_id: int, reason: str) -> ModelVersionDTO:
+    """Activation by the installer (demo seeding, first deployment), audited as the system with
+    the reason; people use `model_activate`."""
+    target = ModelVersion.objects.select_for_update().filter(pk=version_id).first()
+    if target is None:
+        raise not_found("model version")
+    if target.is_active:
+        return _dto(target)
+    dto = _switch(actor=None, target=target, action="activate")
+    audit_record(actor=None, kind="change", action="ai.model.activate_reason",
+                 object_type="model_version", object_id=target.pk, data={"reason": reason})
+    return dto

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AppealsConfig(AppConfig):
     name = "qyzmet.appeals"
     label = "appeals"
+
+    def ready(self) -> None:
+        from . import consumers  # noqa: F401  (registers the event consumers)

@@ -108,3 +108,16 @@ def photos_validate(photos: list[bytes]) -> list[tuple[bytes, str]]:
                           [FieldError(pointer, "Photos must be JPEG or PNG images.")])
         checked.append((content, kind))
     return checked
+
+
+KAZAKH_ONLY = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+def language_guess(text: str) -> str:
+    """kk when Kazakh-only letters appear, ru for other Cyrillic, else en (for appeals that
+    arrive without a person's language, e.g. through Open311)."""
+    if any(ch in KAZAKH_ONLY for ch in text):
+        return "kk"
+    if any(0x0400 <= ord(ch) <= 0x04FF for ch in text):
+        return "ru"
+    return "en"

@@ -145,6 +145,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "qyzmet.core.tasks.outbox_sweep", "schedule": 30.0},
     "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
     "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 3600.0},
+    "appeals-deadlines-flag": {"task": "qyzmet.appeals.tasks.deadlines_flag", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -1,0 +1,617 @@
+"""Commands that change appeals. Each is one transaction: the change, its history row, its
+audit row and its outbox event commit together; routing, notifications and escalations follow
+from the events after commit, so a slow or broken model never holds up accepting an appeal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from qyzmet.ai import selectors as ai_selectors
+from qyzmet.audit.services import audit_record
+from qyzmet.core.calendar import calendar_default
+from qyzmet.core.events import event_publish
+from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found
+from qyzmet.identity.selectors import organisation_names, user_roles
+
+from . import events
+from .config import appeals_pack
+from .duplicates import degrees_box, distance_m, similarity
+from .models import (
+    Appeal,
+    AppealEvent,
+    AppealPhoto,
+    CategoryThreshold,
+    Open311ApiKey,
+    OrganisationAlias,
+    RoutingCorrection,
+    RoutingSuggestion,
+)
+from .routing import ModelUnavailable, district_for, model_active
+from .validation import category_validate, photos_validate, place_validate, text_validate
+
+HANDLER_ROLES = {"officer", "head"}
+TRIAGE_ROLE = "appeals_triage"
+LANGUAGES = ("kk", "ru", "en")
+DEFAULT_THRESHOLD = 1.01  # no threshold known → never automatic
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _history(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "") -> None:
+    AppealEvent.objects.create(appeal=appeal, actor=actor if getattr(actor, "pk", None) else None,
+                               action=action, from_status=from_status, to_status=appeal.status,
+                               note=note)
+
+
+def _audit(appeal: Appeal, *, actor, action: str, data: dict | None = None) -> None:
+    audit_record(actor=actor if getattr(actor, "pk", None) else None, kind="change",
+                 action=f"appeal.{action}", object_type="appeal", object_id=appeal.pk,
+                 subject_iin=getattr(appeal.citizen, "iin", "") if appeal.citizen_id else "",
+                 data=data)
+
+
+def _publish(topic: str, appeal: Appeal, **extra: Any) -> None:
+    event_publish(topic=topic, payload={"appeal_id": appeal.pk, "number": appeal.number, **extra})
+
+
+def user_can_triage(*, user) -> bool:
+    """Staff, or anyone holding `appeals_triage` in some organisation."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff) or any(TRIAGE_ROLE in r for r in user_roles(user=user).values())
+
+
+def user_handles(*, user, organisation_code: str | None) -> bool:
+    if not organisation_code or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user_roles(user=user).get(organisation_code, set()) & HANDLER_ROLES)
+
+
+def handler_organisations(*, user) -> set[str]:
+    return {code for code, roles in user_roles(user=user).items() if roles & HANDLER_ROLES}
+
+
+def _due(start: dt.date, days: int) -> dt.date:
+    return calendar_default().add_working_days(start, days)
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appeal_submit(
+    *,
+    actor,
+    text: str,
+    lat: float | None = None,
+    lon: float | None = None,
+    address: str = "",
+    category: str | None = None,
+    photos: list[bytes] | None = None,
+    language: str = "kk",
+    source: str = "portal",
+    contact: dict[str, str] | None = None,
+    media_url: str = "",
+    attributes: dict[str, Any] | None = None,
+    api_key: Open311ApiKey | None = None,
+) -> Appeal:
+    """Register an appeal and give it a number at once. Everything is checked before anything is
+    written; routing happens after commit (event `appeal.submitted`)."""
+    text = text_validate(text)
+    lat, lon, address = place_validate(lat=lat, lon=lon, address=address)
+    category = category_validate(category)
+    checked_photos = photos_validate(photos or [])
+    pack = appeals_pack()
+    type_code = pack.categories[category].type if category else pack.default_type
+    appeal_type = pack.types.get(type_code) or pack.types[pack.default_type]
+    contact = contact or {}
+    appeal = Appeal.objects.create(
+        source=source,
+        citizen=actor if getattr(actor, "pk", None) else None,
+        language=language if language in LANGUAGES else "kk",
+        appeal_type=appeal_type.code,
+        text=text,
+        lat=lat,
+        lon=lon,
+        address=address,
+        district=district_for(lat, lon),
+        category=category,
+        category_from_citizen=bool(category),
+        due_date=_due(_today(), appeal_type.deadline_working_days),
+        contact_email=contact.get("email", "")[:200],
+        contact_first_name=contact.get("first_name", "")[:100],
+        contact_last_name=contact.get("last_name", "")[:100],
+        contact_phone=contact.get("phone", "")[:40],
+        media_url=media_url[:500],
+        attributes=attributes or {},
+        api_key=api_key,
+    )
+    appeal.number = f"A-{appeal.created_at:%Y}-{appeal.pk:07d}"
+    appeal.save(update_fields=["number"])
+    AppealPhoto.objects.bulk_create(
+        AppealPhoto(appeal=appeal, content=content, content_type=kind, size=len(content))
+        for content, kind in checked_photos
+    )
+    _history(appeal, actor=actor, action="registered", from_status="")
+    _audit(appeal, actor=actor, action="submitted", data={"source": source})
+    _duplicate_link(appeal)
+    _publish(events.SUBMITTED, appeal)
+    return appeal
+
+
+def _duplicate_link(appeal: Appeal) -> None:
+    """Link to the earlier appeal about the same problem at the same place, if there is one."""
+    if appeal.lat is None:
+        return
+    pack = appeals_pack()
+    since = timezone.now() - dt.timedelta(days=pack.duplicate_window_days)
+    dlat, dlon = degrees_box(appeal.lat, pack.duplicate_max_distance_m)
+    candidates = (
+        Appeal.objects.filter(
+            created_at__gte=since,
+            lat__range=(appeal.lat - dlat, appeal.lat + dlat),
+            lon__range=(appeal.lon - dlon, appeal.lon + dlon),
+        )
+        .exclude(pk=appeal.pk)
+        .exclude(duplicate_state="merged")
+        .only("pk", "text", "lat", "lon", "duplicate_of_id")
+        .order_by("created_at", "pk")[:200]
+    )
+    best: tuple[float, Appeal] | None = None
+    for other in candidates:
+        if distance_m(appeal.lat, appeal.lon, other.lat, other.lon) > pack.duplicate_max_distance_m:
+            continue
+        score = similarity(appeal.text, other.text)
+        if score >= pack.duplicate_min_similarity and (best is None or score > best[0]):
+            best = (score, other)
+    if best is None:
+        return
+    score, other = best
+    appeal.duplicate_of_id = other.duplicate_of_id or other.pk
+    appeal.duplicate_score = round(score, 4)
+    appeal.duplicate_state = "linked"
+    appeal.save(update_fields=["duplicate_of", "duplicate_score", "duplicate_state"])
+    _history(appeal, actor=None, action="duplicate_linked", from_status=appeal.status,
+             note=f"{appeal.duplicate_of_id}")
+    _publish(events.DUPLICATE_LINKED, appeal, original_id=appeal.duplicate_of_id)
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+def organisation_for_label(label: str | None) -> str | None:
+    """Our organisation code for a label the model predicts (an alias, or a code itself)."""
+    if not label:
+        return None
+    alias = OrganisationAlias.objects.filter(label=label).values_list(
+        "organisation_code", flat=True).first()
+    if alias:
+        return alias
+    return label if organisation_names(codes=[label]) else None
+
+
+def threshold_for(*, category: str | None, label: str, model_thresholds: dict[str, float]) -> float:
+    """A person's override for the category, else the model's own threshold, else never."""
+    if category:
+        override = CategoryThreshold.objects.filter(category=category).values_list(
+            "threshold", flat=True).first()
+        if override is not None:
+            return float(override)
+    for key in (label, category):
+        if key and key in model_thresholds:
+            return float(model_thresholds[key])
+    return DEFAULT_THRESHOLD
+
+
+def _record(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "id": appeal.number,
+        "text": appeal.text,
+        "created": appeal.created_at.replace(tzinfo=None).isoformat(),
+        "district": appeal.district,
+        "lat": appeal.lat,
+        "lon": appeal.lon,
+        "address": appeal.address or None,
+    }
+
+
+def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
+    """Ask the active model; route automatically when it is confident enough, else leave the
+    appeal in the triage queue. The suggestion is logged either way, failures included."""
+    appeal = Appeal.objects.filter(pk=appeal_id).first()
+    if appeal is None:
+        raise not_found("appeal")
+    existing = appeal.suggestions.first()
+    if existing is not None:
+        return existing  # already routed once: re-delivery of the same event
+    try:
+        version, model = model_active()
+        prediction = model.predict([_record(appeal)])[0]
+    except ModelUnavailable as exc:
+        return _suggestion_failed(appeal, exc.version, str(exc))
+    except Exception as exc:  # a broken model must not lose the appeal
+        return _suggestion_failed(appeal, None, f"{type(exc).__name__}: {exc}")
+    pack = appeals_pack()
+    category = pack.category_for_label(prediction.category)
+    org = organisation_for_label(prediction.responsible_org)
+    threshold = threshold_for(category=category, label=prediction.category,
+                              model_thresholds=version.thresholds)
+    confident = prediction.category_confidence >= threshold
+    agrees = not appeal.category_from_citizen or appeal.category == category
+    auto = bool(confident and agrees and org and category and appeal.status == Appeal.REGISTERED
+                and appeal.organisation_code is None)
+    with transaction.atomic():
+        suggestion = RoutingSuggestion.objects.create(
+            appeal=appeal,
+            model_version_id=version.id,
+            model_version=version.version,
+            category_label=prediction.category or "",
+            category=category or "",
+            category_confidence=float(prediction.category_confidence),
+            reason=prediction.reason or "",
+            reason_confidence=float(prediction.reason_confidence or 0),
+            responsible_org_label=prediction.responsible_org or "",
+            organisation_code=org or "",
+            responsible_org_confidence=float(prediction.responsible_org_confidence or 0),
+            threshold=threshold,
+            auto_routed=auto,
+        )
+        if auto:
+            appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+            before = appeal.status
+            appeal.category = appeal.category or category
+            appeal.reason = prediction.reason or ""
+            appeal.organisation_code = org
+            appeal.status = Appeal.ROUTED
+            appeal.save(update_fields=["category", "reason", "organisation_code", "status",
+                                       "updated_at"])
+            suggestion.final_category = appeal.category or ""
+            suggestion.final_organisation_code = org
+            suggestion.decided_at = timezone.now()
+            suggestion.save(update_fields=["final_category", "final_organisation_code",
+                                           "decided_at"])
+            _history(appeal, actor=None, action="routed_automatically", from_status=before,
+                     note=f"{version.version} {prediction.category_confidence:.3f}")
+            _audit(appeal, actor=None, action="routed",
+                   data={"organisation": org, "model": version.version, "automatic": True})
+            _publish(events.ROUTED, appeal, organisation_code=org, automatic=True)
+    return suggestion
+
+
+def _suggestion_failed(appeal: Appeal, version, error: str) -> RoutingSuggestion:
+    with transaction.atomic():
+        suggestion = RoutingSuggestion.objects.create(
+            appeal=appeal,
+            model_version_id=getattr(version, "id", None),
+            model_version=getattr(version, "version", ""),
+            error=error[:4000],
+        )
+        _history(appeal, actor=None, action="sent_to_triage", from_status=appeal.status,
+                 note="model unavailable")
+    return suggestion
+
+
+def _appeal_locked(appeal_id: int) -> Appeal:
+    appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
+    if appeal is None:
+        raise not_found("appeal")
+    return appeal
+
+
+def _check_officer(actor, appeal: Appeal, *, triage_ok: bool = False) -> None:
+    """Officers of the responsible organisation; triage operators where allowed. Anyone else
+    gets 'not found', so the appeal's existence is not revealed."""
+    if user_handles(user=actor, organisation_code=appeal.organisation_code):
+        return
+    if triage_ok and user_can_triage(user=actor):
+        return
+    if not (handler_organisations(user=actor) or user_can_triage(user=actor)):
+        raise forbidden("Only officers who handle appeals may do this.")
+    raise not_found("appeal")
+
+
+@transaction.atomic
+def appeal_route(
+    *, actor, appeal_id: int, organisation_code: str, category: str | None = None
+) -> Appeal:
+    """A person routes (from triage) or re-routes (from an inbox) an appeal. The decision is
+    written onto the latest model suggestion and, when it differs, kept as a correction."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal, triage_ok=True)
+    if not appeal.is_open:
+        raise conflict("appeal_closed", "A closed appeal cannot be re-routed.")
+    if not organisation_names(codes=[organisation_code]):
+        raise Problem(422, "unknown_organisation", "Unknown organisation",
+                      f"There is no organisation '{organisation_code}'.",
+                      [FieldError("/organisation_code", "Unknown organisation.")])
+    category = category_validate(category) or appeal.category
+    suggestion = appeal.suggestions.first()
+    before_org, before_cat, before_status = (appeal.organisation_code, appeal.category,
+                                             appeal.status)
+    predicted_org = suggestion.organisation_code if suggestion else ""
+    predicted_cat = suggestion.category if suggestion else ""
+    from_org = before_org or predicted_org
+    from_cat = before_cat or predicted_cat
+    if from_org != organisation_code or (from_cat or "") != (category or ""):
+        RoutingCorrection.objects.create(
+            appeal=appeal, from_category=from_cat or "", to_category=category or "",
+            from_organisation_code=from_org or "", to_organisation_code=organisation_code,
+            actor=actor,
+        )
+    if suggestion is not None:
+        suggestion.final_category = category or ""
+        suggestion.final_organisation_code = organisation_code
+        suggestion.decided_by = actor
+        suggestion.decided_at = timezone.now()
+        suggestion.save(update_fields=["final_category", "final_organisation_code",
+                                       "decided_by", "decided_at"])
+    appeal.organisation_code = organisation_code
+    appeal.category = category
+    if appeal.status in (Appeal.REGISTERED, Appeal.IN_WORK, Appeal.ROUTED):
+        appeal.status = Appeal.ROUTED
+    appeal.save(update_fields=["organisation_code", "category", "status", "updated_at"])
+    _history(appeal, actor=actor, action="rerouted" if before_org else "routed",
+             from_status=before_status, note=organisation_code)
+    _audit(appeal, actor=actor, action="routed",
+           data={"organisation": organisation_code, "from": before_org, "automatic": False})
+    _publish(events.ROUTED, appeal, organisation_code=organisation_code, automatic=False)
+    return appeal
+
+
+@transaction.atomic
+def appeal_take(*, actor, appeal_id: int) -> Appeal:
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal)
+    if appeal.status not in (Appeal.ROUTED, Appeal.REOPENED):
+        raise conflict("invalid_transition", f"An appeal that is {appeal.status} cannot be taken.")
+    before = appeal.status
+    appeal.status = Appeal.IN_WORK
+    appeal.save(update_fields=["status", "updated_at"])
+    _history(appeal, actor=actor, action="taken", from_status=before)
+    _audit(appeal, actor=actor, action="taken")
+    return appeal
+
+
+@transaction.atomic
+def appeal_answer(*, actor, appeal_id: int, text: str) -> Appeal:
+    """The organisation's answer to the citizen; the clock stops."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal)
+    if appeal.status not in (Appeal.ROUTED, Appeal.IN_WORK, Appeal.REOPENED):
+        raise conflict("invalid_transition",
+                       f"An appeal that is {appeal.status} cannot be answered.")
+    text = (text or "").strip()
+    if not text or len(text) > 10000:
+        raise Problem(422, "answer_invalid", "Invalid answer",
+                      "The answer must have 1 to 10,000 characters.",
+                      [FieldError("/text", "The answer must have 1 to 10,000 characters.")])
+    before = appeal.status
+    appeal.status = Appeal.ANSWERED
+    appeal.answer_text = text
+    appeal.answered_at = timezone.now()
+    appeal.answered_on_time = bool(appeal.due_date and _today() <= appeal.due_date)
+    appeal.save(update_fields=["status", "answer_text", "answered_at", "answered_on_time",
+                               "updated_at"])
+    _history(appeal, actor=actor, action="answered", from_status=before)
+    _audit(appeal, actor=actor, action="answered")
+    _publish(events.ANSWERED, appeal)
+    return appeal
+
+
+@transaction.atomic
+def appeal_extend(*, actor, appeal_id: int, reason: str) -> Appeal:
+    """Extend the deadline once (as the pack allows); the citizen is told why."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal)
+    if not appeal.is_open or appeal.status == Appeal.ANSWERED:
+        raise conflict("invalid_transition", "Only an appeal in work can be extended.")
+    pack = appeals_pack()
+    kind = pack.types.get(appeal.appeal_type) or pack.types[pack.default_type]
+    if appeal.extensions >= kind.extendable_times:
+        raise conflict("already_extended", "The deadline of this appeal was already extended.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Problem(422, "reason_required", "Reason required",
+                      "Say why the deadline is extended: the citizen is told.",
+                      [FieldError("/reason", "Give the reason.")])
+    appeal.due_date = _due(appeal.due_date or _today(), kind.extension_working_days)
+    appeal.extensions += 1
+    appeal.due_soon_notified = appeal.overdue_notified = False
+    appeal.save(update_fields=["due_date", "extensions", "due_soon_notified",
+                               "overdue_notified", "updated_at"])
+    _history(appeal, actor=actor, action="extended", from_status=appeal.status, note=reason[:2000])
+    _audit(appeal, actor=actor, action="extended", data={"due_date": appeal.due_date.isoformat()})
+    _publish(events.EXTENDED, appeal, reason=reason[:2000],
+             due_date=appeal.due_date.isoformat())
+    return appeal
+
+
+def _citizen_appeal(actor, appeal_id: int) -> Appeal:
+    appeal = _appeal_locked(appeal_id)
+    if appeal.citizen_id is None or appeal.citizen_id != getattr(actor, "pk", None):
+        raise not_found("appeal")
+    return appeal
+
+
+@transaction.atomic
+def appeal_rate(*, actor, appeal_id: int, rating: int) -> Appeal:
+    """The citizen rates the answer 1–5; this closes the appeal."""
+    appeal = _citizen_appeal(actor, appeal_id)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise Problem(422, "rating_invalid", "Invalid rating", "Rate the answer from 1 to 5.",
+                      [FieldError("/rating", "Rate from 1 to 5.")])
+    if appeal.status not in (Appeal.ANSWERED, Appeal.CLOSED):
+        raise conflict("not_answered", "Only an answered appeal can be rated.")
+    before = appeal.status
+    appeal.rating = rating
+    appeal.status = Appeal.CLOSED
+    appeal.is_open = False
+    appeal.closed_at = appeal.closed_at or timezone.now()
+    appeal.save(update_fields=["rating", "status", "is_open", "closed_at", "updated_at"])
+    _history(appeal, actor=actor, action="rated", from_status=before, note=str(rating))
+    _audit(appeal, actor=actor, action="rated", data={"rating": rating})
+    return appeal
+
+
+@transaction.atomic
+def appeal_reopen(*, actor, appeal_id: int, reason: str = "") -> Appeal:
+    """The citizen is not satisfied: the appeal goes back to the organisation with a new
+    deadline."""
+    appeal = _citizen_appeal(actor, appeal_id)
+    if appeal.status not in (Appeal.ANSWERED, Appeal.CLOSED):
+        raise conflict("not_answered", "Only an answered appeal can be reopened.")
+    pack = appeals_pack()
+    kind = pack.types.get(appeal.appeal_type) or pack.types[pack.default_type]
+    before = appeal.status
+    appeal.status = Appeal.REOPENED if appeal.organisation_code else Appeal.REGISTERED
+    appeal.is_open = True
+    appeal.closed_at = None
+    appeal.rating = None
+    appeal.reopen_count += 1
+    appeal.due_date = _due(_today(), kind.deadline_working_days)
+    appeal.due_soon_notified = appeal.overdue_notified = False
+    appeal.save(update_fields=["status", "is_open", "closed_at", "rating", "reopen_count",
+                               "due_date", "due_soon_notified", "overdue_notified",
+                               "updated_at"])
+    _history(appeal, actor=actor, action="reopened", from_status=before, note=reason[:2000])
+    _audit(appeal, actor=actor, action="reopened")
+    _publish(events.REOPENED, appeal)
+    return appeal
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def duplicate_merge(*, actor, appeal_id: int) -> Appeal:
+    """Confirm a duplicate: it is closed and answered by the original's handling."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal, triage_ok=True)
+    if appeal.duplicate_of_id is None:
+        raise conflict("not_a_duplicate", "This appeal is not linked to an earlier one.")
+    original = Appeal.objects.get(pk=appeal.duplicate_of_id)
+    before = appeal.status
+    appeal.duplicate_state = "merged"
+    appeal.status = Appeal.CLOSED
+    appeal.is_open = False
+    appeal.closed_at = timezone.now()
+    appeal.organisation_code = appeal.organisation_code or original.organisation_code
+    appeal.save(update_fields=["duplicate_state", "status", "is_open", "closed_at",
+                               "organisation_code", "updated_at"])
+    _history(appeal, actor=actor, action="merged", from_status=before, note=original.number)
+    _audit(appeal, actor=actor, action="merged", data={"into": original.pk})
+    _publish("appeal.merged", appeal, original_number=original.number)
+    return appeal
+
+
+@transaction.atomic
+def duplicate_split(*, actor, appeal_id: int) -> Appeal:
+    """Not the same problem after all: the link goes, the appeal is handled on its own."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal, triage_ok=True)
+    if appeal.duplicate_of_id is None:
+        raise conflict("not_a_duplicate", "This appeal is not linked to an earlier one.")
+    original_id = appeal.duplicate_of_id
+    if appeal.duplicate_state == "merged":
+        appeal.status = Appeal.ROUTED if appeal.organisation_code else Appeal.REGISTERED
+        appeal.is_open = True
+        appeal.closed_at = None
+    appeal.duplicate_of = None
+    appeal.duplicate_state = ""
+    appeal.duplicate_score = None
+    appeal.save(update_fields=["duplicate_of", "duplicate_state", "duplicate_score", "status",
+                               "is_open", "closed_at", "updated_at"])
+    _history(appeal, actor=actor, action="split", from_status=appeal.status)
+    _audit(appeal, actor=actor, action="split", data={"from": original_id})
+    _publish("appeal.split", appeal)
+    return appeal
+
+
+# --- governance ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def threshold_set(*, actor, category: str, threshold: float | None) -> None:
+    """Override the auto-routing threshold of one category (None removes the override)."""
+    if not ai_selectors.user_is_ai_admin(user=actor):
+        raise forbidden("Only an AI administrator may change routing thresholds.")
+    category_validate(category)
+    if threshold is None:
+        CategoryThreshold.objects.filter(category=category).delete()
+    else:
+        if not 0 <= float(threshold) <= 1:
+            raise Problem(422, "threshold_invalid", "Invalid threshold",
+                          "A threshold is between 0 and 1.",
+                          [FieldError("/threshold", "Between 0 and 1.")])
+        CategoryThreshold.objects.update_or_create(
+            category=category, defaults={"threshold": float(threshold), "set_by": actor}
+        )
+    audit_record(actor=actor, kind="change", action="appeal.threshold_set",
+                 object_type="category", object_id=category, data={"threshold": threshold})
+
+
+def api_key_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def open311_key_issue(*, actor=None, name: str, raw: str | None = None) -> str:
+    """A new Open311 key; returned once, stored hashed. `raw` lets the demo use a fixed key."""
+    raw = raw or secrets.token_urlsafe(24)
+    key, created = Open311ApiKey.objects.get_or_create(
+        key_hash=api_key_hash(raw), defaults={"name": name, "prefix": raw[:8]}
+    )
+    if created:
+        audit_record(actor=actor, kind="security", action="open311.key_issued",
+                     object_type="open311_key", object_id=key.pk, data={"name": name})
+    return raw
+
+
+def open311_key_check(*, raw: str | None) -> Open311ApiKey | None:
+    if not raw:
+        return None
+    return Open311ApiKey.objects.filter(key_hash=api_key_hash(raw), revoked_at__isnull=True).first()
+
+
+@transaction.atomic
+def organisation_alias_set(*, label: str, organisation_code: str) -> None:
+    OrganisationAlias.objects.update_or_create(
+        label=label, defaults={"organisation_code": organisation_code}
+    )
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+def _flag_once(*, pk: int, flag: str, topic: str) -> bool:
+    with transaction.atomic():
+        if not Appeal.objects.filter(pk=pk, **{flag: False}).update(**{flag: True}):
+            return False
+        appeal = Appeal.objects.get(pk=pk)
+        _publish(topic, appeal, organisation_code=appeal.organisation_code)
+        return True
+
+
+def deadlines_flag(*, today: dt.date | None = None) -> dict[str, int]:
+    """Escalate open, routed appeals whose deadline is the next working day or already past,
+    each once per deadline. Safe to re-run."""
+    today = today or _today()
+    tomorrow = calendar_default().add_working_days(today, 1)
+    running = Appeal.objects.filter(is_open=True, organisation_code__isnull=False).exclude(
+        status=Appeal.ANSWERED)
+    counts = {"due_soon": 0, "overdue": 0}
+    for pk in list(running.filter(due_date__gte=today, due_date__lte=tomorrow,
+                                  due_soon_notified=False).values_list("pk", flat=True)):
+        counts["due_soon"] += _flag_once(pk=pk, flag="due_soon_notified", topic=events.DUE_SOON)
+    for pk in list(running.filter(due_date__lt=today, overdue_notified=False)
+                   .values_list("pk", flat=True)):
+        counts["overdue"] += _flag_once(pk=pk, flag="overdue_notified", topic=events.OVERDUE)
+    return counts

@@ -1,0 +1,228 @@
+"""The back office for appeals: the triage queue (the model's suggestion, route with one click),
+organisation inboxes by deadline, the appeal page (take, answer from a template, extend, re-route,
+merge or split a duplicate) and analytics drawn as pictures with the numbers beside them.
+
+Officers of an organisation see their organisation's appeals; triage operators (`appeals_triage`)
+see every appeal that has no organisation yet. Anyone else signed in gets 403; another
+organisation's appeal is 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qyzmet.ai import selectors as ai_selectors
+from qyzmet.appeals import charts, selectors, services
+from qyzmet.appeals.config import appeals_pack
+from qyzmet.core.problem import Problem
+from qyzmet.core.templating import text_render
+from qyzmet.identity.selectors import organisation_list, organisation_names
+
+
+def _lang() -> str:
+    lang = (get_language() or "kk")[:2]
+    return lang if lang in ("kk", "ru", "en") else "kk"
+
+
+def appeals_officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (services.handler_organisations(user=request.user)
+                or services.user_can_triage(user=request.user)):
+            return render(request, "backoffice/forbidden.html", status=403)
+        try:
+            return view(request, *args, **kwargs)
+        except Problem as problem:
+            if problem.status == 404:
+                raise Http404 from problem
+            if problem.status == 403:
+                return render(request, "backoffice/forbidden.html", status=403)
+            raise
+
+    return guarded
+
+
+def _category_names() -> dict[str, str]:
+    lang = _lang()
+    return {code: cat.name(lang) for code, cat in appeals_pack().categories.items()}
+
+
+def _org_names(codes) -> dict[str, str]:
+    lang = _lang()
+    return {code: n.get(lang) or n.get("en") or code
+            for code, n in organisation_names(codes=set(codes)).items()}
+
+
+@appeals_officer_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    orgs = services.handler_organisations(user=request.user)
+    page = None
+    if orgs:
+        org = request.GET.get("organisation") or None
+        page = selectors.inbox_list(user=request.user, organisation_code=org,
+                                    cursor=request.GET.get("cursor"), limit=25)
+    return render(request, "backoffice/appeals/inbox.html", {
+        "page": page,
+        "orgs": _org_names(orgs),
+        "categories": _category_names(),
+        "can_triage": services.user_can_triage(user=request.user),
+    })
+
+
+@appeals_officer_required
+@require_GET
+def triage(request: HttpRequest) -> HttpResponse:
+    appeals = selectors.triage_list(user=request.user, limit=100)
+    active = ai_selectors.model_active()
+    all_orgs = organisation_list()
+    lang = _lang()
+    return render(request, "backoffice/appeals/triage.html", {
+        "appeals": appeals,
+        "categories": _category_names(),
+        "organisations": [(o.code, o.name(lang)) for o in all_orgs],
+        "org_names": {o.code: o.name(lang) for o in all_orgs},
+        "active_model": active,
+    })
+
+
+def _answer_templates(appeal, lang: str) -> list[tuple[str, str]]:
+    names = _org_names([appeal.organisation_code or ""])
+    context = {"number": appeal.number, "address": appeal.address or "—",
+               "organisation": names.get(appeal.organisation_code or "", "")}
+    result = []
+    for tpl in appeals_pack().answers_for(appeal.category):
+        text = tpl.text.get(appeal.language) or tpl.text.get("en") or ""
+        result.append((tpl.names.get(lang) or tpl.code, text_render(text, context)))
+    return result
+
+
+@appeals_officer_required
+@require_GET
+def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = selectors.appeal_get_for_officer(user=request.user, appeal_id=appeal_id)
+    lang = _lang()
+    all_orgs = organisation_list()
+    return render(request, "backoffice/appeals/case.html", {
+        "appeal": appeal,
+        "history": selectors.appeal_history(appeal_id=appeal.pk),
+        "photos": selectors.appeal_photos(appeal_id=appeal.pk),
+        "suggestions": selectors.appeal_suggestions(appeal_id=appeal.pk),
+        "categories": _category_names(),
+        "organisations": [(o.code, o.name(lang)) for o in all_orgs],
+        "org_names": {o.code: o.name(lang) for o in all_orgs},
+        "templates": _answer_templates(appeal, lang),
+        "handles": services.user_handles(user=request.user,
+                                         organisation_code=appeal.organisation_code),
+    })
+
+
+ACTIONS = {"take", "answer", "extend", "route", "merge", "split"}
+
+
+@appeals_officer_required
+@require_POST
+def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = selectors.appeal_get_for_officer(user=request.user, appeal_id=appeal_id)
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        messages.error(request, _("Unknown action."))
+        return redirect("bo-appeal", appeal_id=appeal.pk)
+    try:
+        if action == "take":
+            services.appeal_take(actor=request.user, appeal_id=appeal.pk)
+        elif action == "answer":
+            services.appeal_answer(actor=request.user, appeal_id=appeal.pk,
+                                   text=request.POST.get("text", ""))
+        elif action == "extend":
+            services.appeal_extend(actor=request.user, appeal_id=appeal.pk,
+                                   reason=request.POST.get("reason", ""))
+        elif action == "route":
+            services.appeal_route(actor=request.user, appeal_id=appeal.pk,
+                                  organisation_code=request.POST.get("organisation_code", ""),
+                                  category=request.POST.get("category") or None)
+        elif action == "merge":
+            services.duplicate_merge(actor=request.user, appeal_id=appeal.pk)
+        else:
+            services.duplicate_split(actor=request.user, appeal_id=appeal.pk)
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        messages.error(request, problem.detail or problem.title)
+        return redirect("bo-appeal", appeal_id=appeal.pk)
+    messages.success(request, _("Done."))
+    if request.POST.get("next") == "triage":
+        return redirect("bo-appeals-triage")
+    if action == "route" and not (
+        services.user_can_triage(user=request.user)
+        or services.user_handles(user=request.user,
+                                 organisation_code=request.POST.get("organisation_code"))
+    ):
+        return redirect("bo-appeals-inbox")  # sent elsewhere: no longer ours to see
+    return redirect("bo-appeal", appeal_id=appeal.pk)
+
+
+@appeals_officer_required
+@require_GET
+def photo(request: HttpRequest, appeal_id: int, photo_id: int) -> HttpResponse:
+    appeal = selectors.appeal_get_for_officer(user=request.user, appeal_id=appeal_id)
+    item = selectors.appeal_photo(appeal_id=appeal.pk, photo_id=photo_id)
+    response = HttpResponse(bytes(item.content), content_type=item.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@appeals_officer_required
+@require_GET
+def analytics(request: HttpRequest) -> HttpResponse:
+    data = selectors.analytics()
+    cats = _category_names()
+    orgs = _org_names([c for c, _ in data["by_organisation"]])
+    return render(request, "backoffice/appeals/analytics.html", {
+        "data": data,
+        "by_category": [(cats.get(c, c), n) for c, n in data["by_category"]],
+        "by_organisation": [(orgs.get(c, c), n) for c, n in data["by_organisation"]],
+        "hotspots_alt": charts.hotspots_alt(data["points"]),
+        "compliance_pct": None if data["compliance"] is None else round(100 * data["compliance"]),
+    })
+
+
+CHARTS = {"weekly", "category", "district", "organisation", "hotspots"}
+
+
+@appeals_officer_required
+@require_GET
+def chart(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in CHARTS:
+        raise Http404
+    data = selectors.analytics()
+    if name == "weekly":
+        png = charts.weekly_png(data["weekly"], _("Appeals per week"))
+    elif name == "hotspots":
+        png = charts.hotspots_png(data["points"], _("Hot spots"))
+    elif name == "category":
+        cats = _category_names()
+        png = charts.bar_png("category", [(cats.get(c, c), n) for c, n in data["by_category"]],
+                             _("Appeals per category"))
+    elif name == "district":
+        png = charts.bar_png("district", data["by_district"], _("Appeals per district"))
+    else:
+        orgs = _org_names([c for c, _ in data["by_organisation"]])
+        png = charts.bar_png("organisation",
+                             [(orgs.get(c, c), n) for c, n in data["by_organisation"]],
+                             _("Appeals per organisation"))
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

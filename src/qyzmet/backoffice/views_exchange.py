@@ -1,0 +1,74 @@
+"""The provider's page of access rights: who may call each of my organisation's services.
+
+Open to administrators (`head` or `exchange_admin`) of an organisation that provides exchange
+services; anyone else signed in gets 403, anonymous visitors are sent to sign in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from qyzmet.core.problem import Problem
+from qyzmet.exchange import selectors, services
+
+
+def provider_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        orgs = services.admin_orgs(user=request.user)
+        if not orgs:
+            return render(request, "backoffice/exchange/forbidden.html", status=403)
+        return view(request, orgs, *args, **kwargs)
+
+    return guarded
+
+
+@provider_admin_required
+@require_GET
+def rights(request: HttpRequest, orgs: set[str]) -> HttpResponse:
+    rows = [
+        {"service": s, "rights": selectors.rights_of_service(service=s)}
+        for s in selectors.service_list(provider_org_codes=orgs)
+    ]
+    return render(request, "backoffice/exchange/rights.html",
+                  {"rows": rows, "clients": selectors.subsystem_list()})  # fmt: skip
+
+
+def _change(request: HttpRequest, orgs: set[str], grant: bool) -> HttpResponse:
+    service_id = request.POST.get("service", "")
+    client_id = request.POST.get("client", "")
+    change = services.access_right_grant if grant else services.access_right_revoke
+    try:
+        change(actor=request.user, service_id=service_id, client_id=client_id, managed_orgs=orgs)
+    except Problem as problem:
+        if problem.status == 403:
+            return render(request, "backoffice/exchange/forbidden.html", status=403)
+        messages.error(request, problem.detail)
+        return redirect("bo-exchange-rights")
+    if grant:
+        messages.success(request, _("Access granted to %(client)s.") % {"client": client_id})
+    else:
+        messages.success(request, _("Access revoked from %(client)s.") % {"client": client_id})
+    return redirect("bo-exchange-rights")
+
+
+@provider_admin_required
+@require_POST
+def grant(request: HttpRequest, orgs: set[str]) -> HttpResponse:
+    return _change(request, orgs, True)
+
+
+@provider_admin_required
+@require_POST
+def revoke(request: HttpRequest, orgs: set[str]) -> HttpResponse:
+    return _change(request, orgs, False)

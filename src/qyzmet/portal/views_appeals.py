@@ -1,0 +1,158 @@
+"""The citizen's appeal pages (submit, my appeals, one appeal: rate or reopen) and the public
+algorithm register (what the routing model does, on what data, how well, where people decide,
+how to object)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qyzmet.ai import charts as ai_charts
+from qyzmet.ai import selectors as ai_selectors
+from qyzmet.appeals import selectors, services
+from qyzmet.appeals.config import appeals_pack
+from qyzmet.appeals.labels import decorate
+from qyzmet.appeals.validation import PHOTO_MAX_COUNT, TEXT_MAX
+from qyzmet.core.problem import Problem
+
+
+def _lang() -> str:
+    lang = (get_language() or "kk")[:2]
+    return lang if lang in ("kk", "ru", "en") else "kk"
+
+
+def _categories() -> list[tuple[str, str]]:
+    lang = _lang()
+    return [(c.code, c.name(lang)) for c in appeals_pack().categories.values()]
+
+
+def _float(value: str | None) -> float | None:
+    value = (value or "").strip().replace(",", ".")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise Problem(422, "place_invalid", "Invalid coordinates",
+                      _("Latitude and longitude must be numbers.")) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appeal_new(request: HttpRequest) -> HttpResponse:
+    context = {"categories": _categories(), "text_max": TEXT_MAX, "photo_max": PHOTO_MAX_COUNT,
+               "values": {}, "error": None}
+    if request.method == "POST":
+        values = request.POST
+        context["values"] = values
+        try:
+            files = request.FILES.getlist("photos")
+            if len(files) > PHOTO_MAX_COUNT:
+                raise Problem(422, "too_many_photos", "Too many photos",
+                              _("Attach at most 5 photos."))
+            photos = [f.read(5 * 1024 * 1024 + 1) for f in files]
+            appeal = services.appeal_submit(
+                actor=request.user,
+                text=values.get("text", ""),
+                lat=_float(values.get("lat")),
+                lon=_float(values.get("lon")),
+                address=values.get("address", ""),
+                category=values.get("category") or None,
+                photos=photos,
+                language=_lang(),
+                source="portal",
+            )
+        except Problem as problem:
+            context["error"] = problem
+            return render(request, "portal/appeals/new.html", context, status=422)
+        messages.success(request, _("Your appeal is registered as No. %(number)s.")
+                         % {"number": appeal.number})
+        return redirect("my-appeal", appeal_id=appeal.pk)
+    return render(request, "portal/appeals/new.html", context)
+
+
+@login_required
+@require_GET
+def my_appeals(request: HttpRequest) -> HttpResponse:
+    page = selectors.appeal_list_for_citizen(user=request.user, cursor=request.GET.get("cursor"),
+                                             limit=20)
+    decorate(page.items, dict(_categories()))
+    return render(request, "portal/appeals/list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    try:
+        appeal = selectors.appeal_get_for_citizen(user=request.user, appeal_id=appeal_id)
+    except Problem as problem:
+        raise Http404 from problem
+    decorate([appeal], dict(_categories()))
+    return render(request, "portal/appeals/detail.html", {
+        "appeal": appeal,
+        "history": selectors.appeal_history(appeal_id=appeal.pk),
+        "categories": dict(_categories()),
+        "ratings": range(1, 6),
+    })
+
+
+def _citizen_act(request: HttpRequest, appeal_id: int, fn, **kwargs) -> HttpResponse:
+    try:
+        fn(actor=request.user, appeal_id=appeal_id, **kwargs)
+    except Problem as problem:
+        if problem.status == 404:
+            raise Http404 from problem
+        messages.error(request, problem.detail or problem.title)
+        return redirect("my-appeal", appeal_id=appeal_id)
+    messages.success(request, _("Thank you."))
+    return redirect("my-appeal", appeal_id=appeal_id)
+
+
+@login_required
+@require_POST
+def appeal_rate(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    try:
+        rating = int(request.POST.get("rating", ""))
+    except ValueError:
+        rating = 0
+    return _citizen_act(request, appeal_id, services.appeal_rate, rating=rating)
+
+
+@login_required
+@require_POST
+def appeal_reopen(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    return _citizen_act(request, appeal_id, services.appeal_reopen,
+                        reason=request.POST.get("reason", ""))
+
+
+@require_GET
+def algorithms(request: HttpRequest) -> HttpResponse:
+    """The public algorithm register entry for appeal routing."""
+    active = ai_selectors.model_active()
+    metrics = active.metrics if active else {}
+    shown = []
+    for key, value in (metrics or {}).items():
+        if isinstance(value, int | float):
+            shown.append((key, f"{value:.3f}" if isinstance(value, float) else value))
+    return render(request, "portal/appeals/algorithms.html", {
+        "active": active,
+        "metrics": shown,
+        "has_matrix": bool(active and ai_charts.confusion_matrix_of(active.metadata)),
+        "categories": _categories(),
+    })
+
+
+@require_GET
+def algorithms_confusion(request: HttpRequest) -> HttpResponse:
+    active = ai_selectors.model_active()
+    png = active and ai_charts.confusion_matrix_png(version_id=active.id, metadata=active.metadata)
+    if not png:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=600"
+    return response
