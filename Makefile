@@ -19,6 +19,7 @@ setup: $(STAMP)
 db: setup
 	$(QY) migrate --noinput
 	$(QY) check_services
+	$(QY) exchange_sync
 
 demo: db
 	$(QY) demo_load

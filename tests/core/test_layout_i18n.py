@@ -1,4 +1,4 @@
-"""The page chrome every person sees (skip link, navigation, language switch) is in their language."""
+"""The page chrome (skip link, navigation, language switch) is in the reader's language."""
 
 import pytest
 from django.test import Client

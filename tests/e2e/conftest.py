@@ -25,7 +25,7 @@ class People:
 
 @pytest.fixture
 def demo_world(transactional_db) -> People:
-    call_command("demo_load", count=300, verbosity=0)
+    call_command("demo_load", count=300, no_model=True, verbosity=0)
     officers = demo.DEMO_OFFICER_IINS
     mvd = dict((role, iin) for iin, role in officers["kz-mvd"])
     other = dict((role, iin) for iin, role in officers["kz-kpssu"])

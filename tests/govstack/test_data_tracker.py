@@ -4,7 +4,7 @@ purpose and the organisation; another citizen never sees them; the same list thr
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from qyzmet.identity.services import api_token_issue
 from qyzmet.registries.govstack.usage import personal_data_usage
@@ -20,7 +20,11 @@ def journey(django_capture_on_commit_callbacks):
     catalog_loaded()
     mvd = agency("kz-mvd")
     a, b = citizen(), citizen()
-    with django_capture_on_commit_callbacks(execute=True):
+    # The journey's evidence goes through the real gateway, so the registries check its proof
+    # (the other tests here call the registries with the test helper's proof).
+    real_gateway = "qyzmet.exchange.provider.gateway_request_verify"
+    with override_settings(QYZMET_GATEWAY_VERIFIER=real_gateway), \
+            django_capture_on_commit_callbacks(execute=True):
         application = submitted(a)
     return {"a": a, "b": b, "mvd": mvd, "application": application}
 
@@ -32,15 +36,18 @@ def _page(user, path="/my/data/", **headers):
 
 
 def test_journey_reads_appear_with_purpose_and_organisation(journey):
-    a, mvd, application = journey["a"], journey["mvd"], journey["application"]
+    a, application = journey["a"], journey["application"]
     page = _page(a)
     assert page.status_code == 200
     html = page.content.decode()
     assert f"application {application.number} for service kz.address-certificate" in html
-    assert mvd.name_en in html
+    # The evidence was read by the platform's own subsystem (through the gateway), for the
+    # application that names the agency in its purpose.
+    assert "Ministry of Digital Development" in html
     assert "Population registry" in html
     entries = personal_data_usage(subject_iin=a.iin).entries
-    assert entries and all(e.organisation_code == "kz-mvd" for e in entries)
+    assert entries and all(e.organisation_code == "kz-mcriap" for e in entries)
+    assert all(e.client == "KZ/GOV/990340020019/qyzmet-portal" for e in entries)
     assert all(e.reader_is_subject for e in entries)
 
 

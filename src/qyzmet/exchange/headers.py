@@ -8,7 +8,7 @@ depend on the gateway's internals, so this file holds only names and the purpose
 What a provider behind the gateway receives on every forwarded call:
 
 * `X-Road-Client`     the client subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`
-                      (e.g. `KZ/GOV/990340000017/qyzmet-portal`); the member code is the BIN of the
+                      (e.g. `KZ/GOV/990340020019/qyzmet-portal`); the member code is the BIN of the
                       organisation that asks.
 * `X-Road-Service`    the service called, `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE`.
 * `X-Road-Id`         the client's unique message id; `X-Road-Request-Id` the gateway's own id.

@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("listClients", views.list_clients, name="exchange-list-clients"),
+    path("<path:rest>", views.call, name="exchange-call"),
+]

@@ -133,7 +133,10 @@ QYZMET_LOGIN_MAX_FAILURES = 5
 QYZMET_LOGIN_LOCKOUT_MINUTES = 15
 QYZMET_OTP_TTL_SECONDS = 300
 QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
-QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.LocalRegistryClient"
+# Evidence is fetched through the exchange gateway (access rights, signed messages, message log);
+# the registries accept only requests that carry the gateway's proof.
+QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.GatewayRegistryClient"
+QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
 QYZMET_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 QYZMET_API_TOKEN_TTL_SECONDS = 8 * 3600
 

@@ -16,8 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--data", required=True, type=Path, help="FILE.jsonl or .jsonl.gz")
         parser.add_argument("--out", required=True, type=Path, help="model directory to write")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--limit", type=int, default=0,
+            help="train on a random sample of this many appeals (a quick demo model)",
+        )
 
-    def handle(self, *args, data: Path, out: Path, seed: int, **options) -> None:
+    def handle(self, *args, data: Path, out: Path, seed: int, limit: int, **options) -> None:
         from qyzmet.appeals.ml import read_jsonl, train
 
         if not data.is_file():
@@ -26,6 +30,10 @@ class Command(BaseCommand):
             records = list(read_jsonl(data))
         except (OSError, ValueError) as exc:
             raise CommandError(f"--data {data}: cannot read JSON lines: {exc}") from exc
+        if limit and len(records) > limit:
+            import random
+
+            records = random.Random(seed).sample(records, limit)
         self.stdout.write(f"read {len(records)} appeals from {data}")
 
         def progress(fraction: float, message: str) -> None:

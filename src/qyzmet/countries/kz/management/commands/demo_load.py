@@ -5,11 +5,21 @@ organisations, users and memberships are only created when missing."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 
+from qyzmet.ai.selectors import model_store
 from qyzmet.countries.kz import demo
+from qyzmet.countries.kz.demo_registries import registries_extra_generate
 from qyzmet.registries.population.models import Person
+from qyzmet.registries.vehicles.models import Vehicle
+
+# Where a developer's checkout keeps the published appeals data (never needed at run time).
+APPEALS_DATA = Path("..") / "shared" / "data" / "appeals-spb" / "appeals-train.jsonl.gz"
+DEMO_MODEL_SAMPLE = 6000
 
 
 class Command(BaseCommand):
@@ -18,8 +28,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, default=10_000, help="persons to generate")
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
+        parser.add_argument(
+            "--no-model", action="store_true",
+            help="do not train the demo appeals-routing model even if the data is at hand",
+        )
 
-    def handle(self, *args, count: int, seed: int, **options) -> None:
+    def handle(self, *args, count: int, seed: int, no_model: bool = False, **options) -> None:
         existing = Person.objects.count()
         if existing >= max(count, 1):
             self.stdout.write(f"Population registry: {existing} persons already, kept.")
@@ -38,6 +52,27 @@ class Command(BaseCommand):
             "Created {organisations} organisations, {users} users, "
             "{memberships} memberships.".format(**created)
         )
-        if "check_services" in get_commands():
-            call_command("check_services", stdout=self.stdout, stderr=self.stderr)
+        if not Vehicle.objects.exists():
+            extra = registries_extra_generate(seed=seed)
+            self.stdout.write(f"Other registries: {extra}")
+        commands = get_commands()
+        for name in ("check_services", "exchange_sync", "pki_init"):
+            if name in commands:
+                call_command(name, stdout=self.stdout, stderr=self.stderr)
+        if not no_model:
+            self._demo_model()
+        call_command("appeals_demo", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS("Demo loaded. See the logins: qyzmet demo_logins"))
+
+    def _demo_model(self) -> None:
+        """Train a small appeals-routing model for the demo from the published St Petersburg
+        appeals when a checkout has them beside it; without them appeals go to human triage."""
+        target = model_store() / "demo"
+        data = Path(os.environ.get("QYZMET_APPEALS_DATA", APPEALS_DATA))
+        if (target / "metadata.json").exists() or not data.is_file():
+            return
+        self.stdout.write(f"Training a demo routing model on {DEMO_MODEL_SAMPLE} appeals…")
+        call_command(
+            "appeals_train", data=data, out=target, limit=DEMO_MODEL_SAMPLE,
+            stdout=open(os.devnull, "w"),  # noqa: SIM115
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from qyzmet.appeals.demo import DEMO_API_KEY
 from qyzmet.countries.kz import demo
 
 
@@ -25,3 +26,4 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         self.stdout.write(line)
         self.stdout.write("One-time codes (embedded mode): http://127.0.0.1:8000/dev/otp/")
+        self.stdout.write(f"Open311 api_key: {DEMO_API_KEY}  (POST http://127.0.0.1:8000/open311/v2/requests.json)")
