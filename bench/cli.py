@@ -42,6 +42,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     p.add_argument("--out", default=str(REPO_ROOT / "var" / "bench"), help="folder for the JSON")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    p.add_argument(
+        "--only", nargs="+", choices=["applications", *AREAS], default=None,
+        help="run only these benchmarks (default: all)",
+    )
     args = p.parse_args(argv)
     for key, value in (SMOKE if args.smoke else FULL).items():
         if getattr(args, key) is None:
@@ -85,8 +89,61 @@ def _labels(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return wanted, notes
 
 
+# The other capabilities' benchmarks: module in bench/ → the docs page its full results go to.
+AREAS = {
+    "exchange": "docs/benchmarks-exchange.md",
+    "signatures": "docs/benchmarks-signatures.md",
+    "transparency": "docs/benchmarks-transparency.md",
+    "appeals_routing": "docs/benchmarks-appeals.md",
+}
+RESULTS_START = "<!-- bench:results:start -->"
+RESULTS_END = "<!-- bench:results:end -->"
+
+
+def _docs_section_write(path: Path, markdown: str) -> None:
+    """Replace the generated section of a benchmark page (or append one) with `markdown`."""
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# {path.stem}\n"
+    block = f"{RESULTS_START}\n{markdown.strip()}\n{RESULTS_END}"
+    if RESULTS_START in text and RESULTS_END in text:
+        head, rest = text.split(RESULTS_START, 1)
+        text = head + block + rest.split(RESULTS_END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Latest full run\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def _areas(args: argparse.Namespace) -> int:
+    """Run the other capabilities' benchmarks; a missed target never fails, an error does."""
+    import importlib
+
+    failures = 0
+    for name, docs in AREAS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"\n[{name}] running…", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        try:
+            results = module.run(smoke=args.smoke)
+        except Exception as exc:
+            failures += 1
+            print(f"[{name}] error: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        markdown = module.markdown(results)
+        print(markdown, flush=True)
+        if not args.smoke and not args.no_docs:
+            _docs_section_write(REPO_ROOT / docs, markdown)
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    failures = _areas(args) if args.only != ["applications"] else 0
+    if args.only and "applications" not in args.only:
+        return 1 if failures else 0
+    return max(_applications(args), 1 if failures else 0)
+
+
+def _applications(args: argparse.Namespace) -> int:
     labels, notes = _labels(args)
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     load_at_start = [round(x, 2) for x in os.getloadavg()]

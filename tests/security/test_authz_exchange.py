@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
 
 from qyzmet.exchange.services import exchange_sync
-from qyzmet.identity.services import api_token_issue
 from tests.identity.factories import MembershipFactory, UserFactory
 from tests.portal.factories import agency
+from tests.security import matrix
 
 ACTORS = ("anonymous", "citizen", "officer", "other_admin", "provider_admin")
 SERVICE = "KZ/GOV/990340020029/population/facts"
@@ -27,6 +26,7 @@ RIGHT = {"service": SERVICE, "client": CLIENT}
 @dataclass
 class World:
     users: dict
+    ids: dict
 
 
 @pytest.fixture
@@ -38,18 +38,10 @@ def world(db) -> World:
     MembershipFactory(user=other, organisation=agency("kz-mvd"), role="exchange_admin")
     MembershipFactory(user=officer, organisation=agency("kz-gov4c"), role="officer")
     return World(users={"citizen": citizen, "officer": officer, "other_admin": other,
-                        "provider_admin": admin})  # fmt: skip
+                        "provider_admin": admin},
+                 ids={"service_path": f"{SERVICE}/person"})  # fmt: skip
 
 
-def _client(world: World, actor: str, kind: str) -> Client:
-    if actor == "anonymous":
-        return Client()
-    user = world.users[actor]
-    if kind == "api":
-        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _expect(anonymous, citizen, officer, other_admin, provider_admin):
@@ -72,34 +64,17 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("kind", "method", "path", "body", "expected"),
-    MATRIX,
-    ids=[f"{m.upper()} {p}" for _, m, p, _, _ in MATRIX],
-)
-def test_authorization(world, kind, method, path, body, expected):
-    url = path.format(service_path=f"{SERVICE}/person")
-    got = {}
-    for actor, _status in expected:
-        client = _client(world, actor, kind)
-        call = getattr(client, method)
-        if kind == "api" and body is not None:
-            response = call(url, body, content_type="application/json")
-        elif body is not None:
-            response = call(url, body)
-        else:
-            response = call(url)
-        got[actor] = response.status_code
-        if kind == "api" and response.status_code >= 400:
-            assert response["Content-Type"] == "application/problem+json", (actor, url)
-    assert got == dict(expected)
+@pytest.mark.parametrize("row", MATRIX, ids=matrix.row_ids(MATRIX))
+def test_authorization(world, row):
+    got, expected = matrix.statuses(world.users, world.ids, row)
+    assert got == expected
 
 
 def test_right_changes_are_audited_with_the_administrator(world):
     from qyzmet.audit.models import AuditEntry
 
     admin = world.users["provider_admin"]
-    client = _client(world, "provider_admin", "page")
+    client = matrix.client_for(world.users, "provider_admin", "page")
     client.post("/backoffice/exchange/grant/", RIGHT)
     client.post("/backoffice/exchange/revoke/", RIGHT)
     rows = AuditEntry.objects.filter(action__startswith="exchange.right.", actor_id=admin.pk)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from qyzmet.identity.services import api_token_issue
 from qyzmet.registries.consent.services import consent_agreement_publish
 from tests.identity.factories import MembershipFactory
 from tests.portal.factories import agency, citizen
+from tests.security import matrix
 
 ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other")
 CODE = "matrix-consent"
@@ -43,15 +43,6 @@ def world(db) -> World:
     )
 
 
-def _client(world: World, actor: str, kind: str) -> Client:
-    if actor == "anonymous":
-        return Client()
-    user = world.users[actor]
-    if kind == "api":
-        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _expect(anonymous, citizen_a, citizen_b, officer, officer_other, *, order=ACTORS):
@@ -92,27 +83,10 @@ def _format(body, ids):
     return body.format(**ids) if isinstance(body, str) else body
 
 
-@pytest.mark.parametrize(
-    ("kind", "method", "path", "body", "expected"),
-    MATRIX,
-    ids=[f"{m.upper()} {p}" for _, m, p, _, _ in MATRIX],
-)
-def test_authorization(world, kind, method, path, body, expected):
-    url = path.format(**world.ids)
-    got = {}
-    for actor, _status in expected:
-        client = _client(world, actor, kind)
-        call = getattr(client, method)
-        if url.startswith("/data/") and body is not None:
-            response = call(url, _format(body, world.ids), content_type="application/json")
-        elif body is not None:
-            response = call(url, body)
-        else:
-            response = call(url)
-        got[actor] = response.status_code
-        if url.startswith("/data/") and response.status_code >= 400:
-            assert response["Content-Type"] == "application/problem+json", (actor, url)
-    assert got == dict(expected)
+@pytest.mark.parametrize("row", MATRIX, ids=matrix.row_ids(MATRIX))
+def test_authorization(world, row):
+    got, expected = matrix.statuses(world.users, world.ids, row)
+    assert got == expected
 
 
 def test_withdrawing_touches_only_ones_own_consent(world):
