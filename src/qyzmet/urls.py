@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("qyzmet.portal.urls_consent")),
     path("", include("qyzmet.portal.urls_auth")),
     path("", include("qyzmet.portal.urls_verify")),
+    path("", include("qyzmet.portal.urls_sign")),
     path("", include("qyzmet.portal.urls_account")),
     path("", include("qyzmet.portal.urls_apply")),
     path("", include("qyzmet.portal.urls_catalog")),

@@ -41,7 +41,7 @@ def test_issue_renders_a_real_pdf_with_the_embedded_font():
     assert any("DejaVuSans" in name for name in base_fonts), base_fonts
     assert document.sha256 == hashlib.sha256(pdf).hexdigest()
     assert re.fullmatch(r"KZ-\d{4}-\d{6}", document.number)
-    assert document.signed_at is None  # nothing signs yet; the seam must not pretend
+    assert document.signed_at is not None  # sealed PAdES B-T by signatures.pdf_seal
 
 
 def test_pdf_text_layer_has_kazakh_text_labels_number_and_url():

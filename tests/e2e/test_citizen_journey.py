@@ -96,6 +96,11 @@ def test_whole_journey_over_http(live_server, demo_world):
     assert demo_world.citizen_a not in page.text
     verdict = anonymous.get(f"/api/v1/documents/verify/{public_id}").json()
     assert verdict["status"] == "valid"
+    # Sealed by the agency (PAdES with a timestamp) and recorded in the transparency log.
+    assert verdict["seal"]["signature"] == "ok", verdict["seal"]
+    assert verdict["seal"]["valid"] is True
+    assert verdict["seal"]["certificate_status"] == "good"
+    assert verdict["seal"]["log"] in {"included", "appended"}
     # A visitor uploads the copy they were given: it is byte-identical to the issued document.
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     check = anonymous.post(

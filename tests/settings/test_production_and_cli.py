@@ -20,6 +20,7 @@ GOOD = {
     "QYZMET_CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "QYZMET_PUBLIC_BASE_URL": "https://qyzmet.example.kz",
     "QYZMET_LOG_KEY_PASSPHRASE": secrets.token_urlsafe(32),
+    "QYZMET_PKI_PASSPHRASE": secrets.token_urlsafe(32),
 }
 
 

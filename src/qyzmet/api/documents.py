@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from qyzmet.documents.selectors import document_verification
+from qyzmet.documents.selectors import document_signature_check, document_verification
 
 router = Router(tags=["documents"])
 
@@ -16,6 +16,20 @@ class LocalisedText(Schema):
     kk: str = ""
     ru: str = ""
     en: str = ""
+
+
+class SealOut(Schema):
+    """The electronic seal (PAdES) of the issued PDF, its certificate and the transparency log."""
+
+    valid: bool
+    signature: str
+    signature_message: str
+    signer: str
+    signer_bin: str
+    timestamp: dt.datetime | None
+    certificate_status: str
+    certificate_revoked_at: dt.datetime | None
+    log: str
 
 
 class VerificationOut(Schema):
@@ -32,6 +46,7 @@ class VerificationOut(Schema):
     annul_reason: str
     sha256: str
     printed_fields: dict[str, str]
+    seal: SealOut
 
 
 @router.get(
@@ -41,9 +56,13 @@ class VerificationOut(Schema):
     summary="Verify a document",
     description=(
         "What was issued, by whom, when, until when, and whether it is valid, expired or "
-        "annulled — only what is printed on the document. Unknown ids answer 404."
+        "annulled — only what is printed on the document — and whether its electronic seal, the "
+        "seal certificate and the transparency log entry check out. Unknown ids answer 404."
     ),
 )
 def verify(request: HttpRequest, public_id: str) -> VerificationOut:
     dto = document_verification(public_id=public_id)
-    return VerificationOut(**dto.__dict__)
+    check = document_signature_check(public_id=public_id)
+    seal = SealOut(valid=check.valid, **{k: getattr(check, k) for k in SealOut.model_fields
+                                         if k != "valid"})
+    return VerificationOut(**dto.__dict__, seal=seal)

@@ -22,10 +22,9 @@ def public_id_new() -> str:
 class Document(models.Model):
     """One issued result document.
 
-    Signing: `signed_at` stays empty until PAdES signing exists. The seam is
-    `qyzmet.documents.sealing.pdf_seal_hook`, called by `document_issue` after rendering and
-    before hashing; when the signatures app can sign with the agency's key, that hook returns
-    the signed bytes and the issue sets `signed_at`.
+    Signing: `qyzmet.documents.sealing.pdf_seal_hook`, called by `document_issue` after
+    rendering and before hashing, seals the PDF (PAdES B-T with the agency's seal certificate);
+    `signed_at` records when. Documents issued before sealing existed keep it empty.
     """
 
     class Status(models.TextChoices):

@@ -9,11 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from qyzmet.core.problem import not_found
+from qyzmet.signatures.selectors import certificate_status, pdf_signature_verify
+from qyzmet.transparency.selectors import (
+    document_log_entries,
+    log_size,
+    proof_inclusion,
+    root_at,
+    tree_head_latest,
+)
 
 from .models import Document
 
@@ -98,3 +107,90 @@ def document_check_bytes(*, public_id: str, pdf_bytes: bytes) -> bool:
     if expected is None:
         raise not_found("document")
     return hmac.compare_digest(hashlib.sha256(pdf_bytes).hexdigest(), expected)
+
+
+@dataclass(frozen=True)
+class SignatureCheckDTO:
+    """What the verification page and API say about a document's electronic seal, each part as
+    a stable code and as words: the PAdES signature (integrity, chain, timestamp), the seal
+    certificate's status, and the transparency log."""
+
+    signature: str  # a Verdict reason: "ok", "unsigned", "bytes_differ", "revoked", ...
+    signature_message: str
+    signer: str
+    signer_bin: str
+    timestamp: dt.datetime | None
+    certificate_status: str  # "good" | "revoked" | "unknown"
+    certificate_revoked_at: dt.datetime | None
+    # "included": proven against the latest signed tree head; "appended": proven against the
+    # current root, not yet in a signed head; "not_included": no entry (yet: the log is written
+    # after commit); "mismatch": the log records other bytes; "proof_failed": the proof fails.
+    log: str
+
+    @property
+    def valid(self) -> bool:
+        return self.signature == "ok" and self.log not in ("mismatch", "proof_failed")
+
+
+def document_signature_check(
+    *, public_id: str, pdf_bytes: bytes | None = None
+) -> SignatureCheckDTO:
+    """Check the seal of the issued PDF (or of `pdf_bytes`, an uploaded copy claimed to be it)."""
+    if pdf_bytes is None:
+        pdf_bytes = document_pdf(public_id=public_id)
+    verdict = pdf_signature_verify(pdf_bytes=pdf_bytes)
+    status = certificate_status(serial=verdict.certificate_serial or "0")
+    certificate = "revoked" if verdict.reason == "ca_revoked" else status.state
+    return SignatureCheckDTO(
+        signature=verdict.reason,
+        signature_message=verdict.message,
+        signer=verdict.signer_subject,
+        signer_bin=verdict.signer_bin,
+        timestamp=verdict.timestamp_time,
+        certificate_status=certificate,
+        certificate_revoked_at=verdict.revoked_at or status.revoked_at,
+        log=_log_status(public_id=public_id),
+    )
+
+
+def _root_from_path(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.3.2: the root an inclusion proof leads to (checked here, independently
+    of the log's own code, because this is the verifier's side)."""
+    fn, sn, node = index, size - 1, leaf
+    for sibling in path:
+        if fn & 1 or fn == sn:
+            node = hashlib.sha256(b"\x01" + sibling + node).digest()
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            node = hashlib.sha256(b"\x01" + node + sibling).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return node if sn == 0 else b""
+
+
+def _log_status(*, public_id: str) -> str:
+    """Is the issue of this document in the transparency log, with the hash we hold, and does
+    its inclusion proof lead to the log's (signed) root?"""
+    expected = Document.objects.filter(public_id=public_id).values_list("sha256", flat=True).first()
+    issued = next(
+        (e for e in document_log_entries(public_id=public_id) if e.kind == "document-issued"),
+        None,
+    )
+    if issued is None:
+        return "not_included"
+    entry = bytes(issued.entry)
+    try:
+        recorded = json.loads(entry).get("sha256")
+    except ValueError:
+        return "mismatch"
+    leaf = hashlib.sha256(b"\x00" + entry).digest()
+    if recorded != expected or leaf != bytes(issued.leaf_hash):
+        return "mismatch"
+    head = tree_head_latest()
+    if head is not None and head.tree_size > issued.index:
+        size, root, status = head.tree_size, bytes(head.root_hash), "included"
+    else:
+        size = log_size()
+        root, status = root_at(tree_size=size), "appended"
+    path = proof_inclusion(leaf_index=issued.index, tree_size=size)
+    return status if _root_from_path(issued.index, size, leaf, path) == root else "proof_failed"

@@ -125,10 +125,12 @@ def document_issue(
         issued_at=issued_at,
         valid_until=valid_until,
     )
-    pdf_bytes = pdf_seal_hook(pdf_bytes=pdf_bytes, issuer_code=issuer_code)
-    document.pdf = pdf_bytes
-    document.sha256 = hashlib.sha256(pdf_bytes).hexdigest()
-    document.save(update_fields=["number", "pdf", "sha256"])
+    sealed = pdf_seal_hook(pdf_bytes=pdf_bytes, issuer_code=issuer_code)
+    if sealed != pdf_bytes:
+        document.signed_at = timezone.now()
+    document.pdf = sealed
+    document.sha256 = hashlib.sha256(sealed).hexdigest()
+    document.save(update_fields=["number", "pdf", "sha256", "signed_at"])
 
     audit_record(
         actor=actor,

@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from qyzmet.core.problem import Problem
-from qyzmet.documents.selectors import document_check_bytes, document_verification
+from qyzmet.documents.selectors import (
+    document_check_bytes,
+    document_signature_check,
+    document_verification,
+)
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
@@ -55,6 +59,8 @@ def document_verify(request: HttpRequest, public_id: str) -> HttpResponse:
             check = {
                 "matches": document_check_bytes(public_id=public_id, pdf_bytes=data),
                 "sha256": hashlib.sha256(data).hexdigest(),
+                # The copy's own seal, judged independently of our stored hash.
+                "seal": document_signature_check(public_id=public_id, pdf_bytes=data),
             }
 
     lang = (get_language() or verification.language)[:2]
@@ -65,6 +71,7 @@ def document_verify(request: HttpRequest, public_id: str) -> HttpResponse:
         or verification.issuer_name.get(verification.language),
         "form": form,
         "check": check,
+        "seal": document_signature_check(public_id=public_id),
     }
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "portal/verify/document.html", context, status=status)

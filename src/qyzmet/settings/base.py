@@ -1,6 +1,7 @@
 """Settings shared by every deployment. Deployment-specific values live in embedded.py and
 production.py; nothing secret is ever written here."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -158,6 +159,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 QYZMET_CALENDAR_FILE = PACKAGE_DIR / "countries" / "kz" / "calendar.yaml"
+QYZMET_PKI_ALGORITHM = "ecdsa-p256"
+# A directory of PEM trust roots (e.g. NCA RK's) for signatures made elsewhere; our own root is
+# always trusted.
+QYZMET_TRUST_ROOTS_DIR = os.environ.get("QYZMET_TRUST_ROOTS_DIR")
 QYZMET_AGENCIES_FILE = PACKAGE_DIR / "countries" / "kz" / "agencies.yaml"
 QYZMET_DEMO_SMS_PAGE = False
 # Identifier formats usable in service forms (`format: iin`); each validator raises ValueError

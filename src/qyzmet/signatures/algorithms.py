@@ -47,6 +47,11 @@ def algorithm_get(name: str) -> Algorithm:
 
 
 def algorithm_of(private_key: Any) -> Algorithm:
+    """The algorithm of a key object. A plug-in key (an HSM handle, a GOST key) names its
+    registered algorithm in a `qyzmet_algorithm` attribute."""
+    name = getattr(private_key, "qyzmet_algorithm", None)
+    if name:
+        return algorithm_get(name)
     if isinstance(private_key, rsa.RSAPrivateKey):
         return _REGISTRY["rsa-3072"]
     if isinstance(private_key, ec.EllipticCurvePrivateKey):

@@ -4,7 +4,8 @@ only the embedded/test settings may fall back to a published development value, 
 deployment without a passphrase fails loudly instead of protecting keys with a known secret.
 
 Decrypted service keys are cached per process (keyed by the ciphertext's hash), because a CA
-or seal key is used for every CRL, OCSP answer and sealed PDF; people's keys are not cached. An HSM deployment replaces this module: see docs/security.md.
+or seal key is used for every CRL, OCSP answer and sealed PDF; people's keys are not cached.
+An HSM deployment replaces this module: see docs/security.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-DEV_PASSPHRASE = "qyzmet-embedded-pki-passphrase-not-for-production"
+DEV_PASSPHRASE = "qyzmet-embedded-pki-passphrase-not-for-production"  # noqa: S105 - demo only
 _DEV_SETTINGS = ("qyzmet.settings.embedded", "qyzmet.settings.test")
 
 
@@ -28,7 +29,12 @@ def passphrase() -> bytes:
     )
     if value:
         return value.encode()
-    if getattr(settings, "SETTINGS_MODULE", "") in _DEV_SETTINGS:
+    # The embedded/test settings are recognised by their published secret key, which the
+    # production settings refuse to start with.
+    module = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get(
+        "DJANGO_SETTINGS_MODULE", ""
+    )
+    if module in _DEV_SETTINGS or "not-for-production" in settings.SECRET_KEY:
         return DEV_PASSPHRASE.encode()
     raise ImproperlyConfigured("QYZMET_PKI_PASSPHRASE must be set outside the embedded mode")
 

@@ -101,6 +101,11 @@ class SignatureRequest(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=request_id_new, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     purpose = models.CharField(max_length=120)
+    # Set when the person signs as an official of this organisation (their official cert).
+    organisation_code = models.CharField(max_length=60, blank=True, default="")
+    # What the signature is about, in the caller's terms (e.g. "application:42"): lets other
+    # apps find the signatures of their objects without a foreign key into them.
+    ref = models.CharField(max_length=120, blank=True, default="", db_index=True)
     canonical = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     code_hash = models.CharField(max_length=64)

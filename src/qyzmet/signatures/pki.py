@@ -27,6 +27,13 @@ LIFETIME_DAYS = {
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clock skew of relying parties
 
 
+def _fit(text: str, limit: int = 64) -> str:
+    """At most `limit` UTF-8 bytes, cut on a character boundary: `cryptography` counts bytes
+    for the RFC 5280 upper bounds, and a Kazakh agency name easily exceeds 64 of them."""
+    data = text.strip().encode()[:limit]
+    return data.decode(errors="ignore").strip() or "?"
+
+
 def subject_name(
     *,
     common_name: str,
@@ -36,23 +43,19 @@ def subject_name(
     surname: str = "",
     given_name: str = "",
 ) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])]
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name))]
     if surname:
-        attributes.append(x509.NameAttribute(NameOID.SURNAME, surname[:64]))
+        attributes.append(x509.NameAttribute(NameOID.SURNAME, _fit(surname)))
     if given_name:
-        attributes.append(x509.NameAttribute(NameOID.GIVEN_NAME, given_name[:64]))
+        attributes.append(x509.NameAttribute(NameOID.GIVEN_NAME, _fit(given_name)))
     if iin:
         attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, f"IIN{iin}"))
     attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ"))
     if organisation:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]))
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organisation)))
     if bin_:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{bin_}"))
     return x509.Name(attributes)
-
-
-def _hash_for(key: Any) -> hashes.HashAlgorithm | None:
-    return hashes.SHA256()
 
 
 def certificate_build(
@@ -88,8 +91,9 @@ def certificate_build(
     )
     is_ca = kind in ("root", "ca")
     builder = builder.add_extension(
-        x509.BasicConstraints(ca=is_ca, path_length=(None if kind == "root" else 0) if is_ca
-                              else None),
+        x509.BasicConstraints(
+            ca=is_ca, path_length=(None if kind == "root" else 0) if is_ca else None
+        ),
         critical=True,
     )
     builder = builder.add_extension(
@@ -151,7 +155,7 @@ def certificate_build(
             ),
             critical=False,
         )
-    return builder.sign(issuer_key, _hash_for(issuer_key))
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def crl_build(
@@ -177,7 +181,7 @@ def crl_build(
     for serial, when, reason in revoked:
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
         if reason and reason != "unspecified":
-            entry = entry.add_extension(x509.CRLReason(x509.ReasonFlags(reason)), critical=False)
+            entry = entry.add_extension(x509.CRLReason(x509.ReasonFlags[reason]), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(issuer_key, hashes.SHA256())
 

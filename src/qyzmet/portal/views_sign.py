@@ -1,0 +1,136 @@
+"""The person's side of remote signing, and a public page to check a detached signature.
+
+The confirm page shows exactly what will be signed — the canonical bytes as text and their
+SHA-256, the same hash the SMS names — before it asks for the code."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from qyzmet.core.problem import Problem
+from qyzmet.signatures.selectors import (
+    signature_external_verify,
+    signature_request_get,
+    signed_payload_for_request,
+)
+from qyzmet.signatures.services import signature_confirm
+
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        error_messages={"required": _("Type the 6-digit code from the SMS.")},
+    )
+
+
+class VerifyForm(forms.Form):
+    document = forms.FileField(
+        label=_("The signed file"),
+        error_messages={"required": _("Choose the file that was signed.")},
+    )
+    signature = forms.FileField(
+        label=_("The signature (.p7s, .cms, .sig: DER, PEM or base64)"),
+        error_messages={"required": _("Choose the signature file.")},
+    )
+
+    def _read(self, name: str) -> bytes:
+        upload = self.cleaned_data[name]
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return upload.read()
+
+    def clean_document(self) -> bytes:
+        return self._read("document")
+
+    def clean_signature(self) -> bytes:
+        return self._read("signature")
+
+
+def _shown(canonical: bytes) -> str:
+    """The canonical JSON, indented for reading. What is signed is the compact form shown by
+    its hash; this is only its layout on screen."""
+    try:
+        return json.dumps(json.loads(canonical), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        return canonical.decode(errors="replace")
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/sign/not_found.html", status=404)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpResponse:
+    try:
+        sig_request = signature_request_get(user_id=request.user.pk, request_id=request_id)
+    except Problem:
+        return _not_found(request)
+    form = CodeForm()
+    problem = None
+    status = 200
+    if request.method == "POST" and sig_request.used_at is None:
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            try:
+                signature_confirm(
+                    actor=request.user, request_id=request_id, code=form.cleaned_data["code"]
+                )
+            except Problem as exc:
+                problem, status = exc, 400
+            sig_request.refresh_from_db()
+        else:
+            status = 400
+    context = {
+        "r": sig_request,
+        "shown": _shown(bytes(sig_request.canonical)),
+        "form": form,
+        "problem": problem,
+        "signed": signed_payload_for_request(request_id=request_id),
+    }
+    return render(request, "portal/sign/confirm.html", context, status=status)
+
+
+@login_required
+@require_GET
+def signature_download(request: HttpRequest, request_id: str) -> HttpResponse:
+    try:
+        signature_request_get(user_id=request.user.pk, request_id=request_id)
+    except Problem:
+        return _not_found(request)
+    signed = signed_payload_for_request(request_id=request_id)
+    if signed is None:
+        return _not_found(request)
+    response = HttpResponse(bytes(signed.cms_der), content_type="application/pkcs7-signature")
+    response["Content-Disposition"] = f'attachment; filename="{request_id}.p7s"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def signature_verify(request: HttpRequest) -> HttpResponse:
+    """Anyone may check a detached signature; nothing uploaded is stored."""
+    form = VerifyForm()
+    verdict = None
+    status = 200
+    if request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            verdict = signature_external_verify(
+                payload_bytes=form.cleaned_data["document"],
+                cms_der=form.cleaned_data["signature"],
+            )
+        else:
+            status = 400
+    return render(
+        request, "portal/sign/verify.html", {"form": form, "verdict": verdict}, status=status
+    )
