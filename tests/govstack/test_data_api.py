@@ -108,7 +108,7 @@ def test_every_operation_on_every_registry(registry):
     value_text = gateway_call("GET", f"{base}/{content[key]}/read-value/{field}", user=user)
     assert value_text.status_code == 200 and value_text.content.decode() == value
     value_json = gateway_call("GET", f"{base}/{content[key]}/read-value/{field}.json", user=user)
-    assert value_json.json() == {field: value}
+    assert value_json.json() == value  # the value itself, as JSON (GovStack readValue)
 
     deleted = gateway_call("DELETE", f"{base}/{content[key]}/delete", user=user)
     assert deleted.status_code == 204
@@ -134,9 +134,9 @@ def test_list_search_filter_ordering_and_pages():
     base = "/data/vehicles/1.0"
     page1 = gateway_call("GET", f"{base}?ordering=-year&page_size=2", user=owner.iin).json()
     assert page1["count"] == 5 and [r["year"] for r in page1["results"]] == [2014, 2013]
-    assert page1["previous"] is None and "page=2" in page1["next"]
+    assert "previous" not in page1 and "page=2" in page1["next"]
     page3 = gateway_call("GET", f"{base}?ordering=-year&page_size=2&page=3", user=owner.iin)
-    assert [r["year"] for r in page3.json()["results"]] == [2010] and page3.json()["next"] is None
+    assert [r["year"] for r in page3.json()["results"]] == [2010] and "next" not in page3.json()
     kia = gateway_call("GET", f"{base}?filter=make:Kia", user=owner.iin).json()
     assert kia["count"] == 2
     search = gateway_call("GET", f"{base}?search=hyun", user=owner.iin).json()

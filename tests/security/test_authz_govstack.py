@@ -2,7 +2,9 @@
 "who looked at my data" and consent pages × anonymous, citizen A, citizen B and two officers.
 
 Registries answer only requests forwarded by the exchange gateway (with its proof), so nobody
-reaches them directly — not even a signed-in officer: 401 for everyone. The gateway-forwarded
+reaches them directly — not even a signed-in officer: 401 for everyone. That holds for a
+schema-described registry loaded as a public test registry too: only a test deployment's
+`open_registry_verify` opens it (tests/govstack/test_conformance_registry.py). The gateway-forwarded
 behaviour (and consent, and isolation between citizens) is tested in tests/govstack/."""
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import pytest
 from django.test import Client
 
 from qyzmet.registries.consent.services import consent_agreement_publish
+from qyzmet.registries.govstack.services import schema_registry_load
+from tests.govstack.conformance import description as conformance_description
 from tests.identity.factories import MembershipFactory
 from tests.portal.factories import agency, citizen
 from tests.security import matrix
@@ -37,6 +41,12 @@ def world(db) -> World:
         actor=None, code=CODE, registry="criminal_records", category="record",
         title={"en": "x"}, text={"en": "x"},
     )  # fmt: skip
+    # A public-test schema-described registry: closed like any other under the production
+    # verifier (only `open_registry_verify`, chosen by a test deployment, opens it).
+    schema_registry_load(description=conformance_description(), records=[
+        {"uuid": "80bcb084-fa17-11ed-be56-0242ac120002", "ID": "EE123627348834",
+         "FirstName": "John", "LastName": "Bon", "BirthCertificateID": "RR-3334537999"},
+    ])  # fmt: skip
     return World(
         users={"citizen_a": a, "citizen_b": b, "officer": mvd, "officer_other": other},
         ids={"iin": a.iin, "code": CODE},
@@ -63,6 +73,14 @@ MATRIX = [
     ("page", "post", "/data/population/1.0/create", {"write": {"content": {}}}, NOBODY),
     ("page", "get", "/data/population/1.0/facts/person", None, NOBODY),
     ("page", "get", "/data/population/1.0/{iin}/read-value/last_name", None, NOBODY),
+    ("page", "get", "/data/population/1.0/{iin}/readValue/last_name.json", None, NOBODY),
+    ("page", "get", "/data/registryname/111", None, NOBODY),
+    ("page", "post", "/data/registryname/111/exists", {"ID": "EE123627348834"}, NOBODY),
+    ("page", "get", "/data/registryname/111/EE123627348834/readValue/FirstName.json", None,
+     NOBODY),
+    ("page", "delete", "/data/registryname/111/EE123627348834/delete", None, NOBODY),
+    ("page", "get", "/data/MyPersonalDataUsage/1.0?userID=EE123627348834&DatabaseID=MCTS", None,
+     NOBODY),
     ("page", "delete", "/data/population/1.0/{iin}/delete", None, NOBODY),
     ("page", "get", "/data/MyPersonalDataUsage/1.0", None, NOBODY),
     ("page", "get", "/data/population/1.0/openapi.json", None, _expect(200, 200, 200, 200, 200)),

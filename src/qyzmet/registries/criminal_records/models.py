@@ -3,6 +3,7 @@ of persons, and whether they are expunged.
 
 A separate data owner, and the most sensitive one: reading it may require the person's consent
 (see `qyzmet.registries.consent`, whose tables live in this app — see that module for why).
+The schema-described registries' tables (`qyzmet.registries.govstack.models`) live here too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from qyzmet.registries.consent.models import ConsentAgreement, ConsentRecord  # noqa: F401
+from qyzmet.registries.govstack.models import SchemaRecord, SchemaRegistry  # noqa: F401
 
 
 class CriminalRecord(models.Model):

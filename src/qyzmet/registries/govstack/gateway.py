@@ -19,6 +19,14 @@ and at most `PROOF_MAX_AGE` seconds old. The gateway adds it when forwarding wit
 `settings.QYZMET_GATEWAY_VERIFIER` to a dotted path of `f(request) -> None` that raises
 `qyzmet.core.problem.Problem` (401) when the request did not come through the gateway; then the
 HMAC proof is not consulted.
+
+Conformance testing (`open_registry_verify`): the GovStack test suite calls a registry directly
+with only `Information-Mediator-Client`. A test environment may set
+`QYZMET_GATEWAY_VERIFIER = "qyzmet.registries.govstack.gateway.open_registry_verify"`; it lets
+direct calls through only for schema-described registries loaded with `"public_test": true` (or
+named in `QYZMET_GOVSTACK_OPEN_REGISTRIES`), and hands every other request to
+`QYZMET_GOVSTACK_FALLBACK_VERIFIER` (default: the exchange gateway's signature check). The
+built-in registries are never opened: they are not schema-described.
 """
 
 from __future__ import annotations
@@ -53,15 +61,21 @@ class GatewayContext:
     purpose: str  # decoded
     actor: str  # who pressed the button (X-Qyzmet-Actor): an IIN or "system"
     request_id: str
+    # A direct call to an open public-test registry (`open_registry_verify`), not through the
+    # gateway: no end user or purpose is required.
+    open_registry: bool = False
 
     def audit_data(self, fields: list[str]) -> dict:
-        return {
+        data = {
             "client": self.client,
             "fields": fields,
             "user": self.user,
             "actor": self.actor,
             "request_id": self.request_id,
         }
+        if self.open_registry:
+            data["direct"] = True
+        return data
 
 
 def _client_of(request: HttpRequest) -> str:
@@ -137,6 +151,44 @@ def _hmac_verify(request: HttpRequest, client: str) -> None:
         )  # fmt: skip
 
 
+OPEN_MARK = "_qyzmet_govstack_open_registry"
+DEFAULT_FALLBACK_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
+
+
+def _open_target(request: HttpRequest) -> bool:
+    """Whether the request is for a schema-described registry that may be called directly."""
+    from .schema_registries import registry_by_database_id, registry_find
+
+    match = request.resolver_match
+    if match is None:
+        return False
+    name = match.kwargs.get("registry")
+    if name:
+        registry = registry_find(name, match.kwargs.get("version", ""))
+    elif match.url_name == "govstack-usage":
+        database_id = request.GET.get("DatabaseID") or request.GET.get("databaseId") or ""
+        registry = registry_by_database_id(database_id) if database_id else None
+    else:
+        return False
+    if registry is None:
+        return False
+    opened = getattr(settings, "QYZMET_GOVSTACK_OPEN_REGISTRIES", [])
+    return registry.public_test or registry.name in opened
+
+
+def open_registry_verify(request: HttpRequest) -> None:
+    """A `QYZMET_GATEWAY_VERIFIER` for conformance-test environments (see the module doc):
+    direct calls reach open public-test registries; everything else needs the gateway."""
+    if _open_target(request):
+        setattr(request, OPEN_MARK, True)
+        return
+    fallback = getattr(settings, "QYZMET_GOVSTACK_FALLBACK_VERIFIER", DEFAULT_FALLBACK_VERIFIER)
+    if fallback:
+        import_string(fallback)(request)
+    else:
+        _hmac_verify(request, _client_of(request))
+
+
 def gateway_request_verify(request: HttpRequest) -> GatewayContext:
     """The gateway context of a forwarded request, or Problem 401 when it did not come through
     the gateway, 400 when the client header is missing."""
@@ -158,11 +210,15 @@ def gateway_request_verify(request: HttpRequest) -> GatewayContext:
         actor=request.META.get(h.META_ACTOR, "").strip(),
         request_id=request.META.get(h.META_REQUEST_ID, "")
         or request.META.get(h.META_MESSAGE_ID, ""),
+        open_registry=bool(getattr(request, OPEN_MARK, False)),
     )
 
 
 def personal_read_require(context: GatewayContext) -> None:
-    """A read of personal data must say why and for whom: 400 otherwise (issue 3, bad input)."""
+    """A read of personal data must say why and for whom: 400 otherwise (issue 3, bad input).
+    Direct calls to an open public-test registry (synthetic data) are exempt."""
+    if context.open_registry:
+        return
     if not context.purpose:
         raise Problem(
             400, "gateway.purpose_required", "Purpose required",

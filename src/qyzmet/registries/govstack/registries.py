@@ -136,9 +136,26 @@ class Registry:
     prefetch: tuple[str, ...] = ()
     # Writes of link fields that are not plain columns: name → setter(obj, parsed value).
     setters: dict[str, Callable[[Any, Any], None]] = field(default_factory=dict)
+    version: str = VERSION
+    # Fields tried, after the key, when a path names a record (`/{ID}/delete`, `/{uuid}/…`).
+    path_lookups: tuple[str, ...] = ()
+    # The list endpoint's page size when the client does not say (`page_size`/`pageSize`).
+    page_size: int = 20
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def is_person_field(self, spec: Field) -> bool:
+        """Whether a value of this field names a person (so querying by it reads their data)."""
+        return spec.identifier == "iin"
+
+    def new(self) -> Any:
+        """An unsaved record object."""
+        return self.model()()
+
+    def key_default(self) -> Any | None:
+        """The key of a record created without one (None: the key is required)."""
+        return None
 
     def queryset(self) -> models.QuerySet:
         qs = self.model().objects.all()
@@ -418,7 +435,15 @@ REGISTRIES: dict[str, Registry] = {
 
 
 def registry_get(name: str) -> Registry | None:
+    """A built-in registry by name (schema-described ones: `schema_registries.registry_find`)."""
     return REGISTRIES.get(name)
+
+
+def audit_subject(person: str) -> str:
+    """The audit trail's `subject_iin` for a person identifier: an IIN/BIN (12 digits) is kept,
+    so the read shows in that person's "who looked at my data"; identifiers of other schemes
+    (schema-described registries) are recorded on the row's object instead."""
+    return person if len(person) == 12 and person.isdigit() else ""
 
 
 def field_error(pointer: str, reason: str) -> FieldError:

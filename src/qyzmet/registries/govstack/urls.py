@@ -20,6 +20,11 @@ urlpatterns = [
         views.read_value_view,
         name="govstack-read-value",
     ),
+    path(  # the specification's spelling; the test suite's (and ours) is read-value
+        "<slug:registry>/<str:version>/<str:record_id>/readValue/<str:field>",
+        views.read_value_view,
+        name="govstack-read-value-spec",
+    ),
     path(
         "<slug:registry>/<str:version>/<str:record_id>/delete",
         views.record_delete_view,

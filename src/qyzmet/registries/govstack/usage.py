@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from qyzmet.audit.selectors import audit_reads_of_subject
+from qyzmet.audit.selectors import audit_for_object, audit_reads_of_subject
 from qyzmet.registries.consent.selectors import service_of_purpose
 
 PAGE_SIZE = 50
@@ -41,6 +41,7 @@ class UsageEntry:
     reader_id: str  # an IIN, or "system"
     reader_name: str
     reader_is_subject: bool
+    reference: str = ""  # the record read (its key) or the subject a fact was asked about
 
     def organisation(self, lang: str) -> str:
         names = self.organisation_names
@@ -60,6 +61,20 @@ class UsageEntry:
             "data": self.category,
             "fields": self.fields,
             "purpose": self.purpose,
+        }
+
+    def as_govstack(self, lang: str = "en") -> dict[str, Any]:
+        """The item of GovStack's myPersonalDataUsage array, spelled as the GovStack test suite
+        and its test data spell it (PascalCase, `Refrences` [sic])."""
+        return {
+            "ID": str(self.id),
+            "ReaderID": self.reader_id,
+            "ReaderInitials": "".join(w[0] for w in self.reader_name.split() if w)[:4],
+            "ReaderInstitutionID": self.organisation_code,
+            "ReaderInstitutionName": self.organisation(lang),
+            "ReaderApplicationName": self.client,
+            "SearchDateTime": self.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "Refrences": [{"ReferenceID": self.reference}] if self.reference else [],
         }
 
 
@@ -88,9 +103,6 @@ def personal_data_usage(
 ) -> UsagePage:
     """The reads of `subject_iin`'s data, newest first, `limit` per page. A fixed number of
     queries per page whatever its length (rows, organisations, readers, services)."""
-    from qyzmet.catalog.selectors import service_current
-    from qyzmet.identity.selectors import user_agency_codes, user_get_by_iin
-
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     rows = audit_reads_of_subject(subject_iin=subject_iin).order_by("-id")
     before = _cursor_parse(cursor)
@@ -99,6 +111,28 @@ def personal_data_usage(
     page = list(rows[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
+    return UsagePage(_entries(page, subject_iin), str(page[-1].pk) if more and page else None)
+
+
+def registry_usage(
+    *, registry: str, subject: str, schema: bool, limit: int = MAX_PAGE_SIZE
+) -> list[UsageEntry]:
+    """The reads of one registry's data about `subject`, newest first (GovStack's
+    myPersonalDataUsage names one database). A schema-described registry's reads are found by
+    the person recorded as the audit row's object (`govstack.{registry}.person`)."""
+    if schema:
+        rows = audit_for_object(object_type=f"govstack.{registry}.person"[:60], object_id=subject)
+    else:
+        rows = audit_reads_of_subject(subject_iin=subject)
+    rows = rows.filter(kind="read", action__startswith=f"read:{registry}.").order_by("-id")
+    return _entries(list(rows[: max(1, min(limit, MAX_PAGE_SIZE))]), subject)
+
+
+def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
+    """Audit read rows → entries, with a fixed number of queries whatever the page's length."""
+    from qyzmet.catalog.selectors import service_current
+    from qyzmet.identity.selectors import user_agency_codes, user_get_by_iin
+
     by_bin, by_code = _organisations()
     readers: dict[str, Any] = {}
     services: dict[str, str] = {}
@@ -141,6 +175,24 @@ def personal_data_usage(
                 reader_id=reader,
                 reader_name=(user.full_name if user is not None else ""),
                 reader_is_subject=reader == subject_iin,
+                reference=str(data.get("record") or data.get("subject") or ""),
             )
         )
-    return UsagePage(entries, str(page[-1].pk) if more and page else None)
+    return entries
+
+
+USAGE_KEYS = ("ID", "ReaderID", "ReaderInitials", "ReaderInstitutionID", "ReaderInstitutionName",
+              "ReaderApplicationName", "SearchDateTime", "Refrences")  # fmt: skip
+
+
+def imported_usage(*, registry: Any, person: str) -> list[dict[str, Any]]:
+    """The reads a schema-described registry's previous system logged about `person`, as loaded
+    with its records (the registry's `usage_field`), in the PersonalDataUsage shape."""
+    if not registry.usage_field:
+        return []
+    out = []
+    for record in registry.queryset().filter(person=person):
+        for item in (record.data or {}).get(registry.usage_field) or []:
+            if isinstance(item, dict):
+                out.append({k: item[k] for k in USAGE_KEYS if k in item})
+    return out
