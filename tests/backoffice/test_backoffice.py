@@ -185,12 +185,27 @@ def test_conflicting_action_shows_a_message_and_changes_nothing(client):
 
 
 def test_take_then_refuse_with_reason(client):
+    from qyzmet.signatures.services import pki_init
+    from tests.applications.signing import sms_code, texted
+
+    pki_init()
     application = submitted(citizen())
-    client.force_login(officer(role="head"))
+    head = officer(role="head")
+    client.force_login(head)
     act = _case(application, "bo-act")
     assert client.post(act, {"action": "take"}).status_code == 302
-    response = client.post(act, {"action": "refuse", "reason": "Not registered here."})
+    # A refusal is a decision: it is signed first, and applied on the return from signing.
+    response = texted(lambda: client.post(
+        act, {"action": "refuse", "reason": "Not registered here."}
+    ))
     assert response.status_code == 302
+    sign_url = response["Location"]
+    assert sign_url.startswith("/sign/")
+    application.refresh_from_db()
+    assert application.state == "in_review"
+    confirmed = client.post(sign_url, {"code": sms_code(head)})
+    assert confirmed.status_code == 302
+    assert client.get(confirmed["Location"]).status_code == 302
     application.refresh_from_db()
     assert application.state == "refused"
     assert application.decision_reason == "Not registered here."

@@ -9,6 +9,7 @@ screen reader."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,15 +55,44 @@ def _switch_language(page, lang: str) -> None:
 
 
 def _officer_act(iin: str, application_id: int, action: str, reason: str = "") -> None:
-    from qyzmet.applications.services import application_act
+    """The officer's step through the services. A decision that ends the case is signed first,
+    with the code from the SMS outbox. It runs in its own thread: Playwright's event loop runs in
+    this one, and the result PDF is sealed (with asyncio) when the approval commits."""
+    from qyzmet.applications import services
+    from qyzmet.applications.models import Application
     from qyzmet.identity.models import User
+    from qyzmet.signatures.services import signature_confirm
 
-    application_act(
-        actor=User.objects.get(iin=iin),
-        application_id=application_id,
-        action=action,
-        reason=reason,
-    )
+    failures: list[BaseException] = []
+
+    def act() -> None:
+        try:
+            officer = User.objects.get(iin=iin)
+            application = Application.objects.get(pk=application_id)
+            if not services.action_is_final(application=application, action=action):
+                services.application_act(
+                    actor=officer, application_id=application_id, action=action, reason=reason
+                )
+                return
+            request = services.application_decision_sign(
+                actor=officer, application_id=application_id, action=action, reason=reason
+            )
+            signature_confirm(actor=officer, request_id=request.id, code=latest_sms_code(iin))
+            services.application_act_signed(
+                actor=officer, application_id=application_id, signature_request_id=request.id
+            )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    worker.join(timeout=60)
+    if failures:
+        raise failures[0]
 
 
 def _sign_in(page, iin: str) -> None:
@@ -160,6 +190,17 @@ def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_ser
     screenshot(page, "apply")
     page.locator("button[name=intent][value=submit]").click()
 
+    # "Sign and submit": the page shows exactly what is signed (the form and the registry
+    # facts); the code from the SMS signs it, and only then is the application submitted.
+    expect(page).to_have_url(re.compile(r"/sign/[\w-]+/\?next="))
+    expect(page.locator("pre.signed-content")).to_contain_text("Халық банкі")
+    expect(page.locator("pre.signed-content")).to_contain_text(full_name.split()[0])
+    assert not Application.objects.filter(applicant_iin=citizen, state="submitted").exists()
+    axe_check(page)
+    screenshot(page, "sign")
+    page.locator("#id_code").fill(latest_sms_code(citizen))
+    page.locator("main form button[type=submit]").click()
+
     # 4. The application page: its number and status.
     expect(page).to_have_url(re.compile(r"/my/applications/\d+/(#[\w-]*)?$"))
     application_id = int(re.search(r"/my/applications/(\d+)/", page.url).group(1))
@@ -174,6 +215,8 @@ def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_ser
     expect(page.locator("h1")).to_contain_text(application.number)
     expect(page.locator("main .tag").first).to_have_text(_status("submitted", "kk"))
     expect(page.locator(".messages")).to_contain_text(application.number)
+    expect(page.locator("[data-signature]").first).to_contain_text(citizen)
+    assert application.submission_signature_id
     axe_check(page)
 
     # The officer takes it and asks for more information; the citizen reloads and answers.

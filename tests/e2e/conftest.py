@@ -40,9 +40,19 @@ def demo_world(transactional_db) -> People:
 
 def latest_sms_code(iin: str) -> str:
     """Read the one-time code from the SMS outbox, as a demo user reads it on /dev/otp/."""
+    from django.db.models import Q
+
+    from qyzmet.identity.models import User
     from qyzmet.notifications.models import Notification
 
-    sms = Notification.objects.filter(channel="sms", user__iin=iin).order_by("-id").first()
+    phone = User.objects.filter(iin=iin).values_list("phone", flat=True).first() or "-"
+    # Login codes name the user; signing codes are texted to the person's phone.
+    sms = (
+        Notification.objects.filter(channel="sms")
+        .filter(Q(user__iin=iin) | Q(recipient=phone))
+        .order_by("-id")
+        .first()
+    )
     assert sms is not None, "no SMS was sent"
     match = re.search(r"\b(\d{6})\b", sms.body)
     assert match, sms.body

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from .conftest import api_login
+from .conftest import api_login, latest_sms_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,9 +30,18 @@ def test_whole_journey_over_http(live_server, demo_world):
     codes = {s["code"] for s in (services["items"] if isinstance(services, dict) else services)}
     assert "kz.address-certificate" in codes
 
-    # Apply, with an Idempotency-Key; a retry returns the same application.
+    # Sign what is submitted (the code comes by SMS), then apply with the signature and an
+    # Idempotency-Key; a retry returns the same application.
     key = str(uuid.uuid4())
     body = {"service_code": "kz.address-certificate", "data": {"purpose": "bank"}, "language": "kk"}
+    to_sign = citizen.post("/api/v1/applications/sign", json=body)
+    assert to_sign.status_code == 201, to_sign.text
+    to_sign = to_sign.json()
+    confirmed = citizen.post(
+        to_sign["confirm_url"], json={"code": latest_sms_code(demo_world.citizen_a)}
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    body["signature_request_id"] = to_sign["signature_request_id"]
     first = citizen.post("/api/v1/applications", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == 201, first.text
     application = first.json()
@@ -45,6 +54,8 @@ def test_whole_journey_over_http(live_server, demo_world):
     assert application["evidence"]["person"]["address"]["full"]
     assert application["state"] == "submitted"
     assert application["due_date"]
+    assert application["submission_signature"]["signer_iin"] == demo_world.citizen_a
+    assert application["submission_signature"]["sha256"] == to_sign["sha256"]
 
     # The officer finds it in the inbox, takes it and asks for more information.
     inbox = officer.get("/api/v1/inbox").json()
@@ -72,8 +83,18 @@ def test_whole_journey_over_http(live_server, demo_world):
     assert answered.status_code == 200, answered.text
     assert answered.json()["state"] == "in_review"
 
-    # The officer approves.
-    approved = officer.post(f"/api/v1/inbox/{app_id}/actions/approve", json={})
+    # The officer signs the approval (with the agency's official certificate) and approves.
+    decision = officer.post(f"/api/v1/inbox/{app_id}/actions/approve/sign", json={})
+    assert decision.status_code == 201, decision.text
+    decision = decision.json()
+    confirmed = officer.post(
+        decision["confirm_url"], json={"code": latest_sms_code(demo_world.officer_mvd)}
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    approved = officer.post(
+        f"/api/v1/inbox/{app_id}/actions/approve",
+        json={"signature_request_id": decision["signature_request_id"]},
+    )
     assert approved.status_code == 200, approved.text
     assert approved.json()["state"] == "approved"
 

@@ -15,10 +15,17 @@ PASSWORD = "correct horse battery 42"
 _serials = itertools.count(1)
 
 
+def iin_taken(iin: str) -> bool:
+    """Whether a person or an account already holds this IIN (factories never reuse one)."""
+    from qyzmet.registries.population.models import Person
+
+    return User.objects.filter(iin=iin).exists() or Person.objects.filter(iin=iin).exists()
+
+
 def next_iin(birth: dt.date = dt.date(1990, 5, 17), sex: str = "M") -> str:
     while True:
         iin = iin_make(birth, sex, next(_serials) % 10000)
-        if iin is not None:
+        if iin is not None and not iin_taken(iin):
             return iin
 
 

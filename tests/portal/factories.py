@@ -9,6 +9,7 @@ from typing import Any
 from qyzmet.applications import services as app_services
 from qyzmet.catalog.services import catalog_sync
 from qyzmet.exchange.services import exchange_sync
+from qyzmet.signatures.services import pki_init
 from tests.identity.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.registries.factories import PersonFactory
 
@@ -21,10 +22,11 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def catalog_loaded() -> None:
-    """The service catalogue and the exchange gateway's members, services and access rights
-    (evidence is fetched through the gateway)."""
+    """The service catalogue, the exchange gateway's members, services and access rights
+    (evidence is fetched through the gateway) and the PKI (signing)."""
     catalog_sync()
     exchange_sync()
+    pki_init()  # submissions and decisions are signed
 
 
 def citizen(**person: Any):

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from qyzmet.applications.models import Application
 from qyzmet.audit.selectors import audit_reads_of_subject
+from tests.applications.signing import sms_code, texted
 from tests.portal.factories import SERVICE, catalog_loaded, citizen
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,17 @@ def person_user(client):
     user = citizen(last_name="Сейітов", first_name="Нұрлан", patronymic="Әбенұлы")
     client.force_login(user)
     return user
+
+
+def _signed(client, response, user):
+    """Follow "Sign and submit": the signing page, the code from the SMS, the return address.
+    Returns the response of the return address (a redirect to the application)."""
+    assert response.status_code == 302, response.content.decode()[:500]
+    sign_url = response["Location"]
+    assert sign_url.startswith("/sign/")
+    confirmed = client.post(sign_url, {"code": sms_code(user)})
+    assert confirmed.status_code == 302, confirmed.content.decode()[:500]
+    return client.get(confirmed["Location"])
 
 
 def _key(html: str) -> str:
@@ -108,10 +120,12 @@ def test_unknown_option_is_rejected(client, person_user):
 
 
 def test_valid_submit_redirects_to_the_application(client, person_user):
-    response = client.post(APPLY, {
+    response = texted(lambda: client.post(APPLY, {
         "intent": "submit", "idempotency_key": str(uuid.uuid4()), "purpose": "bank",
         "comment": "",
-    })
+    }))
+    assert not Application.objects.exists()  # nothing counts before it is signed
+    response = _signed(client, response, person_user)
     application = Application.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse(
@@ -129,8 +143,8 @@ def test_valid_submit_redirects_to_the_application(client, person_user):
 def test_double_submit_with_the_same_key_makes_one_application(client, person_user):
     key = _key(client.get(APPLY).content.decode())
     form = {"intent": "submit", "idempotency_key": key, "purpose": "employer"}
-    first = client.post(APPLY, form)
-    second = client.post(APPLY, form)
+    first = _signed(client, texted(lambda: client.post(APPLY, form)), person_user)
+    second = _signed(client, texted(lambda: client.post(APPLY, form)), person_user)
     assert Application.objects.count() == 1
     assert first["Location"] == second["Location"]
 
@@ -154,10 +168,13 @@ def test_draft_save_and_continue(client, person_user):
     assert "для школы №5" in html
     assert f'name="draft" value="{draft.pk}"' in html
 
-    response = client.post(continue_url, {
+    response = texted(lambda: client.post(continue_url, {
         "intent": "submit", "idempotency_key": _key(html), "draft": draft.pk,
         "purpose": "school", "comment": "для школы №5",
-    })
+    }))
+    draft.refresh_from_db()
+    assert draft.state == "draft"  # drafts stay unsigned until they are submitted
+    response = _signed(client, response, person_user)
     assert response.status_code == 302
     assert Application.objects.count() == 1
     draft.refresh_from_db()

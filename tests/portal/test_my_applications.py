@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from qyzmet.applications import services as app_services
 from qyzmet.applications.models import Application, Attachment
+from tests.applications.signing import sms_code
 from tests.portal.factories import (
     PDF_BYTES,
     PNG_BYTES,
@@ -225,7 +226,10 @@ def test_approved_application_offers_the_pdf(client, django_capture_on_commit_ca
     act = reverse("bo-act", kwargs={"application_id": application.pk})
     client.post(act, {"action": "take"})
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(act, {"action": "approve"})
+        sign_url = client.post(act, {"action": "approve"})["Location"]
+    done = client.post(sign_url, {"code": sms_code(clerk)})["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(done)
     application.refresh_from_db()
     assert application.state == "approved"
 

@@ -13,8 +13,10 @@ from qyzmet.registries.population.models import Address, Person
 
 
 def _iin(n: int, birth: dt.date, sex: str) -> str:
+    from tests.identity.factories import iin_taken
+
     serial = 9000 + n * 3
-    while (iin := iin_make(birth, sex, serial % 10000)) is None:
+    while (iin := iin_make(birth, sex, serial % 10000)) is None or iin_taken(iin):
         serial += 1
     return iin
 

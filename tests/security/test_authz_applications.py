@@ -7,19 +7,23 @@ row here."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from qyzmet.applications import services as app_services
 from qyzmet.applications.selectors import application_attachments
+from qyzmet.countries.kz.identifiers import iin_make
 from qyzmet.documents.selectors import document_for_source
 from qyzmet.notifications.selectors import notification_list_for_user
-from tests.identity.factories import MembershipFactory, next_iin
+from tests.applications.signing import sign_decision, sign_submission
+from tests.identity.factories import MembershipFactory
 from tests.portal.factories import PDF_BYTES, SERVICE, agency, catalog_loaded, citizen, submitted
 from tests.security import matrix
 
-UNKNOWN_IIN = next_iin()
+# A valid IIN nobody holds (factories start people in 1990 and the 2000s).
+UNKNOWN_IIN = iin_make(dt.date(1961, 2, 3), "F", 4242) or iin_make(dt.date(1961, 2, 3), "F", 4243)
 
 ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other")
 # Tests run the actors in this order; a row lists the one whose request changes state last.
@@ -50,6 +54,20 @@ def world(db, django_capture_on_commit_callbacks) -> World:
         app_services.attachment_add(
             actor=a, application_id=case.pk, filename="a.pdf", content=PDF_BYTES
         )
+    # Signed steps: a case submitted and decided with signatures, a confirmed submission
+    # signature not used yet, and a confirmed decision on a case in review.
+    sub = sign_submission(a, service_code=SERVICE, data={"purpose": "school"})
+    signed, _ = app_services.application_submit(
+        actor=a, service_code=SERVICE, data={"purpose": "school"}, signature_request_id=sub.id
+    )
+    pending_submission = sign_submission(a, service_code=SERVICE, data={"purpose": "employer"})
+    app_services.application_act(actor=mvd, application_id=signed.pk, action="take")
+    decision = sign_decision(mvd, application_id=signed.pk, action="refuse", reason="x")
+    app_services.application_act(actor=mvd, application_id=signed.pk, action="refuse",
+                                 reason="x", signature_request_id=decision.id)
+    taken = submitted(a, key="matrix-taken")
+    app_services.application_act(actor=mvd, application_id=taken.pk, action="take")
+    pending_decision = sign_decision(mvd, application_id=taken.pk, action="approve")
     document = document_for_source(source_ref=f"application:{approved.pk}")
     assert document is not None
     notification = notification_list_for_user(user_id=a.pk)[0]
@@ -62,6 +80,12 @@ def world(db, django_capture_on_commit_callbacks) -> World:
             "public": document.public_id,
             "attachment": application_attachments(application_id=case.pk)[0].pk,
             "notification": notification.pk,
+            "signed": signed.pk,
+            "sig": sub.id,
+            "pending_submission": pending_submission.id,
+            "taken": taken.pk,
+            "decision": decision.id,
+            "pending_decision": pending_decision.id,
         },
     )
 
@@ -114,6 +138,10 @@ MATRIX = [
     ("api", "get", "/api/v1/inbox/{case}/history", None, _expect(401, 403, 403, 200, 404)),
     ("api", "post", "/api/v1/inbox/{case}/actions/take", {},
      _expect(401, 403, 403, 200, 404, order=OFFICER_LAST)),
+    # --- API: signing a submission and a decision ----------------------------------------
+    ("api", "post", "/api/v1/applications/sign", APPLY, _expect(401, 201, 201, 201, 201)),
+    ("api", "post", "/api/v1/inbox/{taken}/actions/approve/sign", {},
+     _expect(401, 403, 403, 201, 404, order=OFFICER_LAST)),
     # --- Pages: public -------------------------------------------------------------------
     ("page", "get", "/", None, _expect(200, 200, 200, 200, 200)),
     ("page", "get", "/services/", None, _expect(200, 200, 200, 200, 200)),
@@ -132,6 +160,12 @@ MATRIX = [
      _expect(302, 200, 404, 404, 404)),
     ("page", "get", "/my/applications/{approved}/result.pdf", None,
      _expect(302, 200, 404, 404, 404)),
+    ("page", "get", f"/services/{SERVICE}/apply/signed/{{pending_submission}}/", None,
+     _expect(302, 302, 404, 404, 404, order=OWNER_LAST)),
+    ("page", "get", "/my/applications/{signed}/signatures/{sig}/signature.p7s", None,
+     _expect(302, 200, 404, 404, 404)),
+    ("page", "get", "/my/applications/{signed}/signatures/{decision}/content.json", None,
+     _expect(302, 200, 404, 404, 404)),
     ("page", "get", "/my/notifications/", None, _expect(302, 200, 200, 200, 200)),
     ("page", "post", "/my/notifications/{notification}/read/", {},
      _expect(302, 302, 404, 404, 404, order=OWNER_LAST)),
@@ -141,6 +175,12 @@ MATRIX = [
     ("page", "post", "/backoffice/cases/{case}/act/", {"action": "take"},
      _expect(302, 403, 403, 302, 404, order=OFFICER_LAST)),
     ("page", "get", "/backoffice/cases/{case}/attachments/{attachment}/", None,
+     _expect(302, 403, 403, 200, 404)),
+    ("page", "get", "/backoffice/cases/{taken}/decide/{pending_decision}/", None,
+     _expect(302, 403, 403, 302, 404, order=OFFICER_LAST)),
+    ("page", "get", "/backoffice/cases/{signed}/signatures/{sig}/signature.p7s", None,
+     _expect(302, 403, 403, 200, 404)),
+    ("page", "get", "/backoffice/cases/{signed}/signatures/{decision}/content.json", None,
      _expect(302, 403, 403, 200, 404)),
 ]
 

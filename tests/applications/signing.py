@@ -1,0 +1,54 @@
+"""Signing an application step as a person does: a signature request, the code read from the
+SMS outbox (as the phone shows it), the confirmation. Used by the applications, portal, back
+office and security tests."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import TestCase
+
+from qyzmet.applications import services as app_services
+from qyzmet.notifications.models import Notification
+from qyzmet.signatures.services import pki_init, signature_confirm
+
+
+def sms_code(user) -> str:
+    """The last one-time code texted to the person."""
+    body = Notification.objects.filter(channel="sms", recipient=user.phone).latest("pk").body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def texted(make):
+    """Run `make()` and deliver what it sends after commit (the SMS with the code)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return make()
+
+
+def sign_submission(user, *, service_code: str, data: dict, draft_id: int | None = None):
+    """Create and confirm the signature of a submission; returns the signature request."""
+    pki_init()
+    request = texted(lambda: app_services.application_submission_sign(
+        actor=user, service_code=service_code, data=data, draft_id=draft_id
+    ))
+    signature_confirm(actor=user, request_id=request.id, code=sms_code(user))
+    return request
+
+
+def sign_decision(officer, *, application_id: int, action: str, reason: str = ""):
+    """Create and confirm an officer's signature of a decision; returns the request."""
+    pki_init()
+    request = texted(lambda: app_services.application_decision_sign(
+        actor=officer, application_id=application_id, action=action, reason=reason
+    ))
+    signature_confirm(actor=officer, request_id=request.id, code=sms_code(officer))
+    return request
+
+
+def decide(officer, *, application_id: int, action: str, reason: str = ""):
+    """A signed decision, applied."""
+    request = sign_decision(officer, application_id=application_id, action=action, reason=reason)
+    return app_services.application_act(
+        actor=officer, application_id=application_id, action=action, reason=reason,
+        signature_request_id=request.id,
+    )
