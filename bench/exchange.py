@@ -4,10 +4,13 @@
   `LocalRegistryClient` (the registry called directly, in-process, with its audit row) and
   through `GatewayRegistryClient` (in-process gateway: client signature, key and right checks,
   replay store, forward to the registry's facts endpoint which verifies the gateway's
-  signature and audits, signed reply, two hash-chained message-log rows, reply verified).
-  Overhead = p50(gateway) − p50(direct), and the same at p95.
-* throughput: exchanges per second with message logging on, one process and two processes
-  at once against the same database (the log's chain head serialises writers).
+  signature, checks consent and audits, signed reply, both messages in the message log,
+  reply verified). Overhead = p50(gateway) − p50(direct), and the same at p95; also the CPU
+  time of the benchmark process per read (`time.process_time`), which a shared machine's
+  load does not inflate (the PostgreSQL server's own CPU is not in it).
+* throughput: exchanges per second with message logging on (and the automatic sealing every
+  QYZMET_EXCHANGE_SEAL_EVERY entries), one process and two processes at once against the same
+  database; then the rest is sealed and the whole log verified.
 
 Each database runs in fresh subprocesses on a throwaway database (bench.databases).
 `python -m bench.exchange [--smoke]` prints the markdown.
@@ -73,7 +76,11 @@ def _latency(url: str, n: int) -> dict:
 
     subjects = _subjects()
     rng = random.Random(1)
-    out: dict[str, list[float]] = {"direct": [], "gateway": []}
+    from qyzmet.exchange.transport import provider_time
+
+    out: dict[str, list[float]] = {"direct": [], "gateway": [], "direct_cpu": [],
+                                   "gateway_cpu": [], "provider_cpu": [],
+                                   "provider_wall": []}  # fmt: skip
     clients = {"direct": LocalRegistryClient(), "gateway": GatewayRegistryClient()}
     for client in clients.values():  # warm-up: imports, key loads, connections
         for _ in range(20):
@@ -82,15 +89,20 @@ def _latency(url: str, n: int) -> dict:
     for _ in range(n):  # interleaved, so drift hits both sides alike
         for name, client in clients.items():
             subject = rng.choice(subjects)
-            t0 = time.perf_counter()
+            p_cpu, p_wall = provider_time["cpu"], provider_time["wall"]
+            c0, t0 = time.process_time(), time.perf_counter()
             with transaction.atomic():  # as in an application's submit: one commit per read
                 client.fetch(registry="population", fact="person", subject=subject,
                              purpose="application 1 for service bench", actor=None)  # fmt: skip
             out[name].append((time.perf_counter() - t0) * 1000)
+            out[f"{name}_cpu"].append((time.process_time() - c0) * 1000)
+            if name == "gateway":
+                out["provider_cpu"].append((provider_time["cpu"] - p_cpu) * 1000)
+                out["provider_wall"].append((provider_time["wall"] - p_wall) * 1000)
     return out
 
 
-def _throughput(url: str, n: int) -> dict:
+def _throughput(url: str, n: int, start_at: float = 0.0) -> dict:
     _django(url)
     import random
 
@@ -104,21 +116,32 @@ def _throughput(url: str, n: int) -> dict:
     for _ in range(10):
         client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
                      purpose="warm-up", actor=None)  # fmt: skip
-    t0 = time.perf_counter()
+    time.sleep(max(0.0, start_at - time.time()))  # processes of one run start together
+    began = time.time()
+    c0, t0 = time.process_time(), time.perf_counter()
     for _ in range(n):
         with transaction.atomic():
             client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
                          purpose="application 1 for service bench", actor=None)  # fmt: skip
-    return {"calls": n, "seconds": time.perf_counter() - t0}
+    return {"calls": n, "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0, "began": began,
+            "ended": time.time()}  # fmt: skip
 
 
 def _verify(url: str) -> dict:
     _django(url)
-    from qyzmet.exchange.messagelog import message_log_verify
+    from qyzmet.exchange.messagelog import message_log_seal, message_log_verify
+    from qyzmet.exchange.models import MessageLogSeal
 
     t0 = time.perf_counter()
+    while message_log_seal(grace_seconds=0) is not None:
+        pass
+    sealed = time.perf_counter() - t0
+    t0 = time.perf_counter()
     result = message_log_verify()
-    return {"ok": result.ok, "entries": result.checked, "seconds": time.perf_counter() - t0}
+    return {"ok": result.ok, "entries": result.checked, "seconds": time.perf_counter() - t0,
+            "unsealed": result.unsealed, "seals": MessageLogSeal.objects.count(),
+            "seal_seconds": sealed, "problems": result.problems[:5]}  # fmt: skip
 
 
 def _spawn(mode: str, url: str, *args: str) -> subprocess.Popen:
@@ -140,16 +163,32 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
     n_latency = 30 if smoke else 1000
     n_throughput = 40 if smoke else 1500
     _result(_spawn("setup", url))
+    load_before = os.getloadavg()
     lat = _result(_spawn("latency", url, str(n_latency)))
     single = _result(_spawn("throughput", url, str(n_throughput)))
-    pair = [_spawn("throughput", url, str(n_throughput)) for _ in range(2)]
-    t0 = time.perf_counter()
+    # Both start at the same moment after their start-up and warm-up: the rate counts the time
+    # from the first start to the last end, not the interpreters' start-up.
+    start_at = str(time.time() + 15)
+    pair = [_spawn("throughput", url, str(n_throughput), start_at) for _ in range(2)]
     pair_results = [_result(p) for p in pair]
-    wall = time.perf_counter() - t0
+    wall = max(r["ended"] for r in pair_results) - min(r["began"] for r in pair_results)
     verify = _result(_spawn("verify", url))
     direct, gateway = lat["direct"], lat["gateway"]
     return {
         "calls": n_latency,
+        "throughput_calls": n_throughput,
+        "load_avg_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "direct_cpu_p50_ms": statistics.median(lat["direct_cpu"]),
+        "gateway_cpu_p50_ms": statistics.median(lat["gateway_cpu"]),
+        "cpu_overhead_p50_ms": statistics.median(lat["gateway_cpu"])
+        - statistics.median(lat["direct_cpu"]),
+        "cpu_ms_per_exchange_1proc": single["cpu_seconds"] / single["calls"] * 1000,
+        "cpu_ms_per_exchange_2proc": sum(r["cpu_seconds"] for r in pair_results)
+        / sum(r["calls"] for r in pair_results) * 1000,
+        "provider_cpu_p50_ms": statistics.median(lat["provider_cpu"]),
+        "provider_wall_p50_ms": statistics.median(lat["provider_wall"]),
+        "gateway_own_cpu_p50_ms": statistics.median(
+            [g - p for g, p in zip(lat["gateway_cpu"], lat["provider_cpu"], strict=True)]),
         "direct_p50_ms": statistics.median(direct),
         "direct_p95_ms": _percentile(direct, 95),
         "gateway_p50_ms": statistics.median(gateway),
@@ -160,6 +199,10 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
         "exchanges_per_s_2proc": sum(r["calls"] for r in pair_results) / wall,
         "log_entries": verify["entries"],
         "log_verified": verify["ok"],
+        "log_problems": verify["problems"],
+        "log_seals": verify["seals"],
+        "log_unsealed": verify["unsealed"],
+        "seal_rest_s": verify["seal_seconds"],
         "verify_s": verify["seconds"],
     }
 
@@ -188,20 +231,27 @@ def markdown(results: dict) -> str:
         "Targets: overhead ≤ 2 ms p50 in-process; ≥ 500 logged exchanges/s with PostgreSQL.",
         "",
         "| database | direct p50 / p95 ms | gateway p50 / p95 ms | overhead p50 / p95 ms "
-        "| logged exchanges/s (1 proc) | (2 procs) | log verified |",
-        "|---|---|---|---|---|---|---|",
+        "| CPU ms per read (p50): direct / gateway / overhead / of which provider view "
+        "| logged exchanges/s (1 proc) | (2 procs) | CPU ms per exchange (1 / 2 procs) "
+        "| log verified | load avg (1 min) before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results["databases"].items():
         if "skipped" in r:
-            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | |")
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | | |")
             continue
+        load = r.get("load_avg_1min", ["?", "?"])
         lines.append(
             f"| {name} | {r['direct_p50_ms']:.2f} / {r['direct_p95_ms']:.2f} "
             f"| {r['gateway_p50_ms']:.2f} / {r['gateway_p95_ms']:.2f} "
             f"| {r['overhead_p50_ms']:.2f} / {r['overhead_p95_ms']:.2f} "
+            f"| {r['direct_cpu_p50_ms']:.2f} / {r['gateway_cpu_p50_ms']:.2f} / "
+            f"{r['cpu_overhead_p50_ms']:.2f} / {r['provider_cpu_p50_ms']:.2f} "
             f"| {r['exchanges_per_s_1proc']:.0f} | {r['exchanges_per_s_2proc']:.0f} "
-            f"| {r['log_entries']} entries, {'ok' if r['log_verified'] else 'BROKEN'} "
-            f"({r['verify_s']:.1f} s) |"
+            f"| {r['cpu_ms_per_exchange_1proc']:.2f} / {r['cpu_ms_per_exchange_2proc']:.2f} "
+            f"| {r['log_entries']} entries in {r['log_seals']} seals, "
+            f"{'ok' if r['log_verified'] else 'BROKEN'} ({r['verify_s']:.1f} s) "
+            f"| {load[0]} / {load[1]} |"
         )
     m = results.get("machine", {})
     lines += ["", f"Machine: {m.get('cpu_model')}, {m.get('cores')} cores, "
@@ -211,8 +261,10 @@ def markdown(results: dict) -> str:
 
 def _worker(argv: list[str]) -> None:
     mode, url, *rest = argv
+    start_at = float(rest[1]) if len(rest) > 1 else 0.0
     funcs = {"setup": lambda: _setup(url), "latency": lambda: _latency(url, int(rest[0])),
-             "throughput": lambda: _throughput(url, int(rest[0])), "verify": lambda: _verify(url)}
+             "throughput": lambda: _throughput(url, int(rest[0]), start_at),
+             "verify": lambda: _verify(url)}  # fmt: skip
     print(json.dumps(funcs[mode]()))
 
 

@@ -144,3 +144,26 @@ def test_old_message_ids_are_pruned():
     assert gateway.nonce_claim(client_id=CLIENT_ID, message_id="new")
     assert gateway.nonce_prune() == 1
     assert list(SeenMessage.objects.values_list("message_id", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_lookups_reuse_the_snapshot_validated_in_the_same_transaction():
+    from qyzmet.exchange import selectors
+
+    service()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert selectors.registry_service_id(registry="testreg", service_code="catalog")
+        assert selectors.registry_service_id(registry="testreg", service_code="catalog")
+    reads = [q for q in queries.captured_queries if q["sql"] == directory._VERSION_SQL]
+    assert len(reads) == 1
+    # A service added later in the same transaction is still found (a miss reads again) ...
+    with transaction.atomic():
+        assert selectors.registry_service_id(registry="testreg", service_code="other") is None
+        service(f"{SERVICE_ID.rsplit('/', 1)[0]}/other")
+        assert selectors.registry_service_id(registry="testreg", service_code="other")
+    # ... and a rolled-back one is forgotten with its transaction.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        service(f"{SERVICE_ID.rsplit('/', 1)[0]}/gone")
+        assert selectors.registry_service_id(registry="testreg", service_code="gone")
+        raise RuntimeError("roll back")
+    assert selectors.registry_service_id(registry="testreg", service_code="gone") is None

@@ -258,3 +258,13 @@ def test_archived_rows_only_may_be_deleted():
                                      file_sha256="0")  # fmt: skip
     with pytest.raises(DatabaseError), transaction.atomic():
         MessageLogEntry.objects.filter(pk=first.pk)._raw_delete(using="default")
+
+
+def test_scheduled_sealing_task_seals_everything_pending():
+    from qyzmet.exchange.tasks import message_log_seal_task
+
+    _exchanges(2)
+    assert message_log_verify().unsealed == 4
+    assert message_log_seal_task(grace_seconds=0) == 4
+    assert message_log_seal_task(grace_seconds=0) == 0
+    assert message_log_verify().unsealed == 0

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from . import conf, headers, signing
+from . import conf, directory, headers, signing
 from .gateway import Call, Reply, exchange_call, reply_verify
 
 
@@ -75,6 +75,12 @@ def exchange_request(
     }  # fmt: skip
     if content_type:
         h["Content-Type"] = content_type
+    with directory.scope():  # one directory-token read for the whole in-process exchange
+        return _send(method, full_path, qs, h, body, signed, message_id)
+
+
+def _send(method: str, full_path: str, qs: str, h: dict[str, str], body: bytes, signed: str,
+          message_id: str) -> Result:  # fmt: skip
     base = conf.gateway_url()
     if base:
         try:

@@ -33,3 +33,15 @@ def clock_skew_seconds() -> int:
 def message_log_bodies() -> bool:
     """Keep message bodies in the log (X-Road does); off keeps only their hashes."""
     return bool(getattr(settings, "QYZMET_EXCHANGE_LOG_BODIES", True))
+
+
+def seal_every() -> int:
+    """Seal the message log after this many entries written by a process (0: never; then
+    only `seal_message_log`, `verify_message_log` and archiving seal)."""
+    return int(getattr(settings, "QYZMET_EXCHANGE_SEAL_EVERY", 1000))
+
+
+def seal_grace_seconds() -> float:
+    """Automatic seals leave out entries younger than this: their transactions may still be
+    open, and an entry committed behind a seal becomes a "late" one for the next seal."""
+    return float(getattr(settings, "QYZMET_EXCHANGE_SEAL_GRACE", 2.0))

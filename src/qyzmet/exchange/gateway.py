@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
-from . import conf, headers, selectors, signing, transport
+from . import conf, directory, headers, selectors, signing, transport
 from .messagelog import message_log_append
 from .models import SeenMessage, Subsystem
 from .provider import forwarded_path
@@ -89,10 +89,37 @@ class _Context:
     key_id: str = ""
     request_hash: str = ""
     service_id: str = ""
-    client: Subsystem | None = None
+    client_pk: int = 0
 
 
-def _authenticate(call: Call, ctx: _Context) -> Subsystem:
+_NONCE_SQL = (
+    "INSERT INTO exchange_seenmessage (client, message_id, seen_at) VALUES (%s, %s, %s) "
+    "ON CONFLICT (client, message_id) DO NOTHING"
+)
+
+
+def nonce_claim(*, client_id: str, message_id: str) -> bool:
+    """Record `message_id` as used by `client_id`; False when it was used before (a replay).
+    One statement: the unique constraint decides, so two racing copies cannot both pass, and
+    no savepoint is needed around a failing INSERT (PostgreSQL would abort the transaction)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_NONCE_SQL, [client_id[:200], message_id[:200], now])
+        claimed = cursor.rowcount == 1
+    if claimed and random.random() < 0.001:  # now and then forget ids older than any accepted
+        nonce_prune()
+    return claimed
+
+
+def nonce_prune() -> int:
+    """Forget message ids older than three clock skews: their timestamps are refused anyway."""
+    cutoff = timezone.now() - timedelta(seconds=3 * conf.clock_skew_seconds())
+    deleted, _ = SeenMessage.objects.filter(seen_at__lt=cutoff).delete()
+    return deleted
+
+
+def _authenticate(call: Call, ctx: _Context, snap: directory.Snapshot) -> int:
+    """The client subsystem's pk once its signature, timestamp and message id check out."""
     h = call.headers
     if selectors.subsystem_id_parse(ctx.client_id) is None:
         raise Refusal(400, "Client.InvalidClientIdentifier",
@@ -100,12 +127,9 @@ def _authenticate(call: Call, ctx: _Context) -> Subsystem:
                       "X-Road-Client.")  # fmt: skip
     if not ctx.message_id:
         raise Refusal(400, "Client.MissingMessageId", "X-Road-Id is required.")
-    key = selectors.client_key_find(key_id=ctx.key_id) if ctx.key_id else None
-    if key is not None and key.subsystem.xroad_id == ctx.client_id:
-        client = key.subsystem
-    else:
-        client = selectors.subsystem_find(xroad_id=ctx.client_id)
-        if client is None:
+    key = snap.keys.get(ctx.key_id) if ctx.key_id else None
+    if key is None or key.subsystem_id != ctx.client_id:
+        if ctx.client_id not in snap.subsystems:
             raise Refusal(403, "Server.ServerProxy.UnknownClient",
                           f"The client {ctx.client_id} is not registered.")  # fmt: skip
         raise Refusal(401, "Server.ServerProxy.InvalidSignature",
@@ -117,19 +141,13 @@ def _authenticate(call: Call, ctx: _Context) -> Subsystem:
     if abs(time.time() - stamp) > conf.clock_skew_seconds():
         raise Refusal(401, "Server.ServerProxy.InvalidTimestamp",
                       "X-Road-Timestamp is missing or more than 5 minutes off.")  # fmt: skip
-    if not signing.verify(signing.public_key_load(key.public_pem), ctx.signed, ctx.signature):
+    if not signing.verify(key.public, ctx.signed, ctx.signature):
         raise Refusal(401, "Server.ServerProxy.InvalidSignature",
                       "The request's signature does not verify.")  # fmt: skip
-    try:
-        with transaction.atomic():
-            SeenMessage.objects.create(client=ctx.client_id, message_id=ctx.message_id[:200])
-    except IntegrityError:
+    if not nonce_claim(client_id=ctx.client_id, message_id=ctx.message_id):
         raise Refusal(401, "Server.ServerProxy.ReplayedMessage",
-                      "This X-Road-Id was used before: a replayed message.") from None
-    if random.random() < 0.001:  # now and then forget ids older than any accepted timestamp
-        cutoff = timezone.now() - timedelta(seconds=3 * conf.clock_skew_seconds())
-        SeenMessage.objects.filter(seen_at__lt=cutoff).delete()
-    return client
+                      "This X-Road-Id was used before: a replayed message.")
+    return key.subsystem_pk
 
 
 def _error_body(code: str, message: str, request_id: str) -> bytes:
@@ -141,11 +159,11 @@ def _metaservice(call: Call, ctx: _Context, provider_id: str, name: str) -> tupl
     if provider is None:
         raise Refusal(404, "Server.ServerProxy.UnknownService",
                       f"No such provider subsystem: {provider_id}.")  # fmt: skip
-    assert ctx.client is not None
     if name == "listMethods":
         return 200, {"service": selectors.methods_list(provider=provider)}
     if name == "allowedMethods":
-        return 200, {"service": selectors.methods_allowed(provider=provider, client=ctx.client)}
+        client = Subsystem.objects.get(pk=ctx.client_pk)
+        return 200, {"service": selectors.methods_allowed(provider=provider, client=client)}
     from urllib.parse import parse_qs
 
     code = (parse_qs(call.query).get("serviceCode") or [""])[0]
@@ -177,9 +195,10 @@ def _forward_headers(call: Call, ctx: _Context, service_id: str, target_path: st
     return out
 
 
-def _route(call: Call, ctx: _Context, gateway: signing.Signer) -> tuple[int, dict, bytes]:
+def _route(call: Call, ctx: _Context, gateway: signing.Signer,
+           snap: directory.Snapshot) -> tuple[int, dict, bytes]:  # fmt: skip
     """Authenticated and authorised: run a metaservice or forward to the provider."""
-    ctx.client = _authenticate(call, ctx)
+    ctx.client_pk = _authenticate(call, ctx, snap)
     rest = call.path.removeprefix("/r1/")
     parts = rest.split("/", 5)
     if len(parts) == 5 and parts[4] in METASERVICES:
@@ -191,11 +210,11 @@ def _route(call: Call, ctx: _Context, gateway: signing.Signer) -> tuple[int, dic
                       "Call /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/path.")  # fmt: skip
     ctx.service_id = "/".join(parts[:5])
     subpath = parts[5] if len(parts) == 6 else ""
-    service = selectors.service_find(xroad_id=ctx.service_id)
+    service = snap.services.get(ctx.service_id)
     if service is None:
         raise Refusal(404, "Server.ServerProxy.UnknownService",
                       f"No such service: {ctx.service_id}.")  # fmt: skip
-    if not selectors.right_exists(service_pk=service.pk, client_pk=ctx.client.pk):
+    if (service.pk, ctx.client_pk) not in snap.rights:
         raise Refusal(403, "Server.ServerProxy.AccessDenied",
                       f"{ctx.client_id} has no right to call {ctx.service_id}.")  # fmt: skip
     if service.personal_data and not ctx.user_id:
@@ -242,10 +261,15 @@ def exchange_call(*, call: Call) -> Reply:
         timestamp=h.get(headers.TIMESTAMP.lower(), ""),
     )  # fmt: skip
     ctx.request_hash = signing.request_hash(ctx.signed)
+    with directory.scope() as snap:
+        return _exchange(call, ctx, path_query, snap)
+
+
+def _exchange(call: Call, ctx: _Context, path_query: str, snap: directory.Snapshot) -> Reply:
     gateway = signing.gateway_signer()
     outcome = "ok"
     try:
-        status, out_headers, body = _route(call, ctx, gateway)
+        status, out_headers, body = _route(call, ctx, gateway, snap)
     except Refusal as refusal:
         status, outcome = refusal.status, refusal.code
         out_headers = {"Content-Type": "application/json", headers.ERROR: refusal.code}

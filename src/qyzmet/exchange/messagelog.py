@@ -1,14 +1,30 @@
-"""The message log: every request and response that passes the gateway, append-only,
-hash-chained, signed, and archivable to signed files that stay verifiable.
+"""The message log: every request and response that passes the gateway, append-only, signed,
+sealed into a hash chain, and archivable to signed files that stay verifiable.
 
-Chain: `entry_hash = SHA-256(prev_hash + "\\n" + canonical JSON of the entry's content)`; the
-first entry's prev_hash is 64 zeros, or the last hash of the newest archive when older entries
-were archived. Editing a row changes its hash; removing one breaks the next row's prev_hash.
-Besides the chain, each entry keeps the sender's signature over its signed string
-(signing.py), so verification also proves who sent what.
+Writing (the hot path): both messages of an exchange are one INSERT of two rows. Each row's
+`entry_hash` is SHA-256 over its canonical content (`prev_hash` is "" for new rows), and each
+row keeps the sender's signature over its signed string (signing.py). No chain head is read and
+no lock is taken, so concurrent writers do not queue behind each other.
 
-Writers serialise on the chain head: an advisory transaction lock on PostgreSQL; SQLite's
-write lock (transactions start IMMEDIATE) does the same there.
+Sealing (`message_log_seal`): links the not yet sealed entries, in id order, into a seal: the
+seal lists their ids, hashes "<id>:<entry_hash>" lines into a digest, chains to the previous
+seal's hash and is signed by the gateway key. It runs after every `QYZMET_EXCHANGE_SEAL_EVERY`
+appends of a process (after that transaction commits), from `qyzmet seal_message_log` (cron /
+Celery beat), before `verify_message_log` and before archiving. An entry whose transaction
+commits after a seal was made past its id (a long transaction) is not lost: it sits in a "gap"
+of that seal and the next seal picks it up ("late" entries).
+
+What verification (`message_log_verify`) guarantees:
+* sealed entries: editing any field (even with its entry_hash recomputed), removing one, or
+  moving one to another id is detected; so is removing, editing or reordering a seal (the
+  chain and the gateway's signatures); removing the newest seals turns their entries back into
+  "unsealed" ones and is detected only when an archive or an earlier verification report
+  recorded the newer seal hash.
+* unsealed entries (the last few seconds or the last `SEAL_EVERY` exchanges): editing a field
+  without recomputing entry_hash is detected, and so is changing anything the sender signed
+  (method, path, body, client, user id, purpose, message id; the response's status and body);
+  removing one is refused by the database triggers but not detected afterwards. This is the
+  window sealing closes; `verify_message_log` seals first to make it as small as possible.
 """
 
 from __future__ import annotations
@@ -16,23 +32,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from qyzmet.audit.services import audit_record
 
-from . import signing
-from .models import ClientKey, MessageLogArchive, MessageLogEntry
+from . import conf, signing
+from .models import ClientKey, MessageLogArchive, MessageLogEntry, MessageLogSeal
 
+logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
-ARCHIVE_FORMAT = "qyzmet-exchange-message-log/1"
-# Any constant: the key of the advisory lock that serialises appends on PostgreSQL.
-_PG_LOCK_KEY = 0x5159_5A4D_4C4F47
+ARCHIVE_FORMAT = "qyzmet-exchange-message-log/2"
+# Any constant: the key of the advisory lock that lets one sealer run at a time (PostgreSQL).
+_PG_SEAL_LOCK = 0x5159_5A4D_5345414C
 
 HASHED_FIELDS = (
     "at", "direction", "request_id", "message_id", "client", "service", "method", "path",
@@ -55,40 +74,160 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-def _chain_start_for(first_id: int | None) -> str:
-    """The prev_hash the oldest remaining row must carry."""
-    qs = MessageLogArchive.objects.order_by("-last_id")
-    if first_id is not None:
-        qs = qs.filter(last_id__lt=first_id)
-    last = qs.values_list("last_hash", flat=True).first()
-    return last or GENESIS
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+_INSERT_HEAD = (
+    f"INSERT INTO exchange_messagelogentry ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
+)
+_ROW_PLACEHOLDERS = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
 
 
-def _head() -> str:
-    last = MessageLogEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-    return last or _chain_start_for(None)
+def message_log_append(*, entries: list[dict[str, Any]]) -> None:
+    """Append entries (dicts of the model's fields, without the hashes) in one INSERT
+    (one statement, no ORM: this runs on every exchange)."""
+    now = timezone.now()
+    params: list[Any] = []
+    for entry in entries:
+        entry = {**entry, "at": entry.get("at") or now}
+        values = {k: entry.get(k, "") for k in HASHED_FIELDS}
+        values["status"] = int(values["status"] or 0)
+        values["prev_hash"], values["entry_hash"] = "", entry_hash("", values)
+        values["at"] = connection.ops.adapt_datetimefield_value(values["at"])
+        params += [values[k] for k in _COLUMNS]
+    sql = _INSERT_HEAD + ", ".join([_ROW_PLACEHOLDERS] * len(entries))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    _appended(len(entries))
 
 
-def message_log_append(*, entries: list[dict[str, Any]]) -> list[MessageLogEntry]:
-    """Append entries (dicts of the model's fields, without the hashes), chained in order."""
+_since_seal = 0
+
+
+def _appended(n: int) -> None:
+    """Every SEAL_EVERY entries this process wrote, seal once the transaction has committed."""
+    global _since_seal
+    every = conf.seal_every()
+    if every <= 0:
+        return
+    _since_seal += n
+    if _since_seal >= every:
+        _since_seal = 0
+        transaction.on_commit(_seal_quietly)
+
+
+def _seal_quietly() -> None:
+    try:
+        message_log_seal(grace_seconds=conf.seal_grace_seconds())
+    except Exception:  # sealing is retried by the next run; never fail the caller for it
+        logger.exception("sealing the message log failed")
+
+
+# --- seals ------------------------------------------------------------------------------------
+
+
+def ranges_format(ids: list[int]) -> str:
+    """Sorted ids as "1-5,7,9-12"."""
+    out: list[str] = []
+    start = prev = None
+    for i in ids:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            out.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = i
+    if start is not None:
+        out.append(f"{start}-{prev}" if start != prev else str(start))
+    return ",".join(out)
+
+
+def ranges_parse(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in filter(None, text.split(",")):
+        a, _, b = part.partition("-")
+        out.append((int(a), int(b or a)))
+    return out
+
+
+def ranges_ids(text: str) -> Iterator[int]:
+    for a, b in ranges_parse(text):
+        yield from range(a, b + 1)
+
+
+def seal_digest(pairs: Iterable[tuple[int, str]]) -> str:
+    h = hashlib.sha256()
+    for ident, ehash in pairs:
+        h.update(f"{ident}:{ehash}\n".encode())
+    return h.hexdigest()
+
+
+SEAL_FIELDS = ("created_at", "first_id", "last_id", "ranges", "entries", "digest", "key_id")
+
+
+def seal_hash(prev_hash: str, seal: dict[str, Any]) -> str:
+    content = {k: seal[k] for k in SEAL_FIELDS}
+    at = content["created_at"]
+    content["created_at"] = at.isoformat() if isinstance(at, dt.datetime) else str(at)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def _gaps(seals: list[MessageLogSeal]) -> list[tuple[int, int]]:
+    """Id intervals inside recent seals' spans that none of them covers."""
+    covered = sorted(r for s in seals for r in ranges_parse(s.ranges))
+    gaps, edge = [], None
+    for a, b in covered:
+        if edge is not None and a > edge + 1:
+            gaps.append((edge + 1, a - 1))
+        edge = b if edge is None else max(edge, b)
+    return gaps[-200:]
+
+
+_ROW_FIELDS = ("id", "prev_hash", "entry_hash", *HASHED_FIELDS)
+
+
+def message_log_seal(*, grace_seconds: float = 0.0, before: dt.datetime | None = None,
+                     limit: int = 50_000) -> MessageLogSeal | None:  # fmt: skip
+    """Seal the committed entries no seal covers yet (older than `grace_seconds`, and than
+    `before` when given). Entries whose content no longer matches their hash are left out
+    and reported by verification. Returns the new seal, or None when there was nothing."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":  # one sealer at a time; writers never wait
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        prev = _head()
-        rows = []
-        for entry in entries:
-            entry = {**entry, "at": entry.get("at") or timezone.now()}
-            h = entry_hash(prev, entry)
-            rows.append(MessageLogEntry(**{k: entry.get(k, "") for k in HASHED_FIELDS},
-                                        prev_hash=prev, entry_hash=h))  # fmt: skip
-            prev = h
-        return MessageLogEntry.objects.bulk_create(rows)
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_SEAL_LOCK])
+        recent = list(MessageLogSeal.objects.order_by("-id")[:20])
+        last = recent[0] if recent else None
+        cutoff = timezone.now() - dt.timedelta(seconds=grace_seconds)
+        if before is not None:
+            cutoff = min(cutoff, before)
+        window = Q(id__gt=last.last_id) if last else Q()
+        for a, b in _gaps(recent):
+            window |= Q(id__range=(a, b))
+        rows = list(
+            MessageLogEntry.objects.filter(window, at__lt=cutoff).order_by("id")
+            .values(*_ROW_FIELDS)[:limit]
+        )  # fmt: skip
+        rows = [r for r in rows if entry_hash(r["prev_hash"], r) == r["entry_hash"]]
+        if not rows:
+            return None
+        signer = signing.gateway_signer()
+        seal = {
+            "created_at": timezone.now(), "first_id": rows[0]["id"], "last_id": rows[-1]["id"],
+            "ranges": ranges_format([r["id"] for r in rows]), "entries": len(rows),
+            "digest": seal_digest((r["id"], r["entry_hash"]) for r in rows),
+            "key_id": signer.key_id,
+        }  # fmt: skip
+        prev = last.seal_hash if last else GENESIS
+        sh = seal_hash(prev, seal)
+        return MessageLogSeal.objects.create(**seal, prev_hash=prev, seal_hash=sh,
+                                             signature=signer.sign(sh))  # fmt: skip
 
 
 @dataclass
 class Verification:
     checked: int = 0
+    seals: int = 0
+    unsealed: int = 0  # entries no seal covers yet (see the module's docstring)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -123,38 +262,78 @@ def _verification_keys() -> dict[str, Any]:
     return keys
 
 
-def _verify_rows(rows: Iterable[dict[str, Any]], start: str, result: Verification,
-                 keys: dict[str, Any], where: str) -> str:  # fmt: skip
-    expected = start
-    for row in rows:
-        result.checked += 1
-        ident = f"{where}entry {row['id']}"
-        if row["prev_hash"] != expected:
-            result.problems.append(
-                f"{ident}: chain broken (an entry before it was removed or altered)"
-            )
-        if entry_hash(row["prev_hash"], row) != row["entry_hash"]:
-            result.problems.append(f"{ident}: content altered (hash does not match)")
-        problem = _signature_problem(row, keys)
-        if problem:
-            result.problems.append(f"{ident}: {problem}")
-        expected = row["entry_hash"]
-    return expected
+def _check_entry(row: dict[str, Any], result: Verification, keys: dict[str, Any],
+                 where: str) -> None:  # fmt: skip
+    result.checked += 1
+    if entry_hash(row["prev_hash"], row) != row["entry_hash"]:
+        result.problems.append(f"{where}entry {row['id']}: content altered "
+                               "(hash does not match)")  # fmt: skip
+    problem = _signature_problem(row, keys)
+    if problem:
+        result.problems.append(f"{where}entry {row['id']}: {problem}")
 
 
-def _db_rows() -> Iterator[dict[str, Any]]:
-    fields = ("id", "prev_hash", "entry_hash", *HASHED_FIELDS)
-    yield from MessageLogEntry.objects.order_by("id").values(*fields).iterator(chunk_size=2000)
+def _check_seals(seals: list[dict[str, Any]], hashes: dict[int, str], start: str,
+                 result: Verification, keys: dict[str, Any], where: str,
+                 archived: set[int] = frozenset()) -> set[int]:  # fmt: skip
+    """The seal chain from `start`, and each seal's digest over the entry hashes it lists
+    (`hashes`: id → entry_hash of the entries present). Returns the ids sealed."""
+    expected, sealed = start, set()
+    for seal in seals:
+        result.seals += 1
+        ident = f"{where}seal {seal['id']}"
+        if seal["prev_hash"] != expected:
+            result.problems.append(f"{ident}: seal chain broken (a seal before it was removed "
+                                   "or altered)")  # fmt: skip
+        if seal_hash(seal["prev_hash"], seal) != seal["seal_hash"]:
+            result.problems.append(f"{ident}: seal altered (hash does not match)")
+        key = keys.get(seal["key_id"])
+        if key is None or not signing.verify(key, seal["seal_hash"], seal["signature"]):
+            result.problems.append(f"{ident}: the gateway's signature does not verify")
+        ids = list(ranges_ids(seal["ranges"]))
+        sealed.update(ids)
+        expected = seal["seal_hash"]
+        if seal["id"] in archived:
+            continue
+        missing = [i for i in ids if i not in hashes]
+        if missing:
+            result.problems.append(f"{ident}: sealed entries removed: "
+                                   f"{ranges_format(missing)}")  # fmt: skip
+        elif len(ids) != seal["entries"] or seal_digest(
+            (i, hashes[i]) for i in ids
+        ) != seal["digest"]:  # fmt: skip
+            result.problems.append(f"{ident}: sealed entries altered, replaced or reordered "
+                                   "(digest does not match)")  # fmt: skip
+    return sealed
+
+
+_SEAL_VALUES = ("id", "prev_hash", "seal_hash", "signature", *SEAL_FIELDS)
+
+
+def _archived_seal_ids() -> set[int]:
+    last_hashes = set(MessageLogArchive.objects.values_list("last_hash", flat=True))
+    if not last_hashes:
+        return set()
+    upto = MessageLogSeal.objects.filter(seal_hash__in=last_hashes).order_by("-id").first()
+    return set() if upto is None else set(
+        MessageLogSeal.objects.filter(id__lte=upto.id).values_list("id", flat=True))
 
 
 def message_log_verify(*, archives: list[Path] | None = None) -> Verification:
-    """Check the chain and signatures of the log in the database, and of archive files."""
+    """Check every entry's hash and signature, the seal chain, and that each seal's entries
+    are all there unchanged; and the same for archive files. Read-only: call
+    `message_log_seal` first to shrink the unsealed tail."""
     result = Verification()
     keys = _verification_keys()
     for archive in archives or []:
         archive_verify(path=archive, result=result, keys=keys)
-    first = MessageLogEntry.objects.order_by("id").values_list("id", flat=True).first()
-    _verify_rows(_db_rows(), _chain_start_for(first), result, keys, "")
+    hashes: dict[int, str] = {}
+    for row in MessageLogEntry.objects.order_by("id").values(*_ROW_FIELDS).iterator(2000):
+        _check_entry(row, result, keys, "")
+        hashes[row["id"]] = row["entry_hash"]
+    seals = list(MessageLogSeal.objects.order_by("id").values(*_SEAL_VALUES))
+    sealed = _check_seals(seals, hashes, GENESIS, result, keys, "", _archived_seal_ids())
+    result.unsealed = sum(1 for i in hashes if i not in sealed)
     return result
 
 
@@ -164,7 +343,7 @@ def _signature_path(path: Path) -> Path:
 
 def archive_verify(*, path: Path, result: Verification | None = None,
                    keys: dict[str, Any] | None = None) -> Verification:  # fmt: skip
-    """A signed archive: the detached signature over the file, then the chain inside it."""
+    """A signed archive: the detached signature over the file, then its entries and seals."""
     result = result or Verification()
     keys = keys if keys is not None else _verification_keys()
     where = f"{path.name}: "
@@ -184,10 +363,22 @@ def archive_verify(*, path: Path, result: Verification | None = None,
         result.problems.append(f"{where}empty archive")
         return result
     header = json.loads(lines[0])
-    rows = [json.loads(line) for line in lines[1:]]
-    last = _verify_rows(rows, header.get("first_prev_hash", ""), result, keys, where)
-    if last != header.get("last_hash") or len(rows) != header.get("entries"):
-        result.problems.append(f"{where}entries missing (header and content disagree)")
+    if header.get("format") != ARCHIVE_FORMAT:
+        result.problems.append(f"{where}unknown format {header.get('format')!r}")
+        return result
+    seals, hashes, count = [], {}, 0
+    for line in lines[1:]:
+        item = json.loads(line)
+        if "seal" in item:
+            seals.append(item["seal"])
+        else:
+            _check_entry(item, result, keys, where)
+            hashes[item["id"]] = item["entry_hash"]
+            count += 1
+    _check_seals(seals, hashes, header.get("first_prev_hash", ""), result, keys, where)
+    if (not seals or seals[-1]["seal_hash"] != header.get("last_hash")
+            or count != header.get("entries")):  # fmt: skip
+        result.problems.append(f"{where}entries or seals missing (header and content disagree)")
     known = MessageLogArchive.objects.filter(first_id=header.get("first_id")).first()
     if known is not None and known.last_hash != header.get("last_hash"):
         result.problems.append(f"{where}does not match the archive recorded in the database")
@@ -197,28 +388,44 @@ def archive_verify(*, path: Path, result: Verification | None = None,
 @transaction.atomic
 def message_log_archive(*, actor: Any | None, before: dt.datetime, out: Path
                         ) -> MessageLogArchive | None:  # fmt: skip
-    """Move the entries older than `before` (a prefix of the chain) to a signed file
-    `out` (JSON lines: a header, then one entry a line) with a detached signature `out.sig`,
-    then delete them from the table. Refuses when the log does not verify."""
-    last_id = (
-        MessageLogEntry.objects.filter(at__lt=before).order_by("-id")
-        .values_list("id", flat=True).first()
-    )  # fmt: skip
-    if last_id is None:
-        return None
+    """Move whole seals whose entries are all older than `before` — with their entries — to a
+    signed file `out` (JSON lines: a header, the seals, then one entry a line) with a detached
+    signature `out.sig`, then delete those entries from the table (seals stay: the chain in the
+    database still starts at the first seal). Seals first; refuses when the log does not
+    verify."""
+    message_log_seal(before=before)
     check = message_log_verify()
     if not check.ok:
         raise ValueError("the message log does not verify: " + "; ".join(check.problems[:5]))
-    fields = ("id", "prev_hash", "entry_hash", *HASHED_FIELDS)
-    rows = list(MessageLogEntry.objects.filter(id__lte=last_id).order_by("id").values(*fields))
-    for row in rows:
-        row["at"] = row["at"].isoformat()
+    done = _archived_seal_ids()
+    seals, ids = [], []
+    for seal in MessageLogSeal.objects.order_by("id").values(*_SEAL_VALUES):
+        if seal["id"] in done:
+            continue
+        seal_ids = list(ranges_ids(seal["ranges"]))
+        newest = MessageLogEntry.objects.filter(id__in=seal_ids[-1:]).values_list(
+            "at", flat=True).first()  # fmt: skip
+        if newest is None or newest >= before:
+            break
+        if MessageLogEntry.objects.filter(id__in=seal_ids, at__gte=before).exists():
+            break
+        seals.append(seal)
+        ids += seal_ids
+    if not seals:
+        return None
+    rows = list(MessageLogEntry.objects.filter(id__in=ids).order_by("id").values(*_ROW_FIELDS))
+    for item in (*rows, *seals):
+        for k in ("at", "created_at"):
+            if k in item and isinstance(item[k], dt.datetime):
+                item[k] = item[k].isoformat()
     header = {
-        "format": ARCHIVE_FORMAT, "first_id": rows[0]["id"], "last_id": rows[-1]["id"],
-        "first_prev_hash": rows[0]["prev_hash"], "last_hash": rows[-1]["entry_hash"],
+        "format": ARCHIVE_FORMAT, "first_id": min(ids), "last_id": max(ids),
+        "first_seal": seals[0]["id"], "last_seal": seals[-1]["id"],
+        "first_prev_hash": seals[0]["prev_hash"], "last_hash": seals[-1]["seal_hash"],
         "entries": len(rows), "created_at": timezone.now().isoformat(),
     }  # fmt: skip
     lines = [json.dumps(header, sort_keys=True, ensure_ascii=False)]
+    lines += [json.dumps({"seal": s}, sort_keys=True, ensure_ascii=False) for s in seals]
     lines += [json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) for r in rows]
     raw = ("\n".join(lines) + "\n").encode()
     signer = signing.gateway_signer()
@@ -234,12 +441,13 @@ def message_log_archive(*, actor: Any | None, before: dt.datetime, out: Path
         first_prev_hash=header["first_prev_hash"], last_hash=header["last_hash"],
         entries=len(rows), file_name=str(out), file_sha256=hashlib.sha256(raw).hexdigest(),
     )  # fmt: skip
-    # The triggers allow deleting exactly the rows an archive record covers.
+    # The triggers allow deleting exactly the rows an archive record's id span covers; we
+    # delete only the archived seals' own entries (a late entry in a gap stays, sealed later).
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM exchange_messagelogentry WHERE id BETWEEN %s AND %s",
-            [header["first_id"], header["last_id"]],
-        )
+        for a, b in ranges_parse(ranges_format(sorted(ids))):
+            cursor.execute(
+                "DELETE FROM exchange_messagelogentry WHERE id BETWEEN %s AND %s", [a, b]
+            )
     audit_record(
         actor=actor, kind="change", action="exchange.message_log.archived",
         object_type="exchange_archive", object_id=archive.pk,

@@ -129,10 +129,13 @@ class SeenMessage(models.Model):
 
 
 class MessageLogEntry(models.Model):
-    """One message (request or response) that passed the gateway, append-only and hash-chained:
-    `entry_hash` = SHA-256 over `prev_hash` and the entry's canonical content, so editing or
-    removing a row breaks the chain (`verify_message_log`). Database triggers refuse UPDATE,
-    and refuse DELETE of rows that no archive covers (see the migration)."""
+    """One message (request or response) that passed the gateway, append-only. `entry_hash` =
+    SHA-256 over `prev_hash` and the entry's canonical content. New entries are written with
+    an empty `prev_hash` (no chain head to wait for: writers do not serialise); the sealer
+    (messagelog.message_log_seal) later links them into signed, hash-chained seals
+    (MessageLogSeal), after which editing, removing or reordering them is detected. Entries
+    written before migration 0003 carry the old per-row chain in `prev_hash`. Database
+    triggers refuse UPDATE, and refuse DELETE of rows that no archive covers."""
 
     class Direction(models.TextChoices):
         REQUEST = "request", "request"
@@ -166,6 +169,33 @@ class MessageLogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("message log entries are append-only")
+
+
+class MessageLogSeal(models.Model):
+    """A signed, hash-chained digest of a set of message-log entries (docs/exchange.md,
+    "Message log"). `ranges` lists the entry ids it covers ("1-500,502-910"); `digest` is
+    SHA-256 over the lines "<id>:<entry_hash>" in id order; `seal_hash` = SHA-256 over
+    `prev_hash` (the previous seal's seal_hash, 64 zeros for the first) and the canonical JSON
+    of the other fields; `signature` is the gateway's over `seal_hash`. Append-only (triggers)."""
+
+    created_at = models.DateTimeField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    ranges = models.TextField()
+    entries = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    seal_hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=80)
+    signature = models.TextField()
+
+
+class DirectoryVersion(models.Model):
+    """One row (id 1) whose random `token` changes, by database triggers, with every change
+    to the directory tables: the per-process directory cache is valid while it is unchanged
+    (directory.py)."""
+
+    token = models.BigIntegerField(default=0)
 
 
 class MessageLogArchive(models.Model):

@@ -126,11 +126,10 @@ def subsystem_list() -> list[Subsystem]:
 def registry_service_id(*, registry: str, service_code: str = "facts") -> str | None:
     """The service id a registry publishes `service_code` under (its subsystem code is the
     registry's name, e.g. population → KZ/GOV/<BIN>/population/facts)."""
-    return (
-        Service.objects.filter(subsystem__code=registry, code=service_code)
-        .values_list("xroad_id", flat=True)
-        .first()
-    )
+    from . import directory
+
+    found = directory.current_for_lookup().registry_service(registry, service_code)
+    return found or directory.current().registry_service(registry, service_code)
 
 
 def message_log_entries(*, request_id: str = "", limit: int = 100) -> list[MessageLogEntry]:

@@ -15,7 +15,7 @@ from qyzmet.core.problem import Problem
 from qyzmet.identity import selectors as identity_selectors
 from qyzmet.identity import services as identity_services
 
-from . import conf, signing
+from . import conf, directory, signing
 from .models import AccessRight, ClientKey, Member, Service, Subsystem
 from .selectors import service_id_parse, subsystem_id_parse
 
@@ -133,12 +133,13 @@ def client_signer(*, client_id: str) -> signing.Signer:
     """The private key this installation signs with as `client_id` (the platform's portal
     subsystem): from a file when configured, else kept in the database; its public half is
     registered for the subsystem on first use."""
+    snapshot = directory.current_for_lookup()
     signer = signing.local_key(
         name=f"client:{client_id}",
         file_setting="QYZMET_EXCHANGE_CLIENT_KEY_FILE" if client_id == conf.platform_client()
-        else "",
+        else "", snapshot=snapshot,
     )  # fmt: skip
-    if not ClientKey.objects.filter(key_id=signer.key_id, revoked_at__isnull=True).exists():
+    if signer.key_id not in snapshot.keys:
         client_key_register(
             actor=None, subsystem_id=client_id, public_pem=signing.public_pem(signer.key)
         )

@@ -180,10 +180,7 @@ class Signer:
         return self.key.public_key()
 
 
-def local_key(*, name: str, file_setting: str = "", algorithm: str = "ed25519") -> Signer:
-    """A private key of this installation: from the file named by `settings.<file_setting>`
-    when set, else kept in the database (created on first use: the embedded mode)."""
-    path = getattr(settings, file_setting, "") if file_setting else ""
+def _local_key_load(*, name: str, path: str, algorithm: str) -> Signer:
     if path:
         key = private_key_load(Path(path).read_text())
     else:
@@ -197,6 +194,20 @@ def local_key(*, name: str, file_setting: str = "", algorithm: str = "ed25519") 
                 pem = LocalKey.objects.values_list("private_pem", flat=True).get(name=name)
         key = private_key_load(pem)
     return Signer(key=key, key_id=key_id(key.public_key()))
+
+
+def local_key(*, name: str, file_setting: str = "", algorithm: str = "ed25519",
+              snapshot=None) -> Signer:  # fmt: skip
+    """A private key of this installation: from the file named by `settings.<file_setting>`
+    when set, else kept in the database (created on first use: the embedded mode). Loaded and
+    decrypted once per directory snapshot (directory.py): a new or changed key row gives the
+    directory a new token, so no process signs with a key the database no longer has."""
+    from . import directory
+
+    path = getattr(settings, file_setting, "") if file_setting else ""
+    return (snapshot or directory.current()).local_key(
+        f"{name}|{path}", lambda: _local_key_load(name=name, path=path, algorithm=algorithm)
+    )
 
 
 def gateway_signer() -> Signer:

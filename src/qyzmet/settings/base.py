@@ -150,6 +150,9 @@ CELERY_BEAT_SCHEDULE = {
     "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
     "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 3600.0},
     "appeals-deadlines-flag": {"task": "qyzmet.appeals.tasks.deadlines_flag", "schedule": 3600.0},
+    "exchange-message-log-seal": {
+        "task": "qyzmet.exchange.tasks.message_log_seal", "schedule": 60.0,
+    },
 }
 
 LOGGING = {

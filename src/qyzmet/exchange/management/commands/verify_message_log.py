@@ -1,4 +1,5 @@
-"""`qyzmet verify_message_log [--archive FILE ...]`: check the hash chain and signatures."""
+"""`qyzmet verify_message_log [--archive FILE ...] [--no-seal]`: seal what is not sealed yet,
+then check entries, seals and signatures (docs/exchange.md says what each check proves)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qyzmet.exchange.messagelog import message_log_verify
+from qyzmet.exchange.messagelog import message_log_seal, message_log_verify
 
 
 class Command(BaseCommand):
@@ -14,8 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--archive", action="append", default=[])
+        parser.add_argument("--no-seal", action="store_true",
+                            help="only read: do not seal the unsealed tail first")  # fmt: skip
 
-    def handle(self, *args, archive: list[str], **options) -> None:
+    def handle(self, *args, archive: list[str], no_seal: bool, **options) -> None:
+        if not no_seal:
+            while message_log_seal(grace_seconds=0) is not None:
+                pass
         result = message_log_verify(archives=[Path(a) for a in archive])
         for problem in result.problems[:50]:
             self.stderr.write(problem)
@@ -24,4 +30,6 @@ class Command(BaseCommand):
                 f"Message log NOT intact: {len(result.problems)} problem(s) in "
                 f"{result.checked} entries."
             )
-        self.stdout.write(self.style.SUCCESS(f"Message log intact: {result.checked} entries."))
+        self.stdout.write(self.style.SUCCESS(
+            f"Message log intact: {result.checked} entries, {result.seals} seals, "
+            f"{result.unsealed} not sealed yet."))  # fmt: skip
