@@ -3,55 +3,35 @@ deadline first, keyset pages), suggestions, analytics aggregates and training re
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
+from qyzmet.core.pagination import Page, cursor_decode, cursor_encode, page_limit
 from qyzmet.core.problem import Problem, forbidden, not_found
 
 from .models import Appeal, AppealEvent, AppealPhoto, RoutingCorrection, RoutingSuggestion
 from .services import handler_organisations, user_can_triage, user_handles
 
-MAX_LIMIT = 100
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    next_cursor: str | None
 
 
-def _encode(payload: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> dict:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(data, dict):
-            raise ValueError
-        return data
-    except (ValueError, TypeError) as exc:
-        raise Problem(400, "invalid_cursor", "Invalid cursor", "The cursor is not valid.") from exc
 
 
-def _limit(limit: int) -> int:
-    return max(1, min(int(limit or 20), MAX_LIMIT))
 
 
 def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
-    limit = _limit(limit)
+    limit = page_limit(limit)
     qs = Appeal.objects.filter(citizen_id=user.pk).order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(_decode(cursor).get("i", 0)))
+        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("i", 0)))
     items = list(qs[: limit + 1])
-    nxt = _encode({"i": items[limit - 1].pk}) if len(items) > limit else None
+    nxt = cursor_encode({"i": items[limit - 1].pk}) if len(items) > limit else None
     return Page(items[:limit], nxt)
 
 
@@ -86,7 +66,7 @@ def triage_list(*, user, limit: int = 50) -> list[Appeal]:
         raise forbidden("Only triage operators see the triage queue.")
     appeals = list(
         Appeal.objects.filter(is_open=True, organisation_code__isnull=True)
-        .order_by("created_at", "id")[: _limit(limit)]
+        .order_by("created_at", "id")[: page_limit(limit)]
     )
     latest: dict[int, RoutingSuggestion] = {}
     for s in RoutingSuggestion.objects.filter(appeal_id__in=[a.pk for a in appeals]).order_by(
@@ -110,11 +90,11 @@ def inbox_list(
         if organisation_code not in orgs:
             raise not_found("organisation")
         orgs = {organisation_code}
-    limit = _limit(limit)
+    limit = page_limit(limit)
     qs = Appeal.objects.filter(organisation_code__in=sorted(orgs), is_open=True).order_by(
         "due_date", "id")
     if cursor:
-        data = _decode(cursor)
+        data = cursor_decode(cursor)
         try:
             due = dt.date.fromisoformat(data["d"])
             last = int(data["i"])
@@ -126,7 +106,7 @@ def inbox_list(
     nxt = None
     if len(items) > limit:
         tail = items[limit - 1]
-        nxt = _encode({"d": tail.due_date.isoformat(), "i": tail.pk})
+        nxt = cursor_encode({"d": tail.due_date.isoformat(), "i": tail.pk})
     return Page(items[:limit], nxt)
 
 
@@ -150,12 +130,12 @@ def appeal_suggestions(*, appeal_id: int) -> list[RoutingSuggestion]:
 
 
 def suggestion_log(*, cursor: str | None = None, limit: int = 50) -> Page:
-    limit = _limit(limit)
+    limit = page_limit(limit)
     qs = RoutingSuggestion.objects.select_related("appeal").order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(_decode(cursor).get("i", 0)))
+        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("i", 0)))
     items = list(qs[: limit + 1])
-    nxt = _encode({"i": items[limit - 1].pk}) if len(items) > limit else None
+    nxt = cursor_encode({"i": items[limit - 1].pk}) if len(items) > limit else None
     return Page(items[:limit], nxt)
 
 
