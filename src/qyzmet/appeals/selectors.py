@@ -16,15 +16,6 @@ from .models import Appeal, AppealEvent, AppealPhoto, RoutingCorrection, Routing
 from .services import handler_organisations, user_can_triage, user_handles
 
 
-
-
-
-
-
-
-
-
-
 def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
     limit = page_limit(limit)
     qs = Appeal.objects.filter(citizen_id=user.pk).order_by("-id")
