@@ -139,3 +139,10 @@ def test_someone_elses_signature_return_address_is_404(client, me):
     client.force_login(citizen())
     assert client.get(done).status_code == 404
     assert not Application.objects.exists()
+
+
+def test_sign_and_submit_is_translated(client, me):
+    client.cookies["django_language"] = "kk"
+    assert "Қол қойып, жіберу" in client.get(APPLY).content.decode()
+    client.cookies["django_language"] = "ru"
+    assert "Подписать и подать" in client.get(APPLY).content.decode()

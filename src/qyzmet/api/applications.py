@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Header, Router, Status
 from ninja.files import UploadedFile
@@ -19,11 +21,24 @@ from .schemas import (
     ApplicationPage,
     AttachmentOut,
     DraftIn,
+    DraftSubmitIn,
     HistoryOut,
+    SignatureRequestOut,
+    SignIn,
     application_out,
+    signature_request_out,
 )
 
 router = Router(tags=["applications"], auth=USER_AUTH)
+
+
+def submission_signature(application) -> dict | None:
+    """The submission's signature as the API shows it (None for unsigned submissions)."""
+    if not application.submission_signature_id:
+        return None
+    found = selectors.application_signatures(application=application)
+    info = found.get(application.submission_signature_id)
+    return dataclasses.asdict(info) if info else None
 
 
 def _out(request: HttpRequest, application) -> dict:
@@ -38,7 +53,24 @@ def _out(request: HttpRequest, application) -> dict:
         actions=selectors.available_actions(user=request.user, application=application),
         result_url=result_url,
         verify_url=verify,
+        signature=submission_signature(application),
     )
+
+
+@router.post("/sign", response={201: SignatureRequestOut}, summary="Sign a submission")
+def application_sign(request: HttpRequest, payload: SignIn):
+    """Step 1 of a signed submission: the form is validated, the registry facts read, and a
+    signature request is made over the RFC 8785 form of `{"kind":
+    "qyzmet.application.submission/1", "service", "version", "applicant", "data", "evidence"}`
+    (returned as `canonical`); a code is texted. Confirm it at `confirm_url`, then submit the
+    same data with `signature_request_id`. Nothing is saved as an application here."""
+    sig_request = services.application_submission_sign(
+        actor=request.user,
+        service_code=payload.service_code,
+        data=payload.data,
+        draft_id=payload.draft_id,
+    )
+    return Status(201, signature_request_out(sig_request))
 
 
 @router.post("", response={200: ApplicationOut, 201: ApplicationOut}, summary="Apply for a service")
@@ -48,7 +80,11 @@ def application_create(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=100),
 ):
     """Submit (or, with `draft: true`, save) an application. Send an `Idempotency-Key` header: a
-    retry with the same key returns the first application (200) instead of making another."""
+    retry with the same key returns the first application (200) instead of making another.
+
+    With `signature_request_id` (from `POST /applications/sign`, confirmed) the submission is
+    signed: it is accepted only if the signature covers exactly what is submitted. Where the
+    platform requires signed submissions, a submission without it is refused (422)."""
     if payload.draft:
         application = services.application_draft_save(
             actor=request.user,
@@ -63,6 +99,7 @@ def application_create(
         data=payload.data,
         idempotency_key=idempotency_key,
         language=payload.language,
+        signature_request_id=payload.signature_request_id,
     )
     return Status(201 if created else 200, _out(request, application))
 
@@ -104,7 +141,8 @@ def application_draft_update(request: HttpRequest, application_id: int, payload:
 
 
 @router.post("/{application_id}/submit", response=ApplicationOut, summary="Submit a draft")
-def application_draft_submit(request: HttpRequest, application_id: int, payload: DraftIn):
+def application_draft_submit(request: HttpRequest, application_id: int, payload: DraftSubmitIn):
+    """Submit a draft; sign it first with `POST /applications/sign` and `draft_id`."""
     draft = selectors.application_get_for_citizen(user=request.user, application_id=application_id)
     application, _ = services.application_submit(
         actor=request.user,
@@ -112,6 +150,7 @@ def application_draft_submit(request: HttpRequest, application_id: int, payload:
         data=payload.data,
         draft_id=draft.pk,
         language=draft.language,
+        signature_request_id=payload.signature_request_id,
     )
     return _out(request, application)
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from qyzmet.applications import selectors, services
 from qyzmet.core.problem import forbidden
 from qyzmet.identity.auth import USER_AUTH
 
-from .schemas import ActionIn, ApplicationOut, HistoryOut, InboxPage, application_out
+from .applications import submission_signature
+from .schemas import (
+    ActionIn,
+    ApplicationOut,
+    DecisionSignIn,
+    HistoryOut,
+    InboxPage,
+    SignatureRequestOut,
+    application_out,
+    signature_request_out,
+)
 
 router = Router(tags=["inbox"], auth=USER_AUTH)
 
@@ -67,7 +77,10 @@ def inbox_case(request: HttpRequest, application_id: int):
         user=request.user, application_id=application_id
     )
     actions = selectors.available_actions(user=request.user, application=application)
-    return application_out(application, actions=actions, result_url=None)
+    return application_out(
+        application, actions=actions, result_url=None,
+        signature=submission_signature(application),
+    )
 
 
 @router.get("/{application_id}/history", response=list[HistoryOut], summary="Case history")
@@ -79,13 +92,38 @@ def inbox_case_history(request: HttpRequest, application_id: int):
     return selectors.application_history(application_id=application_id)
 
 
+@router.post(
+    "/{application_id}/actions/{action}/sign",
+    response={201: SignatureRequestOut},
+    summary="Sign a decision",
+)
+def inbox_action_sign(
+    request: HttpRequest, application_id: int, action: str, payload: DecisionSignIn
+):
+    """Step 1 of a signed decision: the same checks as the action, then a signature request
+    over the RFC 8785 form of `{"kind": "qyzmet.application.decision/1", "application":
+    number, "action", "reason", "officer": IIN, "agency": code}` with the officer's certificate
+    for the agency. Nothing changes until the action is taken with `signature_request_id`."""
+    _require_officer(request)
+    sig_request = services.application_decision_sign(
+        actor=request.user, application_id=application_id, action=action, reason=payload.reason
+    )
+    return Status(201, signature_request_out(sig_request))
+
+
 @router.post("/{application_id}/actions/{action}", response=ApplicationOut, summary="Act on a case")
 def inbox_action(request: HttpRequest, application_id: int, action: str, payload: ActionIn):
     """Take a workflow action (take, request_info, approve, refuse, ...). 409 when the state does
-    not allow it, 403 when the officer's role does not."""
+    not allow it, 403 when the officer's role does not. A decision that ends the case may carry
+    `signature_request_id` (a confirmed `…/sign` request over exactly this action and reason);
+    where the platform requires signed decisions, it must."""
     _require_officer(request)
     application = services.application_act(
-        actor=request.user, application_id=application_id, action=action, reason=payload.reason
+        actor=request.user,
+        application_id=application_id,
+        action=action,
+        reason=payload.reason,
+        signature_request_id=payload.signature_request_id,
     )
     actions = selectors.available_actions(user=request.user, application=application)
     return application_out(application, actions=actions, result_url=None)

@@ -9,19 +9,64 @@ from ninja import Schema
 from pydantic import Field
 
 
+def _signature_id() -> Any:
+    return Field(
+        None,
+        max_length=32,
+        description="A confirmed signature request over exactly this step (see the `…/sign` "
+        "endpoints and /api/v1/signatures/requests/{id}/confirm)",
+    )
+
+
 class ApplicationIn(Schema):
     service_code: str = Field(min_length=1, max_length=100)
     data: dict[str, Any]
     language: str = Field("kk", pattern="^(kk|ru|en)$")
     draft: bool = False
+    signature_request_id: str | None = _signature_id()
 
 
 class DraftIn(Schema):
     data: dict[str, Any]
 
 
+class DraftSubmitIn(Schema):
+    data: dict[str, Any]
+    signature_request_id: str | None = _signature_id()
+
+
+class SignIn(Schema):
+    service_code: str = Field("", max_length=100)
+    data: dict[str, Any]
+    draft_id: int | None = Field(None, description="Sign the submission of this draft")
+
+
+class DecisionSignIn(Schema):
+    reason: str = Field("", max_length=5000)
+
+
+class SignatureRequestOut(Schema):
+    signature_request_id: str
+    sha256: str
+    canonical: str = Field(description="Exactly what is signed: RFC 8785 JSON, UTF-8")
+    expires_at: dt.datetime
+    confirm_url: str
+
+
 class ActionIn(Schema):
     reason: str = Field("", max_length=5000)
+    signature_request_id: str | None = _signature_id()
+
+
+class SignatureOut(Schema):
+    request_id: str
+    sha256: str
+    signer_name: str
+    signer_iin: str
+    organisation_code: str
+    certificate_serial: str
+    signed_at: dt.datetime
+    certificate_revoked: bool
 
 
 class HistoryOut(Schema):
@@ -52,6 +97,7 @@ class ApplicationOut(Schema):
     actions: list[str] = []
     result_url: str | None = None
     verify_url: str | None = None
+    submission_signature: SignatureOut | None = None
 
 
 class ApplicationSummary(Schema):
@@ -94,8 +140,19 @@ class AttachmentOut(Schema):
     sha256: str
 
 
+def signature_request_out(sig_request) -> dict:
+    return {
+        "signature_request_id": sig_request.id,
+        "sha256": sig_request.sha256,
+        "canonical": bytes(sig_request.canonical).decode(),
+        "expires_at": sig_request.expires_at,
+        "confirm_url": f"/api/v1/signatures/requests/{sig_request.id}/confirm",
+    }
+
+
 def application_out(
-    application, *, actions: list[str], result_url: str | None, verify_url: str | None = None
+    application, *, actions: list[str], result_url: str | None, verify_url: str | None = None,
+    signature=None,
 ) -> dict:
     return {
         "id": application.pk,
@@ -116,4 +173,5 @@ def application_out(
         "actions": actions,
         "result_url": result_url,
         "verify_url": verify_url,
+        "submission_signature": signature,
     }

@@ -50,3 +50,66 @@ def evidence_unavailable(registry: str) -> Problem:
         "Evidence not available yet",
         f"The {registry} registry did not answer; nothing was saved. Please try again shortly.",
     )
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+def signature_required() -> Problem:
+    return Problem(
+        422,
+        "signature_required",
+        "Signature required",
+        "This step must be signed: create a signature request, confirm it with the SMS code and "
+        "send its id as signature_request_id.",
+        [FieldError("/signature_request_id", "A confirmed signature is required.")],
+    )
+
+
+def signature_unknown() -> Problem:
+    return Problem(
+        422,
+        "signature_unknown",
+        "Unknown signature",
+        "There is no signature request with this id that you made.",
+        [FieldError("/signature_request_id", "No such signature request of yours.")],
+    )
+
+
+def signature_not_confirmed() -> Problem:
+    return Problem(
+        409,
+        "signature_not_confirmed",
+        "Not signed yet",
+        "The signature request was not confirmed with the SMS code, so nothing was changed.",
+    )
+
+
+def signature_mismatch(what: str) -> Problem:
+    return Problem(
+        422,
+        "signature_mismatch",
+        "The signature is over other data",
+        f"The signature does not cover exactly this {what} (the canonical form's SHA-256 "
+        "differs): nothing was saved. Sign what you submit.",
+        [FieldError("/signature_request_id", "Signed over different data.")],
+    )
+
+
+def signature_already_used() -> Problem:
+    return Problem(
+        409,
+        "signature_already_used",
+        "Signature already used",
+        "This signature was already used for another submission or decision.",
+    )
+
+
+def signature_certificate_revoked() -> Problem:
+    return Problem(
+        422,
+        "signature_certificate_revoked",
+        "Signing certificate revoked",
+        "The certificate that made this signature has been revoked: sign again.",
+        [FieldError("/signature_request_id", "The signing certificate is revoked.")],
+    )

@@ -45,6 +45,13 @@ class Application(models.Model):
     )
     overdue_notified = models.BooleanField(default=False)
     due_soon_notified = models.BooleanField(default=False)
+    # The applicant's qualified signature over the submission's canonical form (see
+    # `services.submission_payload`): the signatures app's request id and the SHA-256 of the
+    # canonical bytes. One signature submits one application (unique).
+    submission_signature_id = models.CharField(
+        max_length=32, null=True, blank=True, unique=True
+    )
+    submission_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -87,6 +94,10 @@ class ApplicationEvent(models.Model):
     from_state = models.CharField(max_length=40, blank=True, default="")
     to_state = models.CharField(max_length=40, blank=True, default="")
     reason = models.TextField(blank=True, default="")
+    # The officer's signature over the decision's canonical form (`services.decision_payload`),
+    # when the step was signed: the signatures app's request id and the canonical bytes' SHA-256.
+    signature_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    signature_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["application", "id"], name="app_history_idx")]

@@ -3,22 +3,23 @@ applications and an officer only their agencies' cases; anything else is 'not fo
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
 from qyzmet.catalog.selectors import service_pinned
-from qyzmet.core.problem import Problem, not_found
+from qyzmet.core.pagination import Page, cursor_decode, cursor_encode, page_limit
+from qyzmet.core.problem import not_found
 from qyzmet.identity.selectors import user_roles
+from qyzmet.signatures.selectors import signed_payload_for_request
 
 from .models import Application, ApplicationEvent, Attachment
 
-MAX_PAGE = 100
 # What an inbox row shows; the form data and evidence stay on disk until the case is opened.
 INBOX_COLUMNS = (
     "id", "service_version_id", "service_code", "agency_code", "state", "outcome", "is_open",
@@ -27,39 +28,22 @@ INBOX_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Application]
-    next_cursor: str | None
 
 
-def _encode(payload: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> dict:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(value, dict):
-            raise ValueError
-        return value
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise Problem(400, "invalid_cursor", "Invalid cursor", "The cursor is malformed.") from exc
 
 
-def _limit(limit: int) -> int:
-    return max(1, min(int(limit), MAX_PAGE))
 
 
 def application_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
     """The citizen's own applications, newest first, keyset-paginated on id."""
-    limit = _limit(limit)
+    limit = page_limit(limit)
     qs = Application.objects.filter(applicant=user).order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(_decode(cursor).get("id", 0)))
+        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("id", 0)))
     rows = list(qs[: limit + 1])
-    next_cursor = _encode({"id": rows[limit - 1].pk}) if len(rows) > limit else None
+    next_cursor = cursor_encode({"id": rows[limit - 1].pk}) if len(rows) > limit else None
     return Page(rows[:limit], next_cursor)
 
 
@@ -86,7 +70,7 @@ def inbox_list(
 ) -> Page:
     """The officer's inbox: only their agencies' cases, earliest deadline first, keyset-paginated
     on (due_date, id) so page 1,000 costs what page 1 does."""
-    limit = _limit(limit)
+    limit = page_limit(limit)
     agencies = sorted(officer_agencies(user=user))
     if not agencies:
         return Page([], None)
@@ -107,7 +91,7 @@ def inbox_list(
     elif overdue is False:
         qs = qs.filter(Q(due_date__gte=today) | Q(is_open=False))
     if cursor:
-        position = _decode(cursor)
+        position = cursor_decode(cursor)
         due = dt.date.fromisoformat(position["due"])
         # The redundant lower bound lets PostgreSQL start the index scan at the cursor instead
         # of walking (and discarding) every earlier case of the agency.
@@ -122,7 +106,7 @@ def inbox_list(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode({"due": last.due_date.isoformat(), "id": last.pk})
+        next_cursor = cursor_encode({"due": last.due_date.isoformat(), "id": last.pk})
     return Page(rows[:limit], next_cursor)
 
 
@@ -191,3 +175,76 @@ def applications_count(*, agency_code: str | None = None) -> int:
     if agency_code:
         qs = qs.filter(agency_code=agency_code)
     return qs.count()
+
+
+# --- signatures of a case ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """One signature on a case, as the case pages show it."""
+
+    request_id: str
+    sha256: str
+    signer_name: str
+    signer_iin: str
+    organisation_code: str
+    certificate_serial: str
+    signed_at: dt.datetime
+    certificate_revoked: bool
+
+
+def _common_name(der: bytes) -> str:
+    names = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+        NameOID.COMMON_NAME
+    )
+    return str(names[0].value) if names else ""
+
+
+def _signature_ids(application: Application) -> list[str]:
+    ids = [application.submission_signature_id] if application.submission_signature_id else []
+    events = ApplicationEvent.objects.filter(
+        application_id=application.pk, signature_id__isnull=False
+    ).order_by("id").values_list("signature_id", flat=True)
+    return list(dict.fromkeys([*ids, *events]))
+
+
+def application_signatures(*, application: Application) -> dict[str, SignatureInfo]:
+    """The signatures on the case (the submission's, then each signed decision's) by request id:
+    who signed (the certificate's name and IIN), when, and with which certificate."""
+    found: dict[str, SignatureInfo] = {}
+    for request_id in _signature_ids(application):
+        signed = signed_payload_for_request(request_id=request_id)
+        if signed is None:
+            continue
+        certificate = signed.certificate
+        found[request_id] = SignatureInfo(
+            request_id=request_id,
+            sha256=signed.sha256,
+            signer_name=_common_name(bytes(certificate.der)),
+            signer_iin=certificate.subject_iin,
+            organisation_code=certificate.organisation_code,
+            certificate_serial=certificate.serial,
+            signed_at=signed.signed_at,
+            certificate_revoked=certificate.revoked_at is not None,
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class SignatureFiles:
+    content: bytes  # the canonical bytes that were signed
+    cms_der: bytes  # the detached CMS (CAdES-BES) signature, DER
+
+
+def application_signature_files(*, application: Application, request_id: str) -> SignatureFiles:
+    """The signed bytes and the detached signature of one signature on this case; a request id
+    that is not one of the case's signatures is 'not found'. The caller has already checked that
+    the person may see the case."""
+    if request_id not in _signature_ids(application):
+        raise not_found("signature")
+    signed = signed_payload_for_request(request_id=request_id)
+    if signed is None:
+        raise not_found("signature")
+    request = signed.request
+    return SignatureFiles(content=bytes(request.canonical), cms_der=bytes(signed.cms_der))

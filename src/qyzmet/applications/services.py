@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,12 +26,20 @@ from qyzmet.registries.client import (
     SubjectNotFound,
     registry_client,
 )
+from qyzmet.signatures.canonical import payload_canonical, payload_hash
+from qyzmet.signatures.selectors import signature_request_get, signed_payload_for_request
+from qyzmet.signatures.services import signature_request_create
 
 from . import errors
 from .models import Application, ApplicationEvent, Attachment
 from .uploads import upload_validate
 
 APPLICANT_ROLE = "applicant"
+# What a signature over an application step covers: a versioned "kind" (so a signature made for
+# one purpose can never be presented as another), then the fields of `submission_payload` or
+# `decision_payload`. The bytes signed are the RFC 8785 canonical form of that JSON object.
+SUBMISSION_KIND = "qyzmet.application.submission/1"
+DECISION_KIND = "qyzmet.application.decision/1"
 
 
 def _today() -> dt.date:
@@ -55,16 +64,27 @@ def _resolve_pointer(data: dict, pointer: str) -> Any:
 def _evidence_fetch(*, actor, application: Application, package) -> dict[str, Any]:
     """Ask the registries (through the client seam, never directly) for every fact the package
     names, with the purpose and the citizen as the end user; each read is audited by the client."""
-    purpose = f"application {application.number} for service {application.service_code}"
+    return _evidence_for(
+        actor=actor,
+        package=package,
+        applicant_iin=application.applicant_iin,
+        data=application.data,
+        purpose=f"application {application.number} for service {application.service_code}",
+    )
+
+
+def _evidence_for(
+    *, actor, package, applicant_iin: str, data: dict, purpose: str
+) -> dict[str, Any]:
     client = registry_client()
     evidence: dict[str, Any] = {}
     for item in package.evidence:
         if item.subject == APPLICANT_ROLE:
-            subject = application.applicant_iin
+            subject = applicant_iin
             pointer = ""
         else:
             pointer = item.subject.removeprefix("form:")
-            subject = str(_resolve_pointer(application.data, pointer) or "")
+            subject = str(_resolve_pointer(data, pointer) or "")
         try:
             evidence[item.name] = client.fetch(
                 registry=item.registry,
@@ -89,7 +109,7 @@ def _evidence_fetch(*, actor, application: Application, package) -> dict[str, An
 
 
 def _history(application: Application, *, actor, action: str, from_state: str, to_state: str,
-             reason: str = "", role: str = "") -> None:
+             reason: str = "", role: str = "", signature=None) -> None:
     ApplicationEvent.objects.create(
         application=application,
         actor=actor,
@@ -98,6 +118,8 @@ def _history(application: Application, *, actor, action: str, from_state: str, t
         from_state=from_state,
         to_state=to_state,
         reason=reason,
+        signature_id=signature.request_id if signature else None,
+        signature_sha256=signature.sha256 if signature else "",
     )
 
 
@@ -117,6 +139,170 @@ def _event_payload(application: Application, **extra: Any) -> dict[str, Any]:
 def _check_applicant_kind(*, actor, package) -> None:
     if "citizen" not in package.applicants:
         raise errors.applicant_not_allowed()
+
+
+# --- signatures over submissions and decisions ---------------------------------------------
+
+
+def _json_plain(value: Any) -> Any:
+    """The value as JSON would carry it (tuples become lists, ...): what is signed must be what
+    the JSON columns store and what an API client sends, byte for byte after canonicalisation."""
+    return json.loads(json.dumps(value))
+
+
+def submission_payload(
+    *, service_code: str, version_id: int, applicant_iin: str, data: dict, evidence: dict
+) -> dict[str, Any]:
+    """What a citizen signs when they submit: the service and the exact package version the case
+    will be pinned to, their IIN, the validated form data and the registry facts the case will
+    carry as evidence. Signed as RFC 8785 canonical JSON."""
+    return {
+        "kind": SUBMISSION_KIND,
+        "service": service_code,
+        "version": version_id,
+        "applicant": applicant_iin,
+        "data": _json_plain(data),
+        "evidence": _json_plain(evidence),
+    }
+
+
+def decision_payload(
+    *, number: str, action: str, reason: str, officer_iin: str, agency_code: str
+) -> dict[str, Any]:
+    """What an officer signs when a step ends the case (approve, refuse, ...): the case number,
+    the action, the reason the applicant will read, who decides and for which agency."""
+    return {
+        "kind": DECISION_KIND,
+        "application": number,
+        "action": action,
+        "reason": reason,
+        "officer": officer_iin,
+        "agency": agency_code,
+    }
+
+
+@dataclass(frozen=True)
+class CheckedSignature:
+    request_id: str
+    sha256: str
+    certificate_serial: str
+
+
+def _signature_check(
+    *, actor, request_id: str, expected: dict, what: str, organisation_code: str = ""
+) -> CheckedSignature:
+    """A confirmed signature by `actor` over exactly `expected` (its canonical bytes), made with a
+    live certificate of the right kind and not used for anything else yet."""
+    try:
+        request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
+    except Problem as exc:
+        raise errors.signature_unknown() from exc
+    signed = signed_payload_for_request(request_id=request.id)
+    if signed is None:
+        raise errors.signature_not_confirmed()
+    canonical = payload_canonical(expected)
+    if (
+        signed.sha256 != payload_hash(canonical)
+        or bytes(request.canonical) != canonical
+        or request.organisation_code != organisation_code
+        or signed.certificate.subject_iin != actor.iin
+    ):
+        raise errors.signature_mismatch(what)
+    if signed.certificate.revoked_at is not None:
+        raise errors.signature_certificate_revoked()
+    if (
+        Application.objects.filter(submission_signature_id=request.id).exists()
+        or ApplicationEvent.objects.filter(signature_id=request.id).exists()
+    ):
+        raise errors.signature_already_used()
+    return CheckedSignature(request.id, signed.sha256, signed.certificate.serial)
+
+
+def _signed_payload(*, actor, request_id: str, kind: str) -> dict[str, Any]:
+    """The JSON a person signed in one of their own requests, if it is an application step of
+    `kind`. Only used to know *what* to do; every step still recomputes its expected payload and
+    compares the signed hash with it."""
+    try:
+        request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
+        payload = json.loads(bytes(request.canonical))
+    except Problem as exc:
+        raise errors.signature_unknown() from exc
+    except ValueError as exc:
+        raise errors.signature_mismatch("step") from exc
+    if not isinstance(payload, dict) or payload.get("kind") != kind:
+        raise errors.signature_mismatch("step")
+    return payload
+
+
+def application_submission_sign(
+    *, actor, service_code: str, data: dict, draft_id: int | None = None
+):
+    """Prepare the signature of a submission: validate the form, read the evidence the case will
+    carry, and create a signature request over `submission_payload` (an SMS code is texted).
+    Nothing about the application changes; the submission happens when the signed request's id is
+    given to `application_submit`. Returns the signatures app's request."""
+    if not isinstance(data, dict):
+        raise validation([FieldError("/", "The form data must be an object.")])
+    if draft_id is not None:
+        draft = Application.objects.filter(
+            pk=draft_id, applicant=actor, state=Application.DRAFT
+        ).first()
+        if draft is None:
+            raise not_found("draft")
+        service = service_pinned(version_id=draft.service_version_id)
+    else:
+        service = service_current(code=service_code)
+        if service is None:
+            raise not_found("service")
+    package = service.package
+    _check_applicant_kind(actor=actor, package=package)
+    problems = package.form.errors(data)
+    if problems:
+        raise validation(problems)
+    evidence = _evidence_for(
+        actor=actor,
+        package=package,
+        applicant_iin=actor.iin,
+        data=data,
+        purpose=f"signing an application for service {service.code}",
+    )
+    payload = submission_payload(
+        service_code=service.code,
+        version_id=service.id,
+        applicant_iin=actor.iin,
+        data=data,
+        evidence=evidence,
+    )
+    return signature_request_create(
+        actor=actor,
+        purpose=f"Application {service.code}",
+        payload=payload,
+        ref=f"application:{draft_id}" if draft_id is not None else f"service:{service.code}",
+    )
+
+
+def application_submit_signed(
+    *,
+    actor,
+    signature_request_id: str,
+    idempotency_key: str | None = None,
+    draft_id: int | None = None,
+    language: str = "kk",
+) -> tuple[Application, bool]:
+    """Submit what the citizen signed in request `signature_request_id` (the portal's way: after
+    the code is confirmed, the signed form data is submitted as it was signed). Idempotent per
+    signature by default, so coming back to the same return address never submits twice."""
+    payload = _signed_payload(actor=actor, request_id=signature_request_id, kind=SUBMISSION_KIND)
+    data = payload.get("data")
+    return application_submit(
+        actor=actor,
+        service_code=str(payload.get("service", "")),
+        data=data if isinstance(data, dict) else {},
+        idempotency_key=idempotency_key or f"signed:{signature_request_id}",
+        draft_id=draft_id,
+        language=language,
+        signature_request_id=signature_request_id,
+    )
 
 
 @transaction.atomic
@@ -164,11 +350,22 @@ def application_submit(
     idempotency_key: str | None = None,
     draft_id: int | None = None,
     language: str = "kk",
+    signature_request_id: str | None = None,
 ) -> tuple[Application, bool]:
     """Validate, fetch the evidence, start the workflow. Returns (application, created).
 
     With an Idempotency-Key a retried request returns the application the first one made; the
-    same key with a different body is a conflict."""
+    same key with a different body is a conflict.
+
+    With `signature_request_id` the submission counts only if that request is the applicant's,
+    confirmed, unused and signed over exactly `submission_payload` of what is being submitted
+    (the evidence is read again now; if the registry's answer changed since signing, the
+    signature no longer covers it and nothing is saved). `QYZMET_REQUIRE_SUBMISSION_SIGNATURE`
+    makes the signature compulsory (the portal always signs)."""
+    if signature_request_id is None and getattr(
+        settings, "QYZMET_REQUIRE_SUBMISSION_SIGNATURE", False
+    ):
+        raise errors.signature_required()
     request_hash = _request_hash(service_code, data)
     if idempotency_key:
         existing = Application.objects.filter(
@@ -187,6 +384,7 @@ def application_submit(
             request_hash=request_hash,
             draft_id=draft_id,
             language=language,
+            signature_request_id=signature_request_id,
         )
     except IntegrityError:
         # Two identical retries raced; the other one won and its application is the answer.
@@ -200,7 +398,8 @@ def application_submit(
 
 
 @transaction.atomic
-def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language):
+def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language,
+            signature_request_id=None):
     if not isinstance(data, dict):
         raise validation([FieldError("/", "The form data must be an object.")])
     if draft_id is not None:
@@ -237,6 +436,22 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     application.idempotency_hash = request_hash
     application.save()
     application.evidence = _evidence_fetch(actor=actor, application=application, package=package)
+    signature = None
+    if signature_request_id is not None:
+        signature = _signature_check(
+            actor=actor,
+            request_id=signature_request_id,
+            expected=submission_payload(
+                service_code=service.code,
+                version_id=service.id,
+                applicant_iin=application.applicant_iin,
+                data=data,
+                evidence=application.evidence,
+            ),
+            what="submission",
+        )
+        application.submission_signature_id = signature.request_id
+        application.submission_sha256 = signature.sha256
     workflow = package.workflow
     today = _today()
     calendar = calendar_default()
@@ -252,7 +467,14 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     )
     application.save()
     _history(application, actor=actor, action="submit", from_state="draft",
-             to_state=application.state, role=APPLICANT_ROLE)
+             to_state=application.state, role=APPLICANT_ROLE, signature=signature)
+    audit_data = {"service": service.code, "version": service.version, "state": application.state}
+    if signature is not None:
+        audit_data["signature"] = {
+            "request": signature.request_id,
+            "sha256": signature.sha256,
+            "certificate": signature.certificate_serial,
+        }
     audit_record(
         actor=actor,
         kind=Kind.CHANGE,
@@ -260,7 +482,7 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
         object_type="application",
         object_id=application.pk,
         subject_iin=application.applicant_iin,
-        data={"service": service.code, "version": service.version, "state": application.state},
+        data=audit_data,
     )
     event_publish(
         topic="application.submitted",
@@ -286,19 +508,22 @@ def _can_see(*, actor, application: Application) -> bool:
     )
 
 
-@transaction.atomic
-def application_act(
-    *, actor, application_id: int, action: str, reason: str = ""
-) -> Application:
-    """Take one workflow action. Object rules first (a case you may not see is 'not found'),
-    then the state (409) and the role (403); nothing changes unless every check passes."""
-    application = Application.objects.select_for_update().filter(pk=application_id).first()
+@dataclass(frozen=True)
+class _Step:
+    workflow: Any
+    step: Any
+    role: str
+    reason: str
+
+
+def _step_check(*, actor, application: Application | None, action: str, reason: str) -> _Step:
+    """Every rule of `application_act`, in its order: object rules first (a case you may not
+    see is 'not found'), then the state (409), the role (403) and the reason (422)."""
     if application is None or not _can_see(actor=actor, application=application):
         raise not_found("application")
     if application.state == Application.DRAFT:
         raise errors.action_not_allowed(action, application.state)
-    package = service_pinned(version_id=application.service_version_id).package
-    workflow = package.workflow
+    workflow = service_pinned(version_id=application.service_version_id).package.workflow
     step = workflow.action(action)
     if step is None:
         raise errors.unknown_action(action)
@@ -310,10 +535,108 @@ def application_act(
     reason = (reason or "").strip()
     if step.requires_reason and not reason:
         raise errors.reason_required(action)
+    return _Step(workflow, step, role, reason)
+
+
+def _decision_payload_for(*, actor, application: Application, action: str, reason: str) -> dict:
+    return decision_payload(
+        number=application.number,
+        action=action,
+        reason=reason,
+        officer_iin=actor.iin,
+        agency_code=application.agency_code,
+    )
+
+
+def application_decision_sign(*, actor, application_id: int, action: str, reason: str = ""):
+    """Prepare the officer's signature of a step that ends the case: the same checks as
+    `application_act` (nothing is changed), then a signature request over `decision_payload`
+    made with the officer's certificate for the case's agency. Returns the signatures app's
+    request; `application_act` with its id applies the decision once it is confirmed."""
+    application = Application.objects.filter(pk=application_id).first()
+    checked = _step_check(actor=actor, application=application, action=action, reason=reason)
+    assert application is not None
+    return signature_request_create(
+        actor=actor,
+        purpose=f"Decision {action} {application.number}",
+        payload=_decision_payload_for(
+            actor=actor, application=application, action=action, reason=checked.reason
+        ),
+        organisation_code=application.agency_code,
+        ref=f"application:{application.pk}",
+    )
+
+
+def application_act_signed(
+    *, actor, application_id: int, signature_request_id: str
+) -> tuple[Application, bool]:
+    """Apply the decision the officer signed in `signature_request_id` (the back office's way:
+    the return address after the code is confirmed). Returns (application, applied); coming back
+    again after it was applied changes nothing and answers (application, False)."""
+    payload = _signed_payload(actor=actor, request_id=signature_request_id, kind=DECISION_KIND)
+    done = ApplicationEvent.objects.filter(
+        application_id=application_id, signature_id=signature_request_id
+    ).exists()
+    if done:
+        application = Application.objects.filter(pk=application_id).first()
+        if application is None or not _can_see(actor=actor, application=application):
+            raise not_found("application")
+        return application, False
+    application = application_act(
+        actor=actor,
+        application_id=application_id,
+        action=str(payload.get("action", "")),
+        reason=str(payload.get("reason", "")),
+        signature_request_id=signature_request_id,
+    )
+    return application, True
+
+
+def action_is_final(*, application: Application, action: str) -> bool:
+    """Whether `action` would end the case (and so is a decision to sign)."""
+    workflow = service_pinned(version_id=application.service_version_id).package.workflow
+    step = workflow.action(action)
+    entering = workflow.state(step.to) if step else None
+    return bool(entering and entering.final)
+
+
+@transaction.atomic
+def application_act(
+    *, actor, application_id: int, action: str, reason: str = "",
+    signature_request_id: str | None = None,
+) -> Application:
+    """Take one workflow action. Object rules first (a case you may not see is 'not found'),
+    then the state (409) and the role (403); nothing changes unless every check passes.
+
+    With `signature_request_id` the step counts only if the actor signed exactly this decision
+    (`decision_payload`) as an official of the case's agency, confirmed with the code; the
+    history row and the audit row name the signature. `QYZMET_REQUIRE_DECISION_SIGNATURE` makes
+    a signature compulsory for officers' steps that end the case."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    checked = _step_check(actor=actor, application=application, action=action, reason=reason)
+    assert application is not None
+    workflow, step, role, reason = checked.workflow, checked.step, checked.role, checked.reason
 
     from_state = application.state
     leaving = workflow.state(from_state)
     entering = workflow.state(step.to)
+    signature = None
+    if signature_request_id is not None:
+        signature = _signature_check(
+            actor=actor,
+            request_id=signature_request_id,
+            expected=_decision_payload_for(
+                actor=actor, application=application, action=action, reason=reason
+            ),
+            what="decision",
+            organisation_code=application.agency_code,
+        )
+    elif (
+        entering.final
+        and role != APPLICANT_ROLE
+        and getattr(settings, "QYZMET_REQUIRE_DECISION_SIGNATURE", False)
+    ):
+        raise errors.signature_required()
     calendar = calendar_default()
     today = _today()
     # The Law on Public Services stops the clock while the citizen is asked for more; the days
@@ -343,7 +666,15 @@ def application_act(
         application.decision_reason = reason
     application.save()
     _history(application, actor=actor, action=action, from_state=from_state,
-             to_state=step.to, reason=reason, role=role)
+             to_state=step.to, reason=reason, role=role, signature=signature)
+    audit_data: dict[str, Any] = {"from": from_state, "to": step.to, "role": role,
+                                  "reason": reason}
+    if signature is not None:
+        audit_data["signature"] = {
+            "request": signature.request_id,
+            "sha256": signature.sha256,
+            "certificate": signature.certificate_serial,
+        }
     audit_record(
         actor=actor,
         kind=Kind.DECISION if entering.final else Kind.CHANGE,
@@ -351,7 +682,7 @@ def application_act(
         object_type="application",
         object_id=application.pk,
         subject_iin=application.applicant_iin,
-        data={"from": from_state, "to": step.to, "role": role, "reason": reason},
+        data=audit_data,
     )
     topic = "application.state_changed"
     if entering.final and entering.outcome in {"approved", "refused"}:

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -134,8 +135,10 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
             "requires_reason": bool(step and step.requires_reason),
             "danger": bool(step and workflow.state(step.to) and workflow.state(step.to).outcome
                            == "refused"),
+            "final": bool(step and workflow.state(step.to) and workflow.state(step.to).final),
         })
     history = app_selectors.application_history(application_id=application.pk)
+    signatures = app_selectors.application_signatures(application=application)
     return {
         "application": application,
         "title": package.title(lang),
@@ -154,9 +157,12 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "history": [
             {"at": e.at, "what": action_label(e.action),
              "who": (e.actor.full_name or e.actor.iin) if e.actor else "",
-             "status": status_label(e.to_state) if e.to_state else "", "reason": e.reason}
+             "status": status_label(e.to_state) if e.to_state else "", "reason": e.reason,
+             "signature": signatures.get(e.signature_id or "")
+             if e.signature_id != application.submission_signature_id else None}
             for e in history
         ],
+        "submission_signature": signatures.get(application.submission_signature_id or ""),
         "actions": actions,
         "errors": {},
         "summary": [],
@@ -196,10 +202,28 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
         error = _("Use at most %(count)d characters.") % {"count": REASON_MAX_CHARS}
     else:
         try:
+            if app_services.action_is_final(application=application, action=action):
+                # A decision that ends the case is signed first; it is applied on the return
+                # from the signing page, and not at all if the code is never confirmed.
+                sig_request = app_services.application_decision_sign(
+                    actor=request.user, application_id=application.pk, action=action,
+                    reason=reason,
+                )
+                done = reverse("bo-decide-signed", kwargs={
+                    "application_id": application.pk, "request_id": sig_request.id,
+                })
+                return redirect(reverse("signature-confirm", kwargs={
+                    "request_id": sig_request.id,
+                }) + "?" + urlencode({"next": done}))
             app_services.application_act(
                 actor=request.user, application_id=application.pk, action=action, reason=reason
             )
         except Problem as problem:
+            if problem.code == "no_phone":
+                messages.error(request, _(
+                    "A phone number is needed to receive the signing code. Nothing was changed."
+                ))
+                return redirect("bo-case", application_id=application.pk)
             if problem.status == 422:
                 error = _("Enter the reason: the applicant will read it.")
             elif problem.status == 404 and problem.code != "unknown_action":
@@ -221,6 +245,66 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
         "message": f"{_('Reason')} ({action_button(action)}): {error}",
     }]
     return render(request, "backoffice/case.html", context)
+
+
+@officer_required
+@require_GET
+def decide_signed(request: HttpRequest, application_id: int, request_id: str) -> HttpResponse:
+    """The return address of the signing page: apply the decision the officer has just signed.
+    Reached by a redirect (GET) and idempotent: the signature is used once, and a second visit
+    only shows the case. Until the code is confirmed nothing changes."""
+    application = _officer_application(
+        request, application_id, purpose=f"deciding on application {application_id}"
+    )
+    try:
+        __, applied = app_services.application_act_signed(
+            actor=request.user, application_id=application.pk, signature_request_id=request_id
+        )
+    except Problem as problem:
+        if problem.code == "signature_not_confirmed":
+            messages.error(request, _(
+                "The decision is not signed yet, so nothing was changed. Type the code from "
+                "the SMS to sign it."))
+            return redirect(reverse("signature-confirm", kwargs={"request_id": request_id})
+                            + "?" + urlencode({"next": request.get_full_path()}))
+        if problem.code in ("signature_unknown", "not_found"):
+            raise Http404 from problem
+        messages.error(request, _(
+            "The signed decision could not be applied: the case may have changed meanwhile or "
+            "the signature does not match it. Nothing was changed."))
+        return redirect("bo-case", application_id=application.pk)
+    if applied:
+        messages.success(request, _("Signed and done."))
+    return redirect("bo-case", application_id=application.pk)
+
+
+@officer_required
+@require_GET
+def case_signature(
+    request: HttpRequest, application_id: int, request_id: str, part: str
+) -> HttpResponse:
+    """A signature on the case (the applicant's over the submission, an officer's over a
+    decision): the detached CMS or exactly the bytes it signs."""
+    application = _officer_application(
+        request, application_id, purpose=f"checking a signature of application {application_id}"
+    )
+    try:
+        files = app_selectors.application_signature_files(
+            application=application, request_id=request_id
+        )
+    except Problem as exc:
+        raise Http404 from exc
+    if part == "signature.p7s":
+        response = HttpResponse(files.cms_der, content_type="application/pkcs7-signature")
+        name = f"{application.number}-{request_id[:8]}.p7s"
+    elif part == "content.json":
+        response = HttpResponse(files.content, content_type="application/json")
+        name = f"{application.number}-{request_id[:8]}.json"
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @officer_required

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -205,10 +206,11 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     if field_errors or general:
         return _render_form(request, code=code, package=package, values=raw,
                             errors=field_errors, general=general, key=key, draft_id=draft_id)
+    # The portal always signs: the submission counts once the citizen has signed exactly what
+    # is submitted (the form data and the registry facts) with the code sent by SMS.
     try:
-        application, created = app_services.application_submit(
-            actor=request.user, service_code=code, data=data, idempotency_key=key,
-            draft_id=draft_id, language=lang,
+        sig_request = app_services.application_submission_sign(
+            actor=request.user, service_code=code, data=data, draft_id=draft_id,
         )
     except Problem as problem:
         if problem.status == 404:
@@ -217,10 +219,6 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             field_errors, general = _problem_errors(problem)
             return _render_form(request, code=code, package=package, values=raw,
                                 errors=field_errors, general=general, key=key, draft_id=draft_id)
-        if problem.code == "idempotency_key_reused":
-            messages.error(request, _("This form was already submitted. Your applications are "
-                                      "listed below."))
-            return redirect("my-applications")
         if problem.status == 503:
             return _render_form(
                 request, code=code, package=package, values=raw, errors={},
@@ -228,6 +226,55 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                            "again in a few minutes.")],
                 key=key, draft_id=draft_id,
             )
+        return _render_form(request, code=code, package=package, values=raw, errors={},
+                            general=[_(problem.detail or problem.title)], key=key,
+                            draft_id=draft_id)
+    params = {"key": key, **({"draft": str(draft_id)} if draft_id else {})}
+    done = reverse("apply-signed", kwargs={"code": code, "request_id": sig_request.id})
+    done += "?" + urlencode(params)
+    return redirect(
+        reverse("signature-confirm", kwargs={"request_id": sig_request.id})
+        + "?" + urlencode({"next": done})
+    )
+
+
+@login_required
+@require_GET
+def apply_signed(request: HttpRequest, code: str, request_id: str) -> HttpResponse:
+    """The return address of the signing page: submit what the citizen has just signed. Like a
+    payment provider's return URL it is reached by a redirect (GET), so it is idempotent: the
+    form's key (or the signature itself) makes a second visit find the same application."""
+    raw_draft = request.GET.get("draft")
+    draft_id = _draft_for(request, code, raw_draft).pk if raw_draft else None
+    key = _key(request.GET.get("key"))
+    lang = current_lang()
+    back = reverse("apply", kwargs={"code": code}) + (f"?draft={draft_id}" if draft_id else "")
+    try:
+        application, created = app_services.application_submit_signed(
+            actor=request.user, signature_request_id=request_id, idempotency_key=key,
+            draft_id=draft_id, language=lang,
+        )
+    except Problem as problem:
+        if problem.code == "idempotency_key_reused":
+            messages.error(request, _("This form was already submitted. Your applications are "
+                                      "listed below."))
+            return redirect("my-applications")
+        if problem.code == "signature_not_confirmed":
+            return redirect(reverse("signature-confirm", kwargs={"request_id": request_id})
+                            + "?" + urlencode({"next": request.get_full_path()}))
+        if problem.code in ("signature_unknown", "signature_already_used"):
+            raise Http404 from problem
+        if problem.status == 503:
+            messages.error(request, _(
+                "The state registry did not answer; nothing was submitted. Your signature is "
+                "kept: open this page again in a few minutes to submit."))
+            return redirect(back)
+        if problem.code == "signature_mismatch":
+            messages.error(request, _(
+                "What you signed is no longer exactly what would be submitted (the registry "
+                "data or the service changed meanwhile). Nothing was submitted: please submit "
+                "and sign again."))
+            return redirect(back)
         messages.error(request, _(problem.detail or problem.title))
         return redirect(back)
     if created:
@@ -283,6 +330,7 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         if name in application.data
     ]
     history = app_selectors.application_history(application_id=application.pk)
+    signatures = app_selectors.application_signatures(application=application)
     actions = app_selectors.available_actions(user=request.user, application=application)
     info_reason = ""
     if "provide_info" in actions:
@@ -300,9 +348,12 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "facts": facts_rows(package=package, evidence=application.evidence or {}),
         "history": [
             {"at": e.at, "what": action_label(e.action), "status": status_label(e.to_state)
-             if e.to_state else "", "reason": e.reason}
+             if e.to_state else "", "reason": e.reason,
+             "signature": signatures.get(e.signature_id or "")
+             if e.signature_id != application.submission_signature_id else None}
             for e in history
         ],
+        "submission_signature": signatures.get(application.submission_signature_id or ""),
         "can_answer": "provide_info" in actions,
         "info_reason": info_reason,
         "document": document,
@@ -401,5 +452,37 @@ def my_application_result(request: HttpRequest, application_id: int) -> HttpResp
         raise Http404 from exc
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{application.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def my_application_signature(
+    request: HttpRequest, application_id: int, request_id: str, part: str
+) -> HttpResponse:
+    """A signature on my application (mine over the submission, or an officer's over the
+    decision): `signature.p7s` is the detached CMS, `content.json` exactly the bytes it signs, so
+    anyone can check it, e.g. `openssl cms -verify -binary -inform DER -content content.json`."""
+    application = _citizen_application(request, application_id)
+    try:
+        files = app_selectors.application_signature_files(
+            application=application, request_id=request_id
+        )
+    except Problem as exc:
+        raise Http404 from exc
+    return signature_file_response(files=files, part=part, number=application.number)
+
+
+def signature_file_response(*, files: Any, part: str, number: str) -> HttpResponse:
+    if part == "signature.p7s":
+        response = HttpResponse(files.cms_der, content_type="application/pkcs7-signature")
+        name = f"{number}.p7s"
+    elif part == "content.json":
+        response = HttpResponse(files.content, content_type="application/json")
+        name = f"{number}.json"
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response

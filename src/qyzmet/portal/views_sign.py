@@ -10,7 +10,8 @@ import json
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -65,6 +66,18 @@ def _shown(canonical: bytes) -> str:
         return canonical.decode(errors="replace")
 
 
+def _next(request: HttpRequest) -> str:
+    """Where to go once the signature is made: the page that asked for it (an application's
+    submission, an officer's decision) passes its return address as `?next=`. Only a path on
+    this site is followed, never another host."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/sign/not_found.html", status=404)
 
@@ -79,6 +92,7 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
     form = CodeForm()
     problem = None
     status = 200
+    next_url = _next(request)
     if request.method == "POST" and sig_request.used_at is None:
         form = CodeForm(request.POST)
         if form.is_valid():
@@ -88,6 +102,9 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
                 )
             except Problem as exc:
                 problem, status = exc, 400
+            else:
+                if next_url:
+                    return redirect(next_url)
             sig_request.refresh_from_db()
         else:
             status = 400
@@ -97,6 +114,7 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
         "form": form,
         "problem": problem,
         "signed": signed_payload_for_request(request_id=request_id),
+        "next_url": next_url,
     }
     return render(request, "portal/sign/confirm.html", context, status=status)
 
