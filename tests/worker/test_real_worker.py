@@ -35,12 +35,20 @@ def _database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{s['NAME']}"
 
 
+def _forget_connections(app) -> None:
+    """Drop the app's cached broker connections and producers so the next send uses the
+    broker configured now."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(settings):
     from qyzmet.celery import app
 
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    _forget_connections(app)  # earlier tests may have opened a pool on the in-memory transport
     app.conf.broker_url = BROKER
     app.conf.task_always_eager = False
     app.control.purge()
@@ -67,6 +75,7 @@ def worker(settings):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        _forget_connections(app)
         app.conf.broker_url, app.conf.task_always_eager = saved
         print(log.read_text()[-3000:])
 
