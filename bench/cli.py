@@ -124,6 +124,10 @@ def _areas(args: argparse.Namespace) -> int:
         module = importlib.import_module(f"bench.{name}")
         try:
             results = module.run(smoke=args.smoke)
+        except FileNotFoundError as exc:
+            # The appeals data lives beside the checkout (../shared); without it, say so.
+            print(f"[{name}] skipped: {exc}", flush=True)
+            continue
         except Exception as exc:
             failures += 1
             print(f"[{name}] error: {type(exc).__name__}: {exc}", flush=True)

@@ -14,7 +14,7 @@ def test_smoke_run_reports_positive_figures(tmp_path):
             "--smoke", "--db", "sqlite", "--no-docs", "--out", str(tmp_path),
             "--applications", "500", "--population", "1000", "--citizens", "20",
             "--duration", "2", "--warmup", "0.5", "--samples", "10", "--deep-pages", "3",
-            "--clients", "4", "--workers", "2",
+            "--clients", "4", "--workers", "2", "--only", "applications",
         ]
     )  # fmt: skip
 
