@@ -77,3 +77,31 @@ def test_citizens_list_query_count_does_not_depend_on_rows(world):
     assert body["next_cursor"]
     assert large == small
     assert large <= 3
+
+
+def test_officer_of_two_agencies_gets_one_merged_page_in_deadline_order(world):
+    import datetime as dt
+
+    from qyzmet.applications.models import Application
+
+    officer, people = world
+    MembershipFactory(user=officer, organisation=agency("kz-kpssu"), role="officer")
+    for i, person in enumerate(people * 4):
+        submitted(person, key=f"m{i}")
+    # Spread the deadlines so the two agencies' cases interleave.
+    for n, application in enumerate(Application.objects.order_by("id")):
+        Application.objects.filter(pk=application.pk).update(
+            agency_code="kz-kpssu" if n % 2 else "kz-mvd",
+            due_date=dt.date(2027, 1, 1) + dt.timedelta(days=n % 7),
+        )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=officer)}")
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/inbox?limit=6" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url).json()
+        seen.extend((item["due_date"], item["id"]) for item in body["items"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 20 == len(set(seen))
+    assert seen == sorted(seen)
