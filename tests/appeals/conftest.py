@@ -34,14 +34,6 @@ def b64(content: bytes) -> str:
     return base64.b64encode(content).decode()
 
 
-def _ml_available() -> bool:
-    try:
-        from qyzmet.appeals.ml import train  # noqa: F401
-    except Exception:
-        return False
-    return True
-
-
 @pytest.fixture(autouse=True)
 def _fresh_model_cache():
     routing.cache_clear()
@@ -103,8 +95,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     """A model trained once per session on the first 1,500 rows of the real data."""
     if not DATA.exists():
         pytest.skip(f"appeals data not found at {DATA}")
-    if not _ml_available():
-        pytest.skip("the model package qyzmet.appeals.ml is not available")
     from qyzmet.appeals.ml import read_jsonl, train
 
     try:

@@ -305,22 +305,32 @@ def application_submit_signed(
     )
 
 
+def _require_object(data: Any) -> None:
+    if not isinstance(data, dict):
+        raise validation([FieldError("/", "The form data must be an object.")])
+
+
+def _draft_for_update(*, actor, draft_id: int) -> Application:
+    """The actor's own draft, locked; anything else is 'not found'."""
+    application = (
+        Application.objects.select_for_update()
+        .filter(pk=draft_id, applicant=actor, state=Application.DRAFT)
+        .first()
+    )
+    if application is None:
+        raise not_found("draft")
+    return application
+
+
 @transaction.atomic
 def application_draft_save(
     *, actor, service_code: str, data: dict, application_id: int | None = None,
     language: str = "kk",
 ) -> Application:
     """Save what the citizen typed so far, unvalidated, pinned to the current version."""
-    if not isinstance(data, dict):
-        raise validation([FieldError("/", "The form data must be an object.")])
+    _require_object(data)
     if application_id is not None:
-        application = (
-            Application.objects.select_for_update()
-            .filter(pk=application_id, applicant=actor, state=Application.DRAFT)
-            .first()
-        )
-        if application is None:
-            raise not_found("draft")
+        application = _draft_for_update(actor=actor, draft_id=application_id)
         application.data = data
         application.save(update_fields=["data", "updated_at"])
         return application
@@ -400,16 +410,9 @@ def application_submit(
 @transaction.atomic
 def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language,
             signature_request_id=None):
-    if not isinstance(data, dict):
-        raise validation([FieldError("/", "The form data must be an object.")])
+    _require_object(data)
     if draft_id is not None:
-        application = (
-            Application.objects.select_for_update()
-            .filter(pk=draft_id, applicant=actor, state=Application.DRAFT)
-            .first()
-        )
-        if application is None:
-            raise not_found("draft")
+        application = _draft_for_update(actor=actor, draft_id=draft_id)
         service = service_pinned(version_id=application.service_version_id)
         application.data = data
     else:
