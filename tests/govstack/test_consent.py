@@ -109,3 +109,35 @@ def test_consent_pages_give_and_withdraw():
     assert browser.post("/my/consents/no-such/give/").status_code == 404
     history = browser.get("/my/consents/").content.decode()
     assert history.count("<li><time") == 2
+
+
+def test_agreements_in_force_are_cached_until_one_is_published(django_assert_num_queries):
+    """Every consent-bound read asks for the agreements in force: after the first look-up it
+    costs one primary-key read, and a publication (from any process: the marker is in the
+    database) is seen at once — also when a rolled-back publication left its id to reuse."""
+    from django.db import transaction
+
+    from qyzmet.registries.consent.selectors import agreements_in_force
+
+    _publish()
+    assert [(a.code, a.version) for a in agreements_in_force()] == [(CODE, 1)]
+    with django_assert_num_queries(1):
+        assert [(a.code, a.version) for a in agreements_in_force()] == [(CODE, 1)]
+
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon), transaction.atomic():
+        consent_agreement_publish(
+            actor=None, code="abandoned", registry="vehicles", category="vehicles_of_person",
+            title={"en": "never published"}, text={"en": "-"},
+        )  # fmt: skip
+        assert {a.code for a in agreements_in_force()} == {CODE, "abandoned"}
+        raise Abandon
+    assert [(a.code, a.version) for a in agreements_in_force()] == [(CODE, 1)]
+    consent_agreement_publish(
+        actor=None, code="other", registry="vehicles", category="vehicles_of_person",
+        title={"en": "published"}, text={"en": "-"},
+    )  # fmt: skip
+    _publish(" v2")
+    assert sorted((a.code, a.version) for a in agreements_in_force()) == [(CODE, 2), ("other", 1)]

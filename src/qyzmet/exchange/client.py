@@ -43,6 +43,12 @@ def _http_client() -> httpx.Client:
     return _http
 
 
+def directory_scope():
+    """Pin one validated view of the exchange directory for a block of look-ups and calls (one
+    token read in all): for a client that looks up a service id and its key, then calls."""
+    return directory.scope()
+
+
 def exchange_request(
     *,
     client_id: str,

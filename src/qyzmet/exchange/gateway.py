@@ -175,23 +175,28 @@ def _metaservice(call: Call, ctx: _Context, provider_id: str, name: str) -> tupl
 
 
 def _forward_headers(call: Call, ctx: _Context, service_id: str, target_path: str,
-                     gateway: signing.Signer) -> dict[str, str]:  # fmt: skip
+                     gateway: signing.Signer, *, remote: bool) -> dict[str, str]:  # fmt: skip
+    """What the provider learns of the call. A remote provider also gets the gateway's hop
+    signature (it must tell our calls from anyone else's); an in-process one is handed the call
+    by the transport itself, which no outside request can imitate (transport.IN_PROCESS_HOP),
+    so signing that hop would only cost a signature and its check per call."""
     out = {k: v for k, v in call.headers.items() if k in transport.FORWARDED_REQUEST_HEADERS}
     stamp = str(int(time.time()))
-    signed = signing.request_string(
-        method=call.method, path=forwarded_path(target_path), body=call.body,
-        client=ctx.client_id,
-        message_id=ctx.message_id, user_id=ctx.user_id, purpose=ctx.purpose_raw,
-        timestamp=stamp,
-    )  # fmt: skip
     out.update({
         headers.CLIENT: ctx.client_id, headers.SERVICE: service_id,
         headers.MESSAGE_ID: ctx.message_id, headers.REQUEST_ID: ctx.request_id,
         headers.USER_ID: ctx.user_id, headers.PURPOSE: ctx.purpose_raw,
         headers.ACTOR: call.headers.get(headers.ACTOR.lower(), ""),
-        headers.TIMESTAMP: stamp, headers.KEY_ID: gateway.key_id,
-        headers.SIGNATURE: gateway.sign(signed),
+        headers.TIMESTAMP: stamp,
     })  # fmt: skip
+    if remote:
+        signed = signing.request_string(
+            method=call.method, path=forwarded_path(target_path), body=call.body,
+            client=ctx.client_id,
+            message_id=ctx.message_id, user_id=ctx.user_id, purpose=ctx.purpose_raw,
+            timestamp=stamp,
+        )  # fmt: skip
+        out.update({headers.KEY_ID: gateway.key_id, headers.SIGNATURE: gateway.sign(signed)})
     return out
 
 
@@ -225,14 +230,16 @@ def _route(call: Call, ctx: _Context, gateway: signing.Signer,
                       "Personal data: say why you ask (X-Road-Purpose).")  # fmt: skip
     base_url = conf.base_url_overrides().get(service.xroad_id) or service.base_url
     target_path = base_url.rstrip("/") + "/" + subpath
-    if base_url.startswith(("http://", "https://")):
+    remote = base_url.startswith(("http://", "https://"))
+    if remote:
         from urllib.parse import urlsplit
 
         target_path = urlsplit(target_path).path
     forwarded = transport.forward(
         base_url=base_url, method=call.method, path=subpath, query=call.query,
         headers=_forward_headers(call, ctx, service.xroad_id,
-                                 target_path + (f"?{call.query}" if call.query else ""), gateway),
+                                 target_path + (f"?{call.query}" if call.query else ""), gateway,
+                                 remote=remote),
         body=call.body,
     )  # fmt: skip
     if forwarded.error:

@@ -1,7 +1,9 @@
 """The provider's side: check that a request really was forwarded by our gateway.
 
-The gateway signs every request it forwards with its own key (signing.py, the request string
-with the provider's path and query, percent-decoded). `gateway_request_verify` is the
+The gateway signs every request it forwards to a remote provider with its own key (signing.py,
+the request string with the provider's path and query, percent-decoded); an in-process provider
+is handed the request object by the gateway's transport, marked with a Python object that no
+HTTP request can carry (`transport.IN_PROCESS_HOP`). `gateway_request_verify` is the
 verifier the registries use (`settings.QYZMET_GATEWAY_VERIFIER =
 "qyzmet.exchange.provider.gateway_request_verify"`): it raises Problem 401 when the signature is
 missing, stale or wrong, so a registry answers only calls that passed the gateway's checks."""
@@ -15,7 +17,7 @@ from django.http import HttpRequest
 
 from qyzmet.core.problem import Problem
 
-from . import conf, headers, signing
+from . import conf, headers, signing, transport
 
 
 def forwarded_path(path_and_query: str) -> str:
@@ -24,6 +26,8 @@ def forwarded_path(path_and_query: str) -> str:
 
 
 def gateway_request_verify(request: HttpRequest) -> None:
+    if getattr(request, transport.HOP_ATTRIBUTE, None) is transport.IN_PROCESS_HOP:
+        return  # handed over by this process's gateway after its checks (transport.py)
     meta = request.META
     signature = meta.get("HTTP_X_ROAD_SIGNATURE", "")
     if not signature:

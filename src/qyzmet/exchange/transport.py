@@ -5,13 +5,16 @@ Two ways, chosen per service by its base URL:
 * a path (`/data/population/1.0/facts`) or nothing: dispatched in-process to this server's own
   URLconf. No socket, no second parse of the request by middleware: the view is resolved and
   called with a fresh request, inside a savepoint so that a failing provider cannot break the
-  caller's transaction. This is the embedded default and what keeps the gateway's overhead low.
+  caller's transaction (the view's own, when it declares `isolates_transaction`). The request
+  carries `IN_PROCESS_HOP` instead of a hop signature. This is the embedded default and what
+  keeps the gateway's overhead low.
 * `http(s)://…`: forwarded over HTTP with httpx (a connection pool per process; mutual TLS is
   the production option, configured on the client: docs/exchange.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -40,6 +43,12 @@ class Forwarded:
     body: bytes
     error: str = ""  # an X-Road error code when the provider could not be reached
 
+
+# Set as an attribute (never a header) on the request the transport builds for an in-process
+# provider: proof that the call came from this process's gateway, after its checks. An HTTP
+# request cannot carry a Python object, so no outside caller can present it.
+IN_PROCESS_HOP = object()
+HOP_ATTRIBUTE = "_qyzmet_gateway_hop"
 
 _http: httpx.Client | None = None
 # Time spent inside in-process provider views (the benchmark splits gateway from provider).
@@ -71,9 +80,13 @@ def _local(method: str, path: str, query: str, headers: dict[str, str], body: by
     request.resolver_match = match
     request.user = AnonymousUser()
     request._dont_enforce_csrf_checks = True
+    setattr(request, HOP_ATTRIBUTE, IN_PROCESS_HOP)
     c0, t0 = time.process_time(), time.perf_counter()
+    # A view that runs in its own savepoint (marked `isolates_transaction`) needs no second one.
+    isolation = (contextlib.nullcontext() if getattr(match.func, "isolates_transaction", False)
+                 else transaction.atomic())  # fmt: skip
     try:
-        with transaction.atomic():
+        with isolation:
             response = match.func(request, *match.args, **match.kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()

@@ -378,6 +378,16 @@ class GatewayRegistryClient:
         actor: Any | None,
         fields: list[str] | None = None,
     ) -> dict:
+        from qyzmet.exchange import client as exchange_client
+
+        if not (purpose or "").strip():
+            raise PurposeRequired(_("Say why the registry is read: the purpose is required."))
+        with exchange_client.directory_scope():  # one directory validation per fetch
+            return self._fetch(registry=registry, fact=fact, subject=subject, purpose=purpose,
+                               actor=actor, fields=fields)  # fmt: skip
+
+    def _fetch(self, *, registry: str, fact: str, subject: str, purpose: str,
+               actor: Any | None, fields: list[str] | None) -> dict:  # fmt: skip
         import json
 
         from qyzmet.exchange import client as exchange_client
@@ -385,8 +395,6 @@ class GatewayRegistryClient:
         from qyzmet.exchange import selectors as exchange_selectors
         from qyzmet.exchange import services as exchange_services
 
-        if not (purpose or "").strip():
-            raise PurposeRequired(_("Say why the registry is read: the purpose is required."))
         service_id = exchange_selectors.registry_service_id(registry=registry)
         if service_id is None:
             raise UnknownFact(

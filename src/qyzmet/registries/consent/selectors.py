@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.db.models import Max
 
 from .models import ConsentAgreement, ConsentRecord
@@ -38,11 +39,37 @@ class ConsentView:
         return t.get(lang) or t.get("en") or ""
 
 
+# Agreements are append-only (a new text is a new version row, services.consent_agreement_publish
+# never updates or deletes one), so the newest row identifies the whole set: one primary-key
+# lookup per read tells whether this process's copy is still current, in every process, without
+# a shared cache. Its creation time is part of the marker because SQLite may hand a rolled-back
+# row's id to the next one. Keyed per database alias.
+_in_force_cache: dict[str, tuple[tuple | None, list[ConsentAgreement]]] = {}
+
+
+def _agreements_marker(alias: str) -> tuple | None:
+    connection = connections[alias]
+    table = connection.ops.quote_name(ConsentAgreement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, created_at FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
+        row = cursor.fetchone()
+    return tuple(row) if row else None
+
+
 def agreements_in_force() -> list[ConsentAgreement]:
+    """The highest version of each agreement code. Every consent-bound registry read asks, so
+    the answer is kept per process and re-read only when an agreement was published."""
+    alias = router.db_for_read(ConsentAgreement)
+    marker = _agreements_marker(alias)
+    cached = _in_force_cache.get(alias)
+    if cached is not None and cached[0] == marker:
+        return cached[1]
     latest = ConsentAgreement.objects.values("code").annotate(v=Max("version"))
     wanted = {row["code"]: row["v"] for row in latest}
     rows = ConsentAgreement.objects.filter(code__in=list(wanted)).order_by("code", "-version")
-    return [a for a in rows if a.version == wanted[a.code]]
+    found = [a for a in rows if a.version == wanted[a.code]]
+    _in_force_cache[alias] = (marker, found)
+    return found
 
 
 def agreement_in_force(*, code: str) -> ConsentAgreement | None:
