@@ -9,8 +9,8 @@
   time of the benchmark process per read (`time.process_time`), which a shared machine's
   load does not inflate (the PostgreSQL server's own CPU is not in it).
 * throughput: exchanges per second with message logging on (and the automatic sealing every
-  QYZMET_EXCHANGE_SEAL_EVERY entries), one process and two processes at once against the same
-  database; then the rest is sealed and the whole log verified.
+  QYZMET_EXCHANGE_SEAL_EVERY entries), one process, then two and four processes at once against
+  the same database; then the rest is sealed and the whole log verified.
 
 Each database runs in fresh subprocesses on a throwaway database (bench.databases).
 `python -m bench.exchange [--smoke]` prints the markdown.
@@ -172,6 +172,12 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
     pair = [_spawn("throughput", url, str(n_throughput), start_at) for _ in range(2)]
     pair_results = [_result(p) for p in pair]
     wall = max(r["ended"] for r in pair_results) - min(r["began"] for r in pair_results)
+    # Four processes on two cores: while one waits for the database's answer another computes,
+    # as a gateway's worker pool would.
+    start_at = str(time.time() + 20)
+    four = [_spawn("throughput", url, str(n_throughput // 2), start_at) for _ in range(4)]
+    four_results = [_result(p) for p in four]
+    wall4 = max(r["ended"] for r in four_results) - min(r["began"] for r in four_results)
     verify = _result(_spawn("verify", url))
     direct, gateway = lat["direct"], lat["gateway"]
     return {
@@ -197,6 +203,7 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
         "overhead_p95_ms": _percentile(gateway, 95) - _percentile(direct, 95),
         "exchanges_per_s_1proc": single["calls"] / single["seconds"],
         "exchanges_per_s_2proc": sum(r["calls"] for r in pair_results) / wall,
+        "exchanges_per_s_4proc": sum(r["calls"] for r in four_results) / wall4,
         "log_entries": verify["entries"],
         "log_verified": verify["ok"],
         "log_problems": verify["problems"],
@@ -232,13 +239,13 @@ def markdown(results: dict) -> str:
         "",
         "| database | direct p50 / p95 ms | gateway p50 / p95 ms | overhead p50 / p95 ms "
         "| CPU ms per read (p50): direct / gateway / overhead / of which provider view "
-        "| logged exchanges/s (1 proc) | (2 procs) | CPU ms per exchange (1 / 2 procs) "
+        "| logged exchanges/s (1 / 2 / 4 procs) | CPU ms per exchange (1 / 2 procs) "
         "| log verified | load avg (1 min) before / after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results["databases"].items():
         if "skipped" in r:
-            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | | |")
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | |")
             continue
         load = r.get("load_avg_1min", ["?", "?"])
         lines.append(
@@ -247,7 +254,8 @@ def markdown(results: dict) -> str:
             f"| {r['overhead_p50_ms']:.2f} / {r['overhead_p95_ms']:.2f} "
             f"| {r['direct_cpu_p50_ms']:.2f} / {r['gateway_cpu_p50_ms']:.2f} / "
             f"{r['cpu_overhead_p50_ms']:.2f} / {r['provider_cpu_p50_ms']:.2f} "
-            f"| {r['exchanges_per_s_1proc']:.0f} | {r['exchanges_per_s_2proc']:.0f} "
+            f"| {r['exchanges_per_s_1proc']:.0f} / {r['exchanges_per_s_2proc']:.0f} / "
+            f"{r['exchanges_per_s_4proc']:.0f} "
             f"| {r['cpu_ms_per_exchange_1proc']:.2f} / {r['cpu_ms_per_exchange_2proc']:.2f} "
             f"| {r['log_entries']} entries in {r['log_seals']} seals, "
             f"{'ok' if r['log_verified'] else 'BROKEN'} ({r['verify_s']:.1f} s) "

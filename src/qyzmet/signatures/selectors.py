@@ -7,7 +7,6 @@ is effective for OCSP, CRLs and every verification from the instant it commits.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -26,6 +25,8 @@ from cryptography.x509 import ocsp
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from qyzmet.core.coroutines import coroutine_run
 
 from . import pki
 from .authority import ROOT, PkiNotInitialised, ca_row, ca_rows, material, service_material
@@ -456,7 +457,7 @@ def signature_external_verify(
         return _verdict(integrity, **facts)
     context = _validation_context(moment=moment, extra_certs=certs)
     try:
-        status = asyncio.run(
+        status = coroutine_run(
             async_validate_detached_cms(
                 payload_bytes,
                 signed_data,
@@ -508,7 +509,7 @@ def pdf_signature_verify(*, pdf_bytes: bytes, now: dt.datetime | None = None) ->
     facts: dict[str, Any] = _subject_facts(signer_cert)
     context = _validation_context(moment=now, extra_certs=certs)
     try:
-        status = asyncio.run(
+        status = coroutine_run(
             async_validate_pdf_signature(
                 embedded,
                 signer_validation_context=context,

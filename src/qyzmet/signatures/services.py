@@ -7,7 +7,6 @@ checked here, so every edge (API, portal, other apps) gets the same rules.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qyzmet.audit.services import Kind, audit_record
+from qyzmet.core.coroutines import coroutine_run
 from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found, validation
 from qyzmet.identity.selectors import organisation_get, user_has_role
 from qyzmet.notifications.channels import sms_channel
@@ -539,5 +539,5 @@ def pdf_seal(*, pdf_bytes: bytes, organisation_code: str, reason: str = "") -> b
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper())
-    out = asyncio.run(pdf_signer.async_sign_pdf(writer, output=io.BytesIO()))
+    out = coroutine_run(pdf_signer.async_sign_pdf(writer, output=io.BytesIO()))
     return out.getvalue()
