@@ -120,17 +120,50 @@ def test_application_evidence_comes_through_the_gateway(gateway, settings,
     assert set(MessageLogEntry.objects.values_list("user_id", flat=True)) == {user.iin}
 
 
-def test_registry_down_answers_503_and_saves_nothing(gateway, settings):
+def test_unreachable_registry_keeps_the_application_and_the_retry_brings_it_in(
+    gateway, settings, django_capture_on_commit_callbacks
+):
+    """The real gateway client, the registry's base URL at a closed port: the submission is
+    kept waiting; once the registry is reachable the sweep reads it through the gateway, with
+    the same purpose and the citizen as the end user, and the case enters its workflow."""
+    import datetime as dt
+    import socket
+
+    from django.utils import timezone
+
     from qyzmet.applications.models import Application
-    from qyzmet.core.problem import Problem
+    from qyzmet.applications.services import evidence_retry_due
     from tests.portal.factories import catalog_loaded, citizen, submitted
 
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
     settings.QYZMET_REGISTRY_CLIENT = GATEWAY_CLIENT
     settings.QYZMET_EXCHANGE_BASE_URLS = {
-        POPULATION: "http://127.0.0.1:9/data/population/1.0/facts"}
+        POPULATION: f"http://127.0.0.1:{closed}/data/population/1.0/facts"
+    }
     catalog_loaded()
     user = citizen()
-    with pytest.raises(Problem) as caught:
-        submitted(user)
-    assert caught.value.status == 503
-    assert not Application.objects.filter(applicant=user).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        application = submitted(user)
+    application.refresh_from_db()
+    assert application.state == Application.AWAITING_EVIDENCE
+    assert application.evidence_pending == ["person"] and application.evidence == {}
+    assert "population.person" in application.evidence_error
+    purpose = f"application {application.number} for service {application.service_code}"
+    failed = MessageLogEntry.objects.filter(service=POPULATION, direction="response")
+    assert list(failed.values_list("status", flat=True)) == [503]
+
+    later = timezone.now() + dt.timedelta(minutes=1)
+    assert evidence_retry_due(now=later)["waiting"] == 1  # still unreachable
+    settings.QYZMET_EXCHANGE_BASE_URLS = {}
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = evidence_retry_due(now=later + dt.timedelta(minutes=2))
+    assert counts["started"] == 1
+    application.refresh_from_db()
+    assert application.state == "submitted" and application.evidence["person"]["iin"] == user.iin
+    assert MessageLogEntry.objects.filter(service=POPULATION, direction="response",
+                                          status=200).count() == 1  # fmt: skip
+    assert set(MessageLogEntry.objects.values_list("purpose", flat=True)) == {purpose}
+    assert set(MessageLogEntry.objects.values_list("user_id", flat=True)) == {user.iin}
+    assert message_log_verify().ok

@@ -98,14 +98,11 @@ def test_citizen_journey_with_a_remote_registry(remote_registry, live_server, se
     assert AuditEntry.objects.filter(kind="read", subject_iin=user.iin, purpose=purpose).exists()
     assert message_log_verify().ok
 
-    # The registry goes down: the application answers 503 and nothing is saved.
+    # The registry goes down: the application is kept, waiting for its evidence.
     from qyzmet.applications.models import Application
-    from qyzmet.core.problem import Problem
 
     settings.QYZMET_EXCHANGE_BASE_URLS = {
         POPULATION: f"http://127.0.0.1:{_free_port()}/data/population/1.0/facts"}
-    before = Application.objects.count()
-    with pytest.raises(Problem) as caught:
-        submitted(citizen())
-    assert caught.value.status == 503
-    assert Application.objects.count() == before
+    waiting = submitted(citizen())
+    assert waiting.state == Application.AWAITING_EVIDENCE
+    assert waiting.evidence_pending == ["person"]

@@ -13,6 +13,7 @@ from qyzmet.core.problem import not_found
 from qyzmet.documents.rendering import verify_url
 from qyzmet.documents.selectors import document_for_source, document_pdf
 from qyzmet.identity.auth import USER_AUTH
+from qyzmet.ui.labels import evidence_waiting_notice
 
 from .schemas import (
     ActionIn,
@@ -48,13 +49,26 @@ def _out(request: HttpRequest, application) -> dict:
         if document is not None:
             result_url = f"/api/v1/applications/{application.pk}/result"
             verify = verify_url(public_id=document.public_id)
+    pending = selectors.evidence_pending(application=application)
     return application_out(
         application,
         actions=selectors.available_actions(user=request.user, application=application),
         result_url=result_url,
         verify_url=verify,
         signature=submission_signature(application),
+        pending=pending,
+        notice=evidence_waiting_notice(registries=[p.registry for p in pending])
+        if pending
+        else None,
     )
+
+
+def _submitted_status(application, created: bool) -> int:
+    """202 while the application waits for registry evidence (accepted, not yet in the
+    workflow), else 201 for a new application and 200 for a replayed Idempotency-Key."""
+    if application.state == application.AWAITING_EVIDENCE:
+        return 202
+    return 201 if created else 200
 
 
 @router.post("/sign", response={201: SignatureRequestOut}, summary="Sign a submission")
@@ -73,7 +87,11 @@ def application_sign(request: HttpRequest, payload: SignIn):
     return Status(201, signature_request_out(sig_request))
 
 
-@router.post("", response={200: ApplicationOut, 201: ApplicationOut}, summary="Apply for a service")
+@router.post(
+    "",
+    response={200: ApplicationOut, 201: ApplicationOut, 202: ApplicationOut},
+    summary="Apply for a service",
+)
 def application_create(
     request: HttpRequest,
     payload: ApplicationIn,
@@ -84,7 +102,12 @@ def application_create(
 
     With `signature_request_id` (from `POST /applications/sign`, confirmed) the submission is
     signed: it is accepted only if the signature covers exactly what is submitted. Where the
-    platform requires signed submissions, a submission without it is refused (422)."""
+    platform requires signed submissions, a submission without it is refused (422).
+
+    When a registry does not answer, the application is still saved and the answer is 202: its
+    `state` is `awaiting_evidence`, `evidence_pending` names the facts not read yet and
+    `notice` says so in words; the platform retries by itself and the application enters its
+    workflow when the facts arrive."""
     if payload.draft:
         application = services.application_draft_save(
             actor=request.user,
@@ -101,7 +124,7 @@ def application_create(
         language=payload.language,
         signature_request_id=payload.signature_request_id,
     )
-    return Status(201 if created else 200, _out(request, application))
+    return Status(_submitted_status(application, created), _out(request, application))
 
 
 @router.get("", response=ApplicationPage, summary="My applications")
@@ -140,9 +163,15 @@ def application_draft_update(request: HttpRequest, application_id: int, payload:
     return _out(request, application)
 
 
-@router.post("/{application_id}/submit", response=ApplicationOut, summary="Submit a draft")
+@router.post(
+    "/{application_id}/submit",
+    response={200: ApplicationOut, 202: ApplicationOut},
+    summary="Submit a draft",
+)
 def application_draft_submit(request: HttpRequest, application_id: int, payload: DraftSubmitIn):
-    """Submit a draft; sign it first with `POST /applications/sign` and `draft_id`."""
+    """Submit a draft; sign it first with `POST /applications/sign` and `draft_id`. 202 when a
+    registry did not answer and the application waits for its evidence (see `POST
+    /applications`)."""
     draft = selectors.application_get_for_citizen(user=request.user, application_id=application_id)
     application, _ = services.application_submit(
         actor=request.user,
@@ -152,7 +181,10 @@ def application_draft_submit(request: HttpRequest, application_id: int, payload:
         language=draft.language,
         signature_request_id=payload.signature_request_id,
     )
-    return _out(request, application)
+    return Status(
+        202 if application.state == application.AWAITING_EVIDENCE else 200,
+        _out(request, application),
+    )
 
 
 @router.get("/{application_id}/history", response=list[HistoryOut], summary="Status history")

@@ -78,6 +78,12 @@ class HistoryOut(Schema):
     reason: str
 
 
+class PendingEvidenceOut(Schema):
+    name: str = Field(description="The evidence item of the service package")
+    registry: str
+    fact: str
+
+
 class ApplicationOut(Schema):
     id: int
     number: str
@@ -98,6 +104,18 @@ class ApplicationOut(Schema):
     result_url: str | None = None
     verify_url: str | None = None
     submission_signature: SignatureOut | None = None
+    evidence_pending: list[PendingEvidenceOut] = Field(
+        [],
+        description="In state `awaiting_evidence`: the registry facts not read yet (a "
+        "registry did not answer); they are retried automatically",
+    )
+    evidence_retry_at: dt.datetime | None = Field(
+        None, description="When the next automatic attempt is due"
+    )
+    evidence_attempts: int = Field(0, description="Automatic attempts that failed so far")
+    notice: str | None = Field(
+        None, description="What the citizen is told about the state, in the request's language"
+    )
 
 
 class ApplicationSummary(Schema):
@@ -151,9 +169,16 @@ def signature_request_out(sig_request) -> dict:
 
 
 def application_out(
-    application, *, actions: list[str], result_url: str | None, verify_url: str | None = None,
+    application,
+    *,
+    actions: list[str],
+    result_url: str | None,
+    verify_url: str | None = None,
     signature=None,
+    pending: list | None = None,
+    notice: str | None = None,
 ) -> dict:
+    waiting = bool(pending)
     return {
         "id": application.pk,
         "number": application.number,
@@ -174,4 +199,10 @@ def application_out(
         "result_url": result_url,
         "verify_url": verify_url,
         "submission_signature": signature,
+        "evidence_pending": [
+            {"name": p.name, "registry": p.registry, "fact": p.fact} for p in pending or []
+        ],
+        "evidence_retry_at": application.evidence_retry_at if waiting else None,
+        "evidence_attempts": application.evidence_attempts if waiting else 0,
+        "notice": notice,
     }

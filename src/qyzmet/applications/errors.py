@@ -43,15 +43,6 @@ def applicant_not_allowed() -> Problem:
     return Problem(403, "applicant_not_allowed", "Forbidden", "You may not apply for this service.")
 
 
-def evidence_unavailable(registry: str) -> Problem:
-    return Problem(
-        503,
-        "evidence_unavailable",
-        "Evidence not available yet",
-        f"The {registry} registry did not answer; nothing was saved. Please try again shortly.",
-    )
-
-
 # --- signatures -----------------------------------------------------------------------------
 
 

@@ -11,6 +11,11 @@ class Application(models.Model):
     version of a service never changes an application already in flight."""
 
     DRAFT = "draft"
+    # Submitted, but a registry did not answer for some of its evidence: saved with everything
+    # the citizen gave (data, signature, idempotency key) and the facts that were read, outside
+    # the workflow (no deadline, in no inbox) until the retry fetches the rest
+    # (`services.application_evidence_retry`).
+    AWAITING_EVIDENCE = "awaiting_evidence"
 
     service_version_id = models.BigIntegerField()
     service_code = models.CharField(max_length=100)
@@ -52,6 +57,12 @@ class Application(models.Model):
         max_length=32, null=True, blank=True, unique=True
     )
     submission_sha256 = models.CharField(max_length=64, blank=True, default="")
+    # While AWAITING_EVIDENCE: the evidence items (package names) still to be read, how many
+    # retries failed, when the next one is due (exponential backoff) and the last reason.
+    evidence_pending = models.JSONField(default=list, blank=True)
+    evidence_attempts = models.PositiveIntegerField(default=0)
+    evidence_retry_at = models.DateTimeField(null=True, blank=True)
+    evidence_error = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -71,6 +82,12 @@ class Application(models.Model):
             models.Index(fields=["agency_code", "state", "due_date", "id"], name="inbox_state_idx"),
             # The citizen's list, newest first (keyset on id).
             models.Index(fields=["applicant", "-id"], name="my_applications_idx"),
+            # The evidence retry sweep: waiting applications whose next attempt is due.
+            models.Index(
+                fields=["evidence_retry_at"],
+                name="evidence_retry_idx",
+                condition=models.Q(state="awaiting_evidence"),
+            ),
         ]
 
     def __str__(self) -> str:

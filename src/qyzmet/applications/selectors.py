@@ -28,13 +28,9 @@ INBOX_COLUMNS = (
     "applicant__full_name", "applicant__iin",
 )
 
-
-
-
-
-
-
-
+# States an officer never sees: a draft, and a submission still waiting for registry evidence
+# (it reaches the agency's inbox when its workflow starts).
+NOT_IN_WORKFLOW = (Application.DRAFT, Application.AWAITING_EVIDENCE)
 
 
 def application_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
@@ -75,7 +71,7 @@ def inbox_list(
     agencies = sorted(officer_agencies(user=user))
     if not agencies:
         return Page([], None)
-    qs: QuerySet[Application] = Application.objects.exclude(state=Application.DRAFT)
+    qs: QuerySet[Application] = Application.objects.exclude(state__in=NOT_IN_WORKFLOW)
     if status == "open":
         qs = qs.filter(is_open=True)
     elif status == "closed":
@@ -122,7 +118,7 @@ def application_get_for_officer(*, user, application_id: int, purpose: str = "")
     application = (
         Application.objects.select_related("applicant", "assignee")
         .filter(pk=application_id, agency_code__in=officer_agencies(user=user))
-        .exclude(state=Application.DRAFT)
+        .exclude(state__in=NOT_IN_WORKFLOW)
         .first()
     )
     if application is None:
@@ -163,6 +159,27 @@ def attachment_content(*, attachment_id: int, application_id: int) -> Attachment
 def application_package(*, application: Application):
     """The package version this application is pinned to."""
     return service_pinned(version_id=application.service_version_id).package
+
+
+@dataclass(frozen=True)
+class PendingEvidence:
+    """An evidence item a waiting application still lacks, and the registry it comes from."""
+
+    name: str
+    registry: str
+    fact: str
+
+
+def evidence_pending(*, application: Application) -> list[PendingEvidence]:
+    """What a waiting application still waits for, in package order ([] when nothing)."""
+    if application.state != Application.AWAITING_EVIDENCE or not application.evidence_pending:
+        return []
+    wanted = set(application.evidence_pending)
+    return [
+        PendingEvidence(item.name, item.registry, item.fact)
+        for item in application_package(application=application).evidence
+        if item.name in wanted
+    ]
 
 
 def available_actions(*, user, application: Application) -> list[str]:

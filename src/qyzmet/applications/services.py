@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +36,11 @@ from . import errors
 from .models import Application, ApplicationEvent, Attachment
 from .uploads import upload_validate
 
+log = logging.getLogger(__name__)
+
 APPLICANT_ROLE = "applicant"
+# Who acts when the platform itself finishes a submission (the evidence arrived later).
+SYSTEM_ROLE = "system"
 # What a signature over an application step covers: a versioned "kind" (so a signature made for
 # one purpose can never be presented as another), then the fields of `submission_payload` or
 # `decision_payload`. The bytes signed are the RFC 8785 canonical form of that JSON object.
@@ -61,24 +67,59 @@ def _resolve_pointer(data: dict, pointer: str) -> Any:
     return node
 
 
-def _evidence_fetch(*, actor, application: Application, package) -> dict[str, Any]:
-    """Ask the registries (through the client seam, never directly) for every fact the package
-    names, with the purpose and the citizen as the end user; each read is audited by the client."""
+@dataclass
+class _Evidence:
+    """What the registries answered for one case: the facts read, the evidence items whose
+    registry did not answer (fetched later by the retry) and the last reason given."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def _evidence_fetch(
+    *,
+    actor,
+    application: Application,
+    package,
+    only: Iterable[str] | None = None,
+    lenient: bool = False,
+) -> _Evidence:
+    """Ask the registries (through the client seam, never directly) for the facts the package
+    names (`only` those items, when given), with the purpose and the citizen as the end user;
+    each read is audited by the client."""
     return _evidence_for(
         actor=actor,
         package=package,
         applicant_iin=application.applicant_iin,
         data=application.data,
         purpose=f"application {application.number} for service {application.service_code}",
+        only=only,
+        lenient=lenient,
     )
 
 
 def _evidence_for(
-    *, actor, package, applicant_iin: str, data: dict, purpose: str
-) -> dict[str, Any]:
+    *,
+    actor,
+    package,
+    applicant_iin: str,
+    data: dict,
+    purpose: str,
+    only: Iterable[str] | None = None,
+    lenient: bool = False,
+) -> _Evidence:
+    """Read each evidence item. A registry that does not answer (`RegistryUnavailable`) leaves
+    its item pending, never the whole submission lost. Any other registry error is the
+    citizen's to fix (a typed IIN with no record, ...) and raised as a 422 problem, unless
+    `lenient` (the background retry, where nobody can fix it now): then it too leaves the item
+    pending, with the reason kept for the operators."""
     client = registry_client()
-    evidence: dict[str, Any] = {}
+    wanted = set(only) if only is not None else None
+    found = _Evidence()
     for item in package.evidence:
+        if wanted is not None and item.name not in wanted:
+            continue
         if item.subject == APPLICANT_ROLE:
             subject = applicant_iin
             pointer = ""
@@ -86,26 +127,29 @@ def _evidence_for(
             pointer = item.subject.removeprefix("form:")
             subject = str(_resolve_pointer(data, pointer) or "")
         try:
-            evidence[item.name] = client.fetch(
+            found.facts[item.name] = client.fetch(
                 registry=item.registry,
                 fact=item.fact,
                 subject=subject,
                 purpose=purpose,
                 actor=actor,
             )
-        except RegistryUnavailable as exc:
-            raise errors.evidence_unavailable(item.registry) from exc
-        except SubjectNotFound as exc:
-            if pointer:
-                raise validation([FieldError(pointer, "No such record in the registry.")]) from exc
-            raise Problem(
-                422, "applicant_not_in_registry", "Not in the registry", str(exc)
-            ) from exc
         except RegistryError as exc:
-            if pointer:
-                raise validation([FieldError(pointer, str(exc))]) from exc
-            raise Problem(422, "evidence_invalid", "Evidence could not be read", str(exc)) from exc
-    return evidence
+            if not (lenient or isinstance(exc, RegistryUnavailable)):
+                raise _evidence_problem(exc, pointer) from exc
+            found.pending.append(item.name)
+            found.error = f"{item.registry}.{item.fact}: {exc}"[:300]
+    return found
+
+
+def _evidence_problem(exc: RegistryError, pointer: str) -> Problem:
+    if isinstance(exc, SubjectNotFound):
+        if pointer:
+            return validation([FieldError(pointer, "No such record in the registry.")])
+        return Problem(422, "applicant_not_in_registry", "Not in the registry", str(exc))
+    if pointer:
+        return validation([FieldError(pointer, str(exc))])
+    return Problem(422, "evidence_invalid", "Evidence could not be read", str(exc))
 
 
 def _history(application: Application, *, actor, action: str, from_state: str, to_state: str,
@@ -151,12 +195,25 @@ def _json_plain(value: Any) -> Any:
 
 
 def submission_payload(
-    *, service_code: str, version_id: int, applicant_iin: str, data: dict, evidence: dict
+    *,
+    service_code: str,
+    version_id: int,
+    applicant_iin: str,
+    data: dict,
+    evidence: dict,
+    evidence_pending: Iterable[str] = (),
 ) -> dict[str, Any]:
     """What a citizen signs when they submit: the service and the exact package version the case
     will be pinned to, their IIN, the validated form data and the registry facts the case will
-    carry as evidence. Signed as RFC 8785 canonical JSON."""
-    return {
+    carry as evidence. Signed as RFC 8785 canonical JSON.
+
+    When a registry did not answer while the citizen signed, `evidence` holds the facts that
+    were read and `evidence_pending` names the items that were not (e.g. `["person"]`; the key
+    is left out when nothing is pending, so every other signature keeps its exact bytes). Facts
+    read after that — by the retry, once the registry answers — are not under the citizen's
+    signature: what vouches for them is the registry's own signed reply, kept with the request
+    in the exchange gateway's message log."""
+    payload = {
         "kind": SUBMISSION_KIND,
         "service": service_code,
         "version": version_id,
@@ -164,6 +221,30 @@ def submission_payload(
         "data": _json_plain(data),
         "evidence": _json_plain(evidence),
     }
+    pending = sorted({str(name) for name in evidence_pending})
+    if pending:
+        payload["evidence_pending"] = pending
+    return payload
+
+
+def _signed_evidence(*, signed: dict[str, Any], found: _Evidence) -> tuple[dict, list[str]]:
+    """The evidence and pending items a submission signature made earlier must cover, given
+    what the registries answer now.
+
+    * Items pending when the citizen signed stay outside the signature, even if they are read
+      now (that is the rule of `submission_payload`).
+    * Every other item read now must equal what was signed: a changed fact voids the signature.
+    * An item read when signing whose registry stopped answering since is compared as it was
+      signed (we cannot read it now); the case still waits for it and carries the fresh read."""
+    raw_pending = signed.get("evidence_pending")
+    pending = [str(n) for n in raw_pending] if isinstance(raw_pending, list) else []
+    raw_evidence = signed.get("evidence")
+    as_signed = raw_evidence if isinstance(raw_evidence, dict) else {}
+    covered = {name: fact for name, fact in found.facts.items() if name not in pending}
+    for name in found.pending:
+        if name not in pending and name in as_signed:
+            covered[name] = as_signed[name]
+    return covered, pending
 
 
 def decision_payload(
@@ -240,7 +321,11 @@ def application_submission_sign(
     """Prepare the signature of a submission: validate the form, read the evidence the case will
     carry, and create a signature request over `submission_payload` (an SMS code is texted).
     Nothing about the application changes; the submission happens when the signed request's id is
-    given to `application_submit`. Returns the signatures app's request."""
+    given to `application_submit`. Returns the signatures app's request.
+
+    A registry that does not answer does not stop the citizen: what they sign then covers the
+    form data and the facts that were read, and names the items still pending (see
+    `submission_payload`); the submission waits for those items and the retry reads them."""
     if not isinstance(data, dict):
         raise validation([FieldError("/", "The form data must be an object.")])
     if draft_id is not None:
@@ -259,7 +344,7 @@ def application_submission_sign(
     problems = package.form.errors(data)
     if problems:
         raise validation(problems)
-    evidence = _evidence_for(
+    found = _evidence_for(
         actor=actor,
         package=package,
         applicant_iin=actor.iin,
@@ -271,7 +356,8 @@ def application_submission_sign(
         version_id=service.id,
         applicant_iin=actor.iin,
         data=data,
-        evidence=evidence,
+        evidence=found.facts,
+        evidence_pending=found.pending,
     )
     return signature_request_create(
         actor=actor,
@@ -367,6 +453,10 @@ def application_submit(
     With an Idempotency-Key a retried request returns the application the first one made; the
     same key with a different body is a conflict.
 
+    When a registry does not answer, nothing is lost: the application is saved as it stands
+    (data, signature, key, the facts that were read) in `AWAITING_EVIDENCE`, outside the
+    workflow, and `application_evidence_retry` brings it in once the registry answers.
+
     With `signature_request_id` the submission counts only if that request is the applicant's,
     confirmed, unused and signed over exactly `submission_payload` of what is being submitted
     (the evidence is read again now; if the registry's answer changed since signing, the
@@ -425,6 +515,9 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     problems = package.form.errors(data)
     if problems:
         raise validation(problems)
+    signed = None
+    if signature_request_id is not None:
+        signed = _signed_payload(actor=actor, request_id=signature_request_id, kind=SUBMISSION_KIND)
     if application is None:
         application = Application(
             service_version_id=service.id,
@@ -438,46 +531,171 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     application.idempotency_key = idempotency_key or None
     application.idempotency_hash = request_hash
     application.save()
-    application.evidence = _evidence_fetch(actor=actor, application=application, package=package)
+    found = _evidence_fetch(actor=actor, application=application, package=package)
     signature = None
-    if signature_request_id is not None:
+    if signed is not None:
+        covered, pending = _signed_evidence(signed=signed, found=found)
         signature = _signature_check(
             actor=actor,
-            request_id=signature_request_id,
+            request_id=str(signature_request_id),
             expected=submission_payload(
                 service_code=service.code,
                 version_id=service.id,
                 applicant_iin=application.applicant_iin,
                 data=data,
-                evidence=application.evidence,
+                evidence=covered,
+                evidence_pending=pending,
             ),
             what="submission",
         )
         application.submission_signature_id = signature.request_id
         application.submission_sha256 = signature.sha256
-    workflow = package.workflow
-    today = _today()
-    calendar = calendar_default()
-    initial = workflow.state(workflow.initial)
-    application.state = workflow.initial
-    application.is_open = True
+    application.evidence = found.facts
     application.submitted_at = timezone.now()
-    application.due_date = calendar.add_working_days(today, workflow.deadline_working_days)
-    application.state_due_date = (
-        calendar.add_working_days(today, initial.deadline_working_days)
-        if initial.deadline_working_days
-        else None
-    )
-    application.save()
-    _history(application, actor=actor, action="submit", from_state="draft",
-             to_state=application.state, role=APPLICANT_ROLE, signature=signature)
-    audit_data = {"service": service.code, "version": service.version, "state": application.state}
+    if found.pending:
+        _evidence_await(application, actor=actor, service=service, found=found, signature=signature)
+    else:
+        _workflow_enter(
+            application,
+            actor=actor,
+            role=APPLICANT_ROLE,
+            action="submit",
+            from_state=Application.DRAFT,
+            service=service,
+            signature=signature,
+        )
+    return application
+
+
+def _audit_data(application: Application, *, service, signature=None, **extra: Any) -> dict:
+    data: dict[str, Any] = {
+        "service": service.code,
+        "version": service.version,
+        "state": application.state,
+        **extra,
+    }
     if signature is not None:
-        audit_data["signature"] = {
+        data["signature"] = {
             "request": signature.request_id,
             "sha256": signature.sha256,
             "certificate": signature.certificate_serial,
         }
+    return data
+
+
+def _workflow_enter(
+    application: Application,
+    *,
+    actor,
+    role: str,
+    action: str,
+    from_state: str,
+    service,
+    signature=None,
+) -> None:
+    """Start the workflow of a submitted application: its initial state, the deadlines counted
+    in working days from the day the citizen submitted (not the day the last evidence came),
+    the history row, the audit row and `application.submitted` in the outbox — one transaction
+    with the caller's. The one way in, for a submission that had all its evidence and for one
+    whose evidence arrived later (`application_evidence_retry`)."""
+    workflow = service.package.workflow
+    calendar = calendar_default()
+    submitted_on = timezone.localdate(application.submitted_at)
+    initial = workflow.state(workflow.initial)
+    application.state = workflow.initial
+    application.is_open = True
+    application.evidence_pending = []
+    application.evidence_retry_at = None
+    application.evidence_error = ""
+    application.due_date = calendar.add_working_days(submitted_on, workflow.deadline_working_days)
+    application.state_due_date = (
+        calendar.add_working_days(submitted_on, initial.deadline_working_days)
+        if initial.deadline_working_days
+        else None
+    )
+    application.save()
+    _history(
+        application,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=application.state,
+        role=role,
+        signature=signature,
+    )
+    audit_record(
+        actor=actor,
+        kind=Kind.CHANGE,
+        action=f"application.{action}",
+        object_type="application",
+        object_id=application.pk,
+        subject_iin=application.applicant_iin,
+        data=_audit_data(application, service=service, signature=signature),
+    )
+    event_publish(
+        topic="application.submitted",
+        payload=_event_payload(application, due_date=application.due_date.isoformat()),
+    )
+
+
+# --- evidence a registry did not give at submission -------------------------------------------
+
+# How long a retry holds its claim on an application: longer than the registry reads of one
+# attempt can take (the gateway's timeout per read), so two sweeps never read for the same case
+# at once, and short enough that a crashed worker's case is retried soon.
+EVIDENCE_RETRY_LEASE = dt.timedelta(minutes=5)
+
+
+def evidence_retry_delay(*, attempts: int) -> dt.timedelta:
+    """The wait before the next attempt after `attempts` failed retries: 1, 2, 4, ... minutes,
+    at most an hour (`QYZMET_EVIDENCE_RETRY_BASE_SECONDS`, `QYZMET_EVIDENCE_RETRY_MAX_SECONDS`)."""
+    base = float(getattr(settings, "QYZMET_EVIDENCE_RETRY_BASE_SECONDS", 60))
+    cap = float(getattr(settings, "QYZMET_EVIDENCE_RETRY_MAX_SECONDS", 3600))
+    return dt.timedelta(seconds=min(base * 2 ** min(attempts, 32), cap))
+
+
+def _evidence_retry_schedule(*, application_id: int, delay: dt.timedelta) -> None:
+    """After commit, queue one retry of this application for when it is due (eager in the
+    embedded default, where it finds the case not due yet and leaves it to the sweep). A broker
+    that is down loses nothing: the periodic sweep finds every due case in the table."""
+
+    def _enqueue() -> None:
+        from .tasks import evidence_retry
+
+        try:
+            evidence_retry.apply_async((application_id,), countdown=delay.total_seconds())
+        except Exception:
+            log.exception(
+                "could not queue the evidence retry of application %s; the sweep will retry it",
+                application_id,
+            )
+
+    transaction.on_commit(_enqueue)
+
+
+def _evidence_await(
+    application: Application, *, actor, service, found: _Evidence, signature=None
+) -> None:
+    """Keep a submission whose registry did not answer: everything the citizen gave and every
+    fact read, in AWAITING_EVIDENCE (outside the workflow, so in no inbox and with no
+    deadline yet), with the items still to read and the first retry due."""
+    delay = evidence_retry_delay(attempts=0)
+    application.state = Application.AWAITING_EVIDENCE
+    application.is_open = False
+    application.evidence_pending = list(found.pending)
+    application.evidence_attempts = 0
+    application.evidence_retry_at = application.submitted_at + delay
+    application.evidence_error = found.error
+    application.save()
+    _history(
+        application,
+        actor=actor,
+        action="submit",
+        from_state=Application.DRAFT,
+        to_state=application.state,
+        role=APPLICANT_ROLE,
+        signature=signature,
+    )
     audit_record(
         actor=actor,
         kind=Kind.CHANGE,
@@ -485,13 +703,97 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
         object_type="application",
         object_id=application.pk,
         subject_iin=application.applicant_iin,
-        data=audit_data,
+        data=_audit_data(
+            application, service=service, signature=signature, evidence_pending=list(found.pending)
+        ),
     )
-    event_publish(
-        topic="application.submitted",
-        payload=_event_payload(application, due_date=application.due_date.isoformat()),
+    _evidence_retry_schedule(application_id=application.pk, delay=delay)
+
+
+def application_evidence_retry(*, application_id: int, now: dt.datetime | None = None) -> str:
+    """Try once more to read the evidence a waiting application lacks, if its retry is due.
+
+    Returns "started" (all evidence in: the application entered its workflow exactly as a
+    complete submission does), "waiting" (a registry still did not answer: the attempt is
+    counted and the next one set later, by `evidence_retry_delay`) or "skipped" (not due, taken
+    by another worker, or no longer waiting).
+
+    Safe to run from any number of workers at once: a conditional UPDATE claims the case (only
+    one claimer reads the registries), and the transition re-checks the state under
+    `select_for_update`, so the workflow starts once. The reads carry the same purpose as at
+    submission ("application N for service S") with the citizen as the end user."""
+    now = now or timezone.now()
+    claimed = Application.objects.filter(
+        pk=application_id,
+        state=Application.AWAITING_EVIDENCE,
+        evidence_retry_at__lte=now,
+    ).update(evidence_retry_at=now + EVIDENCE_RETRY_LEASE)
+    if not claimed:
+        return "skipped"
+    application = Application.objects.select_related("applicant").get(pk=application_id)
+    service = service_pinned(version_id=application.service_version_id)
+    # Outside the transaction below: a slow registry must not hold the row lock. The citizen
+    # is the end user the registry is read for (the gateway's X-Road-UserId).
+    found = _evidence_fetch(
+        actor=application.applicant,
+        application=application,
+        package=service.package,
+        only=application.evidence_pending,
+        lenient=True,
     )
-    return application
+    with transaction.atomic():
+        application = Application.objects.select_for_update().filter(pk=application_id).first()
+        if application is None or application.state != Application.AWAITING_EVIDENCE:
+            return "skipped"
+        application.evidence = {**application.evidence, **found.facts}
+        if found.pending:
+            application.evidence_attempts += 1
+            delay = evidence_retry_delay(attempts=application.evidence_attempts)
+            application.evidence_pending = list(found.pending)
+            application.evidence_retry_at = now + delay
+            application.evidence_error = found.error
+            application.save(
+                update_fields=[
+                    "evidence",
+                    "evidence_pending",
+                    "evidence_attempts",
+                    "evidence_retry_at",
+                    "evidence_error",
+                    "updated_at",
+                ]
+            )
+            _evidence_retry_schedule(application_id=application.pk, delay=delay)
+            return "waiting"
+        _workflow_enter(
+            application,
+            actor=None,
+            role=SYSTEM_ROLE,
+            action="evidence_received",
+            from_state=Application.AWAITING_EVIDENCE,
+            service=service,
+        )
+        return "started"
+
+
+def evidence_retry_due(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The periodic sweep: retry every waiting application whose retry is due, oldest first
+    (celery beat, and `qyzmet evidence_retry`). Safe to re-run and to run twice at once. A
+    case whose retry fails unexpectedly is logged and left to the next sweep once its claim
+    runs out."""
+    now = now or timezone.now()
+    due = list(
+        Application.objects.filter(state=Application.AWAITING_EVIDENCE, evidence_retry_at__lte=now)
+        .order_by("evidence_retry_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts = {"started": 0, "waiting": 0, "skipped": 0, "failed": 0}
+    for pk in due:
+        try:
+            counts[application_evidence_retry(application_id=pk, now=now)] += 1
+        except Exception:
+            log.exception("evidence retry of application %s failed", pk)
+            counts["failed"] += 1
+    return counts
 
 
 def _actor_role(*, actor, application: Application, allowed_roles: list[str]) -> str | None:
@@ -506,9 +808,13 @@ def _actor_role(*, actor, application: Application, allowed_roles: list[str]) ->
 
 
 def _can_see(*, actor, application: Application) -> bool:
-    return actor.pk == application.applicant_id or bool(
-        user_roles(user=actor).get(application.agency_code)
-    )
+    """The applicant sees their case; the agency's staff see it once it is in the workflow (a
+    submission still waiting for registry evidence is in nobody's inbox)."""
+    if actor.pk == application.applicant_id:
+        return True
+    if application.state == Application.AWAITING_EVIDENCE:
+        return False
+    return bool(user_roles(user=actor).get(application.agency_code))
 
 
 @dataclass(frozen=True)
@@ -524,7 +830,7 @@ def _step_check(*, actor, application: Application | None, action: str, reason: 
     see is 'not found'), then the state (409), the role (403) and the reason (422)."""
     if application is None or not _can_see(actor=actor, application=application):
         raise not_found("application")
-    if application.state == Application.DRAFT:
+    if application.state in (Application.DRAFT, Application.AWAITING_EVIDENCE):
         raise errors.action_not_allowed(action, application.state)
     workflow = service_pinned(version_id=application.service_version_id).package.workflow
     step = workflow.action(action)

@@ -37,7 +37,7 @@ from qyzmet.ui.forms import (
     pointer_field,
     value_display,
 )
-from qyzmet.ui.labels import action_label, facts_rows, status_label
+from qyzmet.ui.labels import action_label, evidence_waiting_notice, facts_rows, status_label
 from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 20
@@ -86,8 +86,8 @@ def _prefill(*, user: Any, package: ServicePackage, code: str) -> tuple[list, st
             )
         except RegistryUnavailable:
             notice = _(
-                "The state registry is not answering right now. You can still fill in the form; "
-                "we will read your data from the registry when you submit."
+                "The state registry is not answering right now. You can still fill in the form "
+                "and submit it: we will read your data from the registry as soon as it answers."
             )
         except RegistryError:
             notice = _(
@@ -217,18 +217,26 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404 from problem
         if problem.status == 422:
             field_errors, general = _problem_errors(problem)
-            return _render_form(request, code=code, package=package, values=raw,
-                                errors=field_errors, general=general, key=key, draft_id=draft_id)
-        if problem.status == 503:
             return _render_form(
-                request, code=code, package=package, values=raw, errors={},
-                general=[_("The state registry did not answer; nothing was saved. Please try "
-                           "again in a few minutes.")],
-                key=key, draft_id=draft_id,
+                request,
+                code=code,
+                package=package,
+                values=raw,
+                errors=field_errors,
+                general=general,
+                key=key,
+                draft_id=draft_id,
             )
-        return _render_form(request, code=code, package=package, values=raw, errors={},
-                            general=[_(problem.detail or problem.title)], key=key,
-                            draft_id=draft_id)
+        return _render_form(
+            request,
+            code=code,
+            package=package,
+            values=raw,
+            errors={},
+            general=[_(problem.detail or problem.title)],
+            key=key,
+            draft_id=draft_id,
+        )
     params = {"key": key, **({"draft": str(draft_id)} if draft_id else {})}
     done = reverse("apply-signed", kwargs={"code": code, "request_id": sig_request.id})
     done += "?" + urlencode(params)
@@ -264,11 +272,6 @@ def apply_signed(request: HttpRequest, code: str, request_id: str) -> HttpRespon
                             + "?" + urlencode({"next": request.get_full_path()}))
         if problem.code in ("signature_unknown", "signature_already_used"):
             raise Http404 from problem
-        if problem.status == 503:
-            messages.error(request, _(
-                "The state registry did not answer; nothing was submitted. Your signature is "
-                "kept: open this page again in a few minutes to submit."))
-            return redirect(back)
         if problem.code == "signature_mismatch":
             messages.error(request, _(
                 "What you signed is no longer exactly what would be submitted (the registry "
@@ -277,7 +280,19 @@ def apply_signed(request: HttpRequest, code: str, request_id: str) -> HttpRespon
             return redirect(back)
         messages.error(request, _(problem.detail or problem.title))
         return redirect(back)
-    if created:
+    pending = app_selectors.evidence_pending(application=application)
+    if pending:
+        # Saved, not lost: the registry that did not answer is retried by the platform.
+        messages.success(
+            request,
+            " ".join(
+                [
+                    _("Your application %(number)s was received.") % {"number": application.number},
+                    evidence_waiting_notice(registries=[p.registry for p in pending]),
+                ]
+            ),
+        )
+    elif created:
         messages.success(request, _(
             "Your application %(number)s was submitted. The answer is due by %(due)s."
         ) % {"number": application.number,
@@ -339,6 +354,7 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     document = None
     if application.outcome == "approved":
         document = document_for_source(source_ref=f"application:{application.pk}")
+    pending = app_selectors.evidence_pending(application=application)
     return {
         "application": application,
         "package": package,
@@ -354,6 +370,9 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
             for e in history
         ],
         "submission_signature": signatures.get(application.submission_signature_id or ""),
+        "evidence_notice": evidence_waiting_notice(registries=[p.registry for p in pending])
+        if pending
+        else "",
         "can_answer": "provide_info" in actions,
         "info_reason": info_reason,
         "document": document,

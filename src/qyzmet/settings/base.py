@@ -148,8 +148,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "qyzmet.core.tasks.outbox_sweep", "schedule": 30.0},
     "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
+    # Applications waiting for a registry that did not answer (backoff 1, 2, 4 ... 60 minutes).
+    "applications-evidence-retry": {
+        "task": "qyzmet.applications.tasks.evidence_retry_due",
+        "schedule": 60.0,
+    },
     "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 3600.0},
     "appeals-deadlines-flag": {"task": "qyzmet.appeals.tasks.deadlines_flag", "schedule": 3600.0},
+    "appeals-media-fetch-sweep": {
+        "task": "qyzmet.appeals.tasks.media_fetch_sweep", "schedule": 600.0,
+    },
     "exchange-message-log-seal": {
         "task": "qyzmet.exchange.tasks.message_log_seal", "schedule": 60.0,
     },

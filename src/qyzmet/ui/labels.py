@@ -24,6 +24,7 @@ STATUS_LABELS = {
     "info_requested": pgettext_lazy("application status", "More information requested"),
     "approved": pgettext_lazy("application status", "Approved"),
     "refused": pgettext_lazy("application status", "Refused"),
+    "awaiting_evidence": pgettext_lazy("application status", "Waiting for registry data"),
 }
 
 ACTION_LABELS = {
@@ -34,6 +35,7 @@ ACTION_LABELS = {
     "provide_info": _("Information provided"),
     "approve": _("Approved"),
     "refuse": _("Refused"),
+    "evidence_received": _("Registry data received; sent to the agency"),
 }
 
 # The buttons an officer presses (imperative), as opposed to the history entries above.
@@ -42,6 +44,15 @@ ACTION_BUTTONS = {
     "request_info": _("Request more information"),
     "approve": _("Approve"),
     "refuse": _("Refuse"),
+}
+
+# The state registries by the names a person knows them by (nominative: used in lists).
+REGISTRY_LABELS = {
+    "population": pgettext_lazy("registry", "population register"),
+    "legal_entities": pgettext_lazy("registry", "register of legal entities"),
+    "vehicles": pgettext_lazy("registry", "vehicle register"),
+    "real_estate": pgettext_lazy("registry", "real estate register"),
+    "criminal_records": pgettext_lazy("registry", "criminal records register"),
 }
 
 FACT_LABELS = {
@@ -82,6 +93,23 @@ def action_label(action: str) -> str:
 
 def action_button(action: str) -> str:
     return str(ACTION_BUTTONS.get(action) or _humanise(action))
+
+
+def registry_label(registry: str) -> str:
+    return str(REGISTRY_LABELS.get(registry) or _humanise(registry))
+
+
+def evidence_waiting_notice(*, registries: list[str]) -> str:
+    """What a citizen is told while their application waits for registry data: which registry
+    did not answer, that we retry by ourselves, and that they need do nothing."""
+    names = ", ".join(registry_label(r) for r in dict.fromkeys(registries))
+    return str(
+        _(
+            "The data from the state registry (%(registries)s) could not be fetched yet. We will "
+            "retry automatically and send your application to the agency as soon as the data "
+            "arrives; you do not need to do anything."
+        )
+    ) % {"registries": names}
 
 
 def fact_label(path: str) -> str:

@@ -1,0 +1,50 @@
+"""A registry client for the "registry down" tests, chosen through the documented seam
+(`settings.QYZMET_REGISTRY_CLIENT = STUB`): the real gateway client, except that the registries
+named in `RegistryDownClient.down` do not answer (`RegistryUnavailable`), as a registry whose
+server is down would. Every call is recorded (registry, fact, subject, purpose, actor's IIN), and
+`during_fetch` lets a test run something while a read is in flight (a second sweep)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from qyzmet.registries.client import GatewayRegistryClient, RegistryUnavailable
+
+STUB = "tests.applications.registry_stub.RegistryDownClient"
+
+
+class RegistryDownClient:
+    down: ClassVar[set[str]] = set()
+    calls: ClassVar[list[dict[str, Any]]] = []
+    during_fetch: ClassVar[Callable[[], None] | None] = None
+
+    @classmethod
+    def reset(cls, *down: str) -> None:
+        cls.down = set(down)
+        cls.calls = []
+        cls.during_fetch = None
+
+    def fetch(
+        self,
+        *,
+        registry: str,
+        fact: str,
+        subject: str,
+        purpose: str,
+        actor: Any | None,
+        fields: list[str] | None = None,
+    ) -> dict:
+        type(self).calls.append({
+            "registry": registry, "fact": fact, "subject": subject, "purpose": purpose,
+            "actor": getattr(actor, "iin", None),
+        })  # fmt: skip
+        hook, type(self).during_fetch = type(self).during_fetch, None
+        if hook is not None:
+            hook()
+        if registry in type(self).down:
+            raise RegistryUnavailable(f"The registry “{registry}” is not answering.")
+        return GatewayRegistryClient().fetch(
+            registry=registry, fact=fact, subject=subject, purpose=purpose, actor=actor,
+            fields=fields,
+        )  # fmt: skip
