@@ -23,6 +23,8 @@ DATABASES = {
 CELERY_BROKER_URL = os.environ.get("QYZMET_CELERY_BROKER_URL", "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("QYZMET_CELERY_BROKER_URL")
 CELERY_TASK_EAGER_PROPAGATES = True
+# No broker, no beat: the web process runs CELERY_BEAT_SCHEDULE itself (qyzmet.core.scheduler).
+QYZMET_EMBEDDED_SCHEDULER = CELERY_TASK_ALWAYS_EAGER
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "noreply@qyzmet.local"

@@ -4,6 +4,8 @@ pass and QYZMET_CELERY_BROKER_URL at a real broker for the worker tests."""
 from .embedded import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests run scheduled tasks themselves, when they choose (tests/core/test_scheduler.py).
+QYZMET_EMBEDDED_SCHEDULER = False
 # Tests need fast hashing; production and the demo keep Argon2 first.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
