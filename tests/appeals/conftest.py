@@ -15,6 +15,7 @@ import pytest
 
 from qyzmet.appeals import routing
 from qyzmet.appeals.demo import organisations_ensure
+from tests.appeals.factories import image_bytes
 from tests.identity.factories import MembershipFactory, UserFactory
 from tests.portal.factories import citizen as make_citizen
 
@@ -26,8 +27,8 @@ OTHER_ORG = "spb-odd"
 # A point in the demo jurisdiction (St Petersburg) and one in Astana.
 SPB = (59.9343, 30.3351)
 ASTANA = (51.1282, 71.4304)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 def b64(content: bytes) -> str:

@@ -145,7 +145,7 @@ def test_analytics_pictures_and_tables(citizen, triager, officer):
     for i in range(3):
         _routed(citizen, triager, text=f"Проблема {i} во дворе",
                 lat=SPB[0] + i * 0.01, lon=SPB[1])
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(officer)
     page = client.get("/backoffice/appeals/analytics/").content.decode()
     assert "Map of 3 appeals by place" in page and "<table>" in page

@@ -19,6 +19,8 @@ georeport = pytest.importorskip("georeport")
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY = "test-open311-key"
+# Error descriptions follow Accept-Language (or `lang`); the default language is Kazakh.
+EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -27,8 +29,9 @@ def endpoint(live_server, orgs):
     return f"{live_server.url}/open311/v2"
 
 
-def _post(endpoint: str, fmt: str = "json", **data):
-    return httpx.post(f"{endpoint}/requests.{fmt}", data=data, timeout=20)
+def _post(endpoint: str, fmt: str = "json", headers: dict | None = None, **data):
+    return httpx.post(f"{endpoint}/requests.{fmt}", data=data, headers=headers or EN,
+                      timeout=20)
 
 
 def test_services_and_definitions_with_the_georeport_client(endpoint):
@@ -81,8 +84,12 @@ def test_post_with_attribute_and_address_only(endpoint):
                      address_string="ул. Ленина, 5", description="Не работает лифт",
                      **{"attribute[entrance]": "2"})
     assert response.status_code == 201, response.text
-    appeal = Appeal.objects.get(number=response.json()[0]["service_request_id"])
+    created = response.json()[0]
+    appeal = Appeal.objects.get(number=created["service_request_id"])
     assert appeal.attributes == {"entrance": "2"} and appeal.lat is None
+    # Nobody gave this address a point before: accepted, flagged, and the client is told.
+    assert appeal.place_status == "unresolved"
+    assert created["service_notice"].startswith("We could not find this address on our map")
 
 
 @pytest.mark.parametrize(
@@ -121,7 +128,7 @@ def test_errors_in_xml(endpoint):
     assert root.tag == "errors"
     assert root.find("error/code").text == "403"
     assert "api_key" in root.find("error/description").text
-    missing = httpx.get(f"{endpoint}/requests/A-2020-9999999.xml", timeout=20)
+    missing = httpx.get(f"{endpoint}/requests/A-2020-9999999.xml", headers=EN, timeout=20)
     assert missing.status_code == 404
     missing_root = ET.fromstring(missing.content)  # noqa: S314 (our own server)
     assert missing_root.find("error/code").text == "404"
@@ -133,7 +140,8 @@ def test_bad_filters(endpoint):
     r = httpx.get(f"{endpoint}/requests.json", params={"status": "pending"}, timeout=20)
     assert r.status_code == 400 and r.json()[0]["code"] == 400
     r = httpx.get(f"{endpoint}/requests.json", params={
-        "start_date": "2024-01-01T00:00:00Z", "end_date": "2024-06-01T00:00:00Z"}, timeout=20)
+        "start_date": "2024-01-01T00:00:00Z", "end_date": "2024-06-01T00:00:00Z"}, headers=EN,
+        timeout=20)
     assert r.status_code == 400 and "90 days" in r.json()[0]["description"]
     r = httpx.get(f"{endpoint}/requests.json", params={"start_date": "yesterday"}, timeout=20)
     assert r.status_code == 400

@@ -16,12 +16,13 @@ from qyzmet.ai import services as ai_services
 from qyzmet.appeals import services
 from qyzmet.appeals.demo import organisations_ensure
 from qyzmet.identity.models import Organisation
+from tests.appeals.factories import image_bytes
 from tests.identity.factories import MembershipFactory, UserFactory
 from tests.portal.factories import citizen
 from tests.security import matrix
 
 ORG, OTHER = "spb-kb", "spb-odd"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+JPEG = image_bytes("JPEG")
 ACTORS = ("anonymous", "citizen_a", "citizen_b", "officer", "officer_other", "triager",
           "ai_admin")
 OWNER_LAST = ("anonymous", "citizen_b", "officer", "officer_other", "triager", "ai_admin",

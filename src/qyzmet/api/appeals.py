@@ -9,10 +9,12 @@ import binascii
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from qyzmet.appeals import selectors, services
+from qyzmet.appeals.labels import place_note
 from qyzmet.core.problem import FieldError, Problem
 from qyzmet.identity.auth import USER_AUTH
 
@@ -39,6 +41,11 @@ class AppealOut(Schema):
     lon: float | None
     address: str
     district: str | None
+    place_status: str = Field(description="point (the citizen's coordinates) | street "
+                              "(approximate point from a known address) | district (from the "
+                              "address, no point) | unresolved (a person will find the place)")
+    place_note: str | None = Field(None, description="what the citizen should know about the "
+                                   "place, in the request's language")
     category: str | None
     organisation_code: str | None
     due_date: dt.date | None
@@ -93,7 +100,9 @@ def _out(appeal, photos: int | None = None) -> dict:
     return {
         "id": appeal.pk, "number": appeal.number, "status": appeal.status,
         "is_open": appeal.is_open, "text": appeal.text, "lat": appeal.lat, "lon": appeal.lon,
-        "address": appeal.address, "district": appeal.district, "category": appeal.category,
+        "address": appeal.address, "district": appeal.district,
+        "place_status": appeal.place_status, "place_note": place_note(appeal.place_status),
+        "category": appeal.category,
         "organisation_code": appeal.organisation_code, "due_date": appeal.due_date,
         "extensions": appeal.extensions, "answer_text": appeal.answer_text,
         "answered_at": appeal.answered_at, "rating": appeal.rating,
@@ -110,9 +119,9 @@ def _decode_photos(photos: list[str]) -> list[bytes]:
         try:
             decoded.append(base64.b64decode(item, validate=True))
         except (binascii.Error, ValueError) as exc:
-            raise Problem(422, "photo_not_base64", "Photo not readable",
-                          "Photos must be sent as base64.",
-                          [FieldError(f"/photos/{i}", "Not valid base64.")]) from exc
+            detail = _("Photos must be sent as base64.")
+            raise Problem(422, "photo_not_base64", _("Photo not readable"), detail,
+                          [FieldError(f"/photos/{i}", detail)]) from exc
     return decoded
 
 

@@ -1,5 +1,6 @@
 """The appeals pack of the country (`countries/<cc>/appeals.yaml`): appeal types and deadlines,
-categories (Open311 service codes), answer templates, jurisdiction, duplicate settings."""
+categories (Open311 service codes), answer templates, jurisdiction, districts and localities (for
+finding the place of an appeal that only has an address), duplicate settings."""
 
 from __future__ import annotations
 
@@ -55,6 +56,28 @@ class Box:
 
 
 @dataclass(frozen=True)
+class District:
+    """A district as appeals store it (`name`, the routing model's own spelling), its names in
+    kk/ru/en, extra phrases that name it in an address, and the towns that lie wholly in it."""
+
+    name: str
+    names: dict[str, str]
+    forms: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("ru") or self.name
+
+
+@dataclass(frozen=True)
+class Locality:
+    """A city (or town) by its canonical name and the ways people write it."""
+
+    name: str
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AppealsPack:
     types: dict[str, AppealType]
     default_type: str
@@ -66,6 +89,15 @@ class AppealsPack:
     duplicate_max_distance_m: float
     duplicate_min_similarity: float
     escalation_role: str
+    districts: tuple[District, ...] = ()
+    localities: tuple[Locality, ...] = ()
+
+    def district_label(self, name: str | None, lang: str) -> str | None:
+        """The district's name in `lang` when the pack knows it, else the stored name."""
+        for district in self.districts:
+            if district.name == name:
+                return district.label(lang)
+        return name
 
     def category_for_label(self, label: str | None) -> str | None:
         """Our category code for one of the model's category labels."""
@@ -120,6 +152,15 @@ def pack_from_file(path: Path) -> AppealsPack:
         duplicate_max_distance_m=float(dup.get("max_distance_m", 150)),
         duplicate_min_similarity=float(dup.get("min_similarity", 0.35)),
         escalation_role=data.get("escalation_role", "head"),
+        districts=tuple(
+            District(name=d["name"], names=d.get("names") or {},
+                     forms=tuple(d.get("forms") or ()), towns=tuple(d.get("towns") or ()))
+            for d in data.get("districts") or ()
+        ),
+        localities=tuple(
+            Locality(name=loc["name"], forms=tuple(loc.get("forms") or ()))
+            for loc in data.get("localities") or ()
+        ),
     )
 
 

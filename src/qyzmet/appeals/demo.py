@@ -1,12 +1,15 @@
 """Demo data for appeals, created idempotently: the answering organisations and the model's
-names for them, roles for the demo officers, a routing model when one is at hand, a fixed demo
-Open311 key and a few appeals."""
+names for them, roles for the demo officers, a routing model when one is at hand, the address
+gazetteer from a file of earlier appeals when one is at hand, a fixed demo Open311 key and a few
+appeals."""
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from qyzmet.countries.kz.identifiers import bin_make
 from qyzmet.identity.selectors import organisation_names, user_get_by_iin
 from qyzmet.identity.services import membership_grant, organisation_upsert
 
-from . import services
+from . import gazetteer, services
 from .config import appeals_pack
 from .models import Appeal
 
@@ -111,10 +114,22 @@ def _memberships() -> None:
             membership_grant(user=user, organisation_code=first_org, role="ai_admin")
 
 
-def appeals_demo_load(*, model_dir: Path | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"model": None}
+def records_read(path: Path) -> Iterator[dict[str, Any]]:
+    """Appeal records, one JSON object a line, from a .jsonl or .jsonl.gz file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def appeals_demo_load(*, model_dir: Path | None = None,
+                      gazetteer_file: Path | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"model": None, "gazetteer": None}
     if model_dir is not None and model_dir.is_dir():
         result["model"] = model_register_dir(model_dir=model_dir)
+    if gazetteer_file is not None and gazetteer_file.is_file():
+        result["gazetteer"] = gazetteer.gazetteer_load(records_read(gazetteer_file))
     active = ai_selectors.model_active()
     result["organisations"] = organisations_ensure(
         extra_labels=_model_org_labels(active.metadata) if active else [])

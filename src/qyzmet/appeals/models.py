@@ -1,5 +1,6 @@
 """Citizens' appeals, their photos and history, what the routing model suggested for each and
-what people decided, duplicate links, per-category threshold overrides and Open311 API keys."""
+what people decided, duplicate links, per-category threshold overrides, Open311 API keys and the
+address gazetteer learned from earlier appeals."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ class Appeal(models.Model):
     REOPENED = "reopened"
     STATUSES = [(s, s) for s in (REGISTERED, ROUTED, IN_WORK, ANSWERED, CLOSED, REOPENED)]
     OPEN_STATUSES = (REGISTERED, ROUTED, IN_WORK, REOPENED)
+    # Where the place came from: the citizen's own coordinates, a known house found from the
+    # address (approximate coordinates), a district named or implied by the address (no
+    # coordinates), or nothing (the appeal is flagged for triage).
+    PLACE_POINT = "point"
+    PLACE_STREET = "street"
+    PLACE_DISTRICT = "district"
+    PLACE_UNRESOLVED = "unresolved"
+    PLACE_STATUSES = [(s, s) for s in (PLACE_POINT, PLACE_STREET, PLACE_DISTRICT,
+                                       PLACE_UNRESOLVED)]
+    # The picture behind an Open311 `media_url`: fetched in the background.
+    MEDIA_PENDING = "pending"
+    MEDIA_FETCHED = "fetched"
+    MEDIA_FAILED = "failed"
 
     number = models.CharField(max_length=30, unique=True, null=True, blank=True)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -34,6 +48,7 @@ class Appeal(models.Model):
     lon = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True)
     district = models.CharField(max_length=100, null=True, blank=True)
+    place_status = models.CharField(max_length=10, choices=PLACE_STATUSES, default=PLACE_POINT)
     category = models.CharField(max_length=60, null=True, blank=True)
     category_from_citizen = models.BooleanField(default=False)
     reason = models.CharField(max_length=200, blank=True)
@@ -61,6 +76,8 @@ class Appeal(models.Model):
     contact_last_name = models.CharField(max_length=100, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     media_url = models.URLField(max_length=500, blank=True)
+    media_status = models.CharField(max_length=10, blank=True)  # "" | pending | fetched | failed
+    media_error = models.CharField(max_length=300, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     api_key = models.ForeignKey(
         "Open311ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -91,7 +108,11 @@ class Appeal(models.Model):
 
 
 class AppealPhoto(models.Model):
+    UPLOAD = "upload"
+    MEDIA_URL = "media_url"
+
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="photos")
+    source = models.CharField(max_length=10, default=UPLOAD)  # upload | media_url
     content_type = models.CharField(max_length=20)
     size = models.PositiveIntegerField()
     content = models.BinaryField()
@@ -189,3 +210,31 @@ class Open311ApiKey(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class AddressPoint(models.Model):
+    """One entry of the gazetteer the product learns from appeals that came with both an address
+    and coordinates: a house (`house` set) keeps its recent points, whose median is where an
+    address-only appeal for that house is put; a street (`house` empty) keeps how many appeals
+    on it fell in each district. Keys are normalised (`qyzmet.appeals.gazetteer`)."""
+
+    locality = models.CharField(max_length=100, blank=True)  # "" = the address named no city
+    street = models.CharField(max_length=200)
+    house = models.CharField(max_length=30, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    district = models.CharField(max_length=100, null=True, blank=True)
+    samples = models.JSONField(default=list, blank=True)  # recent [lat, lon, district]
+    districts = models.JSONField(default=dict, blank=True)  # {district: appeals}
+    count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["locality", "street", "house"],
+                                    name="appeal_address_point_key"),
+        ]
+        indexes = [models.Index(fields=["street", "house"])]
+
+    def __str__(self) -> str:
+        return f"{self.locality}|{self.street}|{self.house}"

@@ -2,20 +2,29 @@
 work unchanged: services (= appeal categories), service definitions, service requests (GET with
 the standard filters, POST with an api_key), single requests and tokens, each as .json or .xml,
 and errors in the specification's own format (`[{"code", "description"}]` /
-`<errors><error>`), with the matching HTTP status."""
+`<errors><error>`), with the matching HTTP status.
+
+Language: a `lang` parameter (kk, ru or en; query string or form field) or else the request's
+`Accept-Language` (Django's LocaleMiddleware) picks the language of service names and of error
+descriptions; the answer says which in `Content-Language`. Parameter names inside descriptions
+("description: …") stay as the specification spells them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from qyzmet.core.problem import Problem
@@ -23,6 +32,7 @@ from qyzmet.identity.selectors import organisation_names
 
 from . import selectors, services
 from .config import appeals_pack
+from .labels import place_note
 from .models import Appeal
 from .validation import language_guess
 
@@ -50,9 +60,33 @@ class IdConverter:
         return value
 
 
+LANGS = ("kk", "ru", "en")
+# Our problem pointers → the Open311 parameter that carried the value.
+PARAMETERS = {"text": "description", "lat": "lat", "lon": "long", "address": "address_string",
+              "category": "service_code", "media_url": "media_url"}
+
+
 def _lang() -> str:
     lang = (get_language() or "kk")[:2]
-    return lang if lang in ("kk", "ru", "en") else "kk"
+    return lang if lang in LANGS else "kk"
+
+
+def _localised(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer in the `lang` parameter's language, else in the one LocaleMiddleware chose from
+    Accept-Language (or the language cookie), else in the default."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        asked = request.GET.get("lang") or (
+            request.POST.get("lang") if request.method == "POST" else None)
+        lang = (asked or getattr(request, "LANGUAGE_CODE", "") or "kk")[:2].lower()
+        lang = lang if lang in LANGS else "kk"
+        with translation.override(lang):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = lang
+        return response
+
+    return answer
 
 
 def _xml(root: str, item: str, rows: list[dict[str, Any]]) -> bytes:
@@ -119,28 +153,32 @@ def _service(code: str) -> dict[str, Any]:
 ATTRIBUTES: dict[str, list[dict[str, Any]]] = {
     "housing": [{
         "variable": True, "code": "entrance", "datatype": "string", "required": False,
-        "datatype_description": "Entrance (podъезд) number", "order": 1,
-        "description": "Which entrance of the building", "values": [],
+        "datatype_description": gettext_lazy("The number of the entrance"), "order": 1,
+        "description": gettext_lazy("Which entrance of the building"), "values": [],
     }],
 }
 
 
 def _attributes(code: str) -> list[dict[str, Any]]:
-    return ATTRIBUTES.get(code, [])
+    """The category's attributes, their words in the active language."""
+    return [{k: str(v) if isinstance(v, Promise) else v for k, v in attribute.items()}
+            for attribute in ATTRIBUTES.get(code, [])]
 
 
+@_localised
 def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method != "GET":
-        return _error(fmt, 405, "Only GET is allowed here.")
+        return _error(fmt, 405, _("Only GET is allowed here."))
     rows = [_service(code) for code in appeals_pack().categories]
     return _respond(fmt, rows, root="services", item="service")
 
 
+@_localised
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     if request.method != "GET":
-        return _error(fmt, 405, "Only GET is allowed here.")
+        return _error(fmt, 405, _("Only GET is allowed here."))
     if code not in appeals_pack().categories:
-        return _error(fmt, 404, f"service_code {code} not found")
+        return _error(fmt, 404, _("service_code %(code)s not found") % {"code": code})
     definition = {"service_code": code, "attributes": _attributes(code)}
     return _respond(fmt, definition, root="service_definition")
 
@@ -184,7 +222,8 @@ def _date(value: str | None, name: str) -> dt.datetime | None:
         return None
     parsed = parse_datetime(value.replace(" ", "+"))
     if parsed is None:
-        raise ValueError(f"{name} must be a W3C datetime, e.g. 2010-01-01T00:00:00Z")
+        raise ValueError(_("%(name)s must be a W3C datetime, e.g. 2010-01-01T00:00:00Z")
+                         % {"name": name})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, dt.UTC)
     return parsed
@@ -200,11 +239,12 @@ def _ids_of(numbers: list[str]) -> list[int]:
 
 
 @csrf_exempt
+@_localised
 def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, fmt)
     if request.method != "GET":
-        return _error(fmt, 405, "Only GET and POST are allowed here.")
+        return _error(fmt, 405, _("Only GET and POST are allowed here."))
     q = request.GET
     if q.get("service_request_id"):
         appeals = selectors.open311_requests(ids=_ids_of(q["service_request_id"].split(",")))
@@ -214,12 +254,13 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     except ValueError as exc:
         return _error(fmt, 400, str(exc))
     if start and end and end - start > dt.timedelta(days=DEFAULT_DAYS):
-        return _error(fmt, 400, "start_date and end_date may not span more than 90 days")
+        return _error(fmt, 400, _("start_date and end_date may not span more than %(days)d days")
+                      % {"days": DEFAULT_DAYS})
     if start is None and end is None:
         start = timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
     statuses = [s.strip() for s in q.get("status", "").split(",") if s.strip()]
     if any(s not in ("open", "closed") for s in statuses):
-        return _error(fmt, 400, "status must be open or closed")
+        return _error(fmt, 400, _("status must be open or closed"))
     codes = [c.strip() for c in q.get("service_code", "").split(",") if c.strip()]
     appeals = selectors.open311_requests(service_codes=codes, start=start, end=end,
                                          status=statuses, limit=MAX_RESULTS)
@@ -232,32 +273,33 @@ def _float(value: str | None, name: str) -> float | None:
     try:
         return float(value)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a number") from exc
+        raise ValueError(_("%(name)s must be a number") % {"name": name}) from exc
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
     key = services.open311_key_check(raw=p.get("api_key"))
     if key is None:
-        return _error(fmt, 403, "api_key is missing or not valid")
+        return _error(fmt, 403, _("api_key is missing or not valid"))
     code = p.get("service_code", "")
     if not code:
-        return _error(fmt, 400, "service_code is required")
+        return _error(fmt, 400, _("service_code is required"))
     if code not in appeals_pack().categories:
-        return _error(fmt, 400, f"service_code {code} not found")
+        return _error(fmt, 400, _("service_code %(code)s not found") % {"code": code})
     try:
         lat, lon = _float(p.get("lat"), "lat"), _float(p.get("long"), "long")
     except ValueError as exc:
         return _error(fmt, 400, str(exc))
     if lat is None and lon is None and not p.get("address_string") and not p.get("address_id"):
-        return _error(fmt, 400, "a location is required: lat and long, or address_string")
+        return _error(fmt, 400, _("a location is required: lat and long, or address_string"))
     known = {a["code"] for a in _attributes(code)}
     attributes = {}
     for name, value in p.items():
         m = re.fullmatch(r"attribute\[(.+)\]", name)
         if m:
             if m.group(1) not in known:
-                return _error(fmt, 400, f"attribute {m.group(1)} is not defined for {code}")
+                return _error(fmt, 400, _("attribute %(name)s is not defined for %(code)s")
+                              % {"name": m.group(1), "code": code})
             attributes[m.group(1)] = value[:500]
     description = p.get("description", "")
     try:
@@ -271,36 +313,37 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             language=language_guess(description),
             source="open311",
             contact={k: p.get(k, "") for k in ("email", "first_name", "last_name", "phone")},
-            media_url=p.get("media_url", "") if p.get("media_url", "").startswith("http") else "",
+            media_url=p.get("media_url", ""),
             attributes=attributes,
             api_key=key,
         )
     except Problem as problem:
         detail = problem.errors[0].detail if problem.errors else problem.detail
-        field = problem.errors[0].pointer.strip("/") if problem.errors else ""
-        field = {"text": "description", "lon": "long", "address": "address_string"}.get(
-            field, field)
+        field = problem.errors[0].pointer.strip("/").split("/")[0] if problem.errors else ""
+        field = PARAMETERS.get(field, field)
         return _error(fmt, 400, f"{field}: {detail}" if field else detail)
-    row = {"service_request_id": appeal.number, "token": str(appeal.token), "service_notice": "",
-           "account_id": None}
+    row = {"service_request_id": appeal.number, "token": str(appeal.token),
+           "service_notice": place_note(appeal.place_status) or "", "account_id": None}
     return _respond(fmt, [row], root="service_requests", item="request", status=201)
 
 
+@_localised
 def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     if request.method != "GET":
-        return _error(fmt, 405, "Only GET is allowed here.")
+        return _error(fmt, 405, _("Only GET is allowed here."))
     appeals = selectors.open311_requests(ids=_ids_of([request_id]))
     appeals = [a for a in appeals if a.number == request_id]
     if not appeals:
-        return _error(fmt, 404, f"service_request_id {request_id} not found")
+        return _error(fmt, 404, _("service_request_id %(id)s not found") % {"id": request_id})
     return _respond(fmt, _rows(appeals), root="service_requests", item="request")
 
 
+@_localised
 def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     if request.method != "GET":
-        return _error(fmt, 405, "Only GET is allowed here.")
+        return _error(fmt, 405, _("Only GET is allowed here."))
     appeal = selectors.appeal_by_token(token=token)
     if appeal is None:
-        return _error(fmt, 404, f"token {token} not found")
+        return _error(fmt, 404, _("token %(token)s not found") % {"token": token})
     rows = [{"service_request_id": appeal.number, "token": str(appeal.token)}]
     return _respond(fmt, rows, root="service_requests", item="request")

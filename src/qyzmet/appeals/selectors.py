@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from qyzmet.core.pagination import Page, cursor_decode, cursor_encode, page_limit
 from qyzmet.core.problem import Problem, forbidden, not_found
@@ -160,35 +161,120 @@ def open311_requests(
     return list(qs[:limit])
 
 
-def analytics(*, since: dt.date | None = None) -> dict[str, Any]:
-    """Counts for the analytics page: per category, district and organisation, per week, the
-    deadline compliance of answered appeals, and the points for the hot-spot map."""
+# --- analytics ---------------------------------------------------------------------------------
+
+# Period filter of the analytics page: whole weeks (Monday to Sunday) back from this one.
+PERIODS: dict[str, int | None] = {"4w": 4, "13w": 13, "26w": 26, "52w": 52, "all": None}
+DEFAULT_PERIOD = "26w"
+SERIES_TOP = 6  # lines per chart: the largest values, then one line for all the others
+OTHER = "__other__"  # the key of that last line
+DIMENSIONS = {"category": "category", "district": "district",
+              "organisation": "organisation_code"}
+POINTS_MAX = 20000
+
+
+def analytics_period_start(*, period: str, today: dt.date | None = None) -> dt.datetime | None:
+    """The first instant of the period (a Monday, local time); None for all time."""
+    weeks = PERIODS.get(period, PERIODS[DEFAULT_PERIOD])
+    if weeks is None:
+        return None
+    today = today or timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
+    return timezone.make_aware(dt.datetime.combine(monday, dt.time.min))
+
+
+def _week(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def analytics_by_week(*, dimension: str, start: dt.datetime | None = None) -> list[tuple]:
+    """(week, value, appeals) for one dimension: a single GROUP BY over week and value."""
+    field = DIMENSIONS[dimension]
     qs = Appeal.objects.all()
-    if since:
-        qs = qs.filter(created_at__date__gte=since)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    rows = (qs.annotate(week=TruncWeek("created_at")).values("week", field)
+            .annotate(n=Count("id")).order_by("week", field))
+    return [(_week(r["week"]), r[field], r["n"]) for r in rows]
 
-    def counts(field: str) -> list[tuple[str, int]]:
-        rows = qs.values(field).annotate(n=Count("id")).order_by("-n", field)
-        return [(r[field] or "—", r["n"]) for r in rows]
 
-    weekly = [
-        (r["week"].date() if hasattr(r["week"], "date") else r["week"], r["n"])
-        for r in qs.annotate(week=TruncWeek("created_at")).values("week")
-        .annotate(n=Count("id")).order_by("week")
-    ]
-    answered = qs.filter(answered_on_time__isnull=False)
-    on_time = answered.filter(answered_on_time=True).count()
-    total_answered = answered.count()
-    points = list(qs.filter(lat__isnull=False).values_list("lat", "lon")[:20000])
+def analytics_compliance_by_week(*, start: dt.datetime | None = None) -> list[tuple]:
+    """(week of the answer, answered, answered on time): a single GROUP BY."""
+    qs = Appeal.objects.filter(answered_on_time__isnull=False, answered_at__isnull=False)
+    if start is not None:
+        qs = qs.filter(answered_at__gte=start)
+    rows = (qs.annotate(week=TruncWeek("answered_at")).values("week")
+            .annotate(n=Count("id"), on_time=Count("id", filter=Q(answered_on_time=True)))
+            .order_by("week"))
+    return [(_week(r["week"]), r["n"], r["on_time"]) for r in rows]
+
+
+def _weeks(first: dt.date | None, last: dt.date) -> list[dt.date]:
+    if first is None:
+        return []
+    first -= dt.timedelta(days=first.weekday())
+    last -= dt.timedelta(days=last.weekday())
+    return [first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+
+def _series(rows: list[tuple], weeks: list[dt.date], top: int) -> dict[str, Any]:
+    """Top `top` values by appeals in the period, each with a count per week, and the rest
+    summed as OTHER; plus the totals of every value, largest first."""
+    totals: dict[Any, int] = {}
+    for _w, key, n in rows:
+        totals[key] = totals.get(key, 0) + n
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0] or "")))
+    keys = [k for k, _n in ranked[:top]]
+    index = {w: i for i, w in enumerate(weeks)}
+    values: dict[Any, list[int]] = {k: [0] * len(weeks) for k in keys}
+    if len(ranked) > top:
+        values[OTHER] = [0] * len(weeks)
+    for week, key, n in rows:
+        line = values.get(key) if key in values else values.get(OTHER)
+        if line is not None and week in index:
+            line[index[week]] += n
+    return {"keys": list(values), "values": values, "totals": ranked}
+
+
+def analytics(*, period: str = DEFAULT_PERIOD, today: dt.date | None = None) -> dict[str, Any]:
+    """Everything the analytics page shows for a period, in five queries whatever the number of
+    appeals: one GROUP BY (week × value) per dimension, one GROUP BY per week of answer for
+    deadline compliance, and the points of the hot-spot map. Totals per value and per week are
+    sums of those groups, not further queries."""
+    period = period if period in PERIODS else DEFAULT_PERIOD
+    start = analytics_period_start(period=period, today=today)
+    today = today or timezone.localdate()
+    by_week = {dim: analytics_by_week(dimension=dim, start=start) for dim in DIMENSIONS}
+    compliance_rows = analytics_compliance_by_week(start=start)
+    first = start.date() if start is not None else min(
+        [w for w, _k, _n in by_week["category"]] + [w for w, _a, _o in compliance_rows],
+        default=None)
+    weeks = _weeks(first, today)
+    series = {dim: _series(rows, weeks, SERIES_TOP) for dim, rows in by_week.items()}
+    weekly_counts: dict[dt.date, int] = {}
+    for week, _key, n in by_week["category"]:
+        weekly_counts[week] = weekly_counts.get(week, 0) + n
+    compliance = {week: (n, on_time) for week, n, on_time in compliance_rows}
+    answered = sum(n for n, _o in compliance.values())
+    on_time = sum(o for _n, o in compliance.values())
+    qs = Appeal.objects.filter(lat__isnull=False)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    points = list(qs.values_list("lat", "lon")[:POINTS_MAX])
     return {
-        "total": qs.count(),
-        "by_category": counts("category"),
-        "by_district": counts("district"),
-        "by_organisation": counts("organisation_code"),
-        "weekly": weekly,
-        "answered": total_answered,
+        "period": period,
+        "start": first,
+        "weeks": weeks,
+        "total": sum(weekly_counts.values()),
+        "series": series,
+        "by_category": [(k or "—", n) for k, n in series["category"]["totals"]],
+        "by_district": [(k or "—", n) for k, n in series["district"]["totals"]],
+        "by_organisation": [(k or "—", n) for k, n in series["organisation"]["totals"]],
+        "weekly": [(w, weekly_counts.get(w, 0)) for w in weeks],
+        "compliance_weekly": [(w, *compliance.get(w, (0, 0))) for w in weeks],
+        "answered": answered,
         "on_time": on_time,
-        "compliance": (on_time / total_answered) if total_answered else None,
+        "compliance": (on_time / answered) if answered else None,
         "points": points,
     }
 

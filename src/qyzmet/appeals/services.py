@@ -4,13 +4,16 @@ from the events after commit, so a slow or broken model never holds up accepting
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.audit.services import audit_record
@@ -19,7 +22,7 @@ from qyzmet.core.events import event_publish
 from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found
 from qyzmet.identity.selectors import organisation_names, user_roles
 
-from . import events
+from . import events, gazetteer, media
 from .config import appeals_pack
 from .duplicates import degrees_box, distance_m, similarity
 from .models import (
@@ -33,7 +36,18 @@ from .models import (
     RoutingSuggestion,
 )
 from .routing import ModelUnavailable, district_for, model_active
-from .validation import category_validate, photos_validate, place_validate, text_validate
+from .validation import (
+    PHOTO_MAX_COUNT,
+    category_validate,
+    media_url_validate,
+    outside_jurisdiction,
+    photo_check,
+    photos_validate,
+    place_validate,
+    text_validate,
+)
+
+log = logging.getLogger(__name__)
 
 HANDLER_ROLES = {"officer", "head"}
 TRIAGE_ROLE = "appeals_triage"
@@ -86,6 +100,28 @@ def _due(start: dt.date, days: int) -> dt.date:
 # --- submitting ------------------------------------------------------------------------------
 
 
+def _place(lat: float | None, lon: float | None, address: str
+           ) -> tuple[gazetteer.Place, str | None]:
+    """The citizen's point with its district, or what the address tells: a known house
+    (approximate point, checked against the jurisdiction), a district, or unresolved. Second:
+    the district the point itself gives, the only one the gazetteer may learn."""
+    if lat is not None and lon is not None:
+        at_point = district_for(lat, lon)
+        district = at_point
+        if district is None and address:
+            district = gazetteer.address_resolve(address).district
+        return gazetteer.Place(Appeal.PLACE_POINT, lat, lon, district), at_point
+    place = gazetteer.address_resolve(address)
+    if place.status == Appeal.PLACE_STREET:
+        if not appeals_pack().in_jurisdiction(place.lat, place.lon):
+            raise outside_jurisdiction(
+                "/address", _("The address “%(address)s” is outside the area this service "
+                              "covers.") % {"address": address})
+        if place.district is None:
+            place = dataclasses.replace(place, district=district_for(place.lat, place.lon))
+    return place, None
+
+
 @transaction.atomic
 def appeal_submit(
     *,
@@ -104,11 +140,18 @@ def appeal_submit(
     api_key: Open311ApiKey | None = None,
 ) -> Appeal:
     """Register an appeal and give it a number at once. Everything is checked before anything is
-    written; routing happens after commit (event `appeal.submitted`)."""
+    written; routing happens after commit (event `appeal.submitted`), and so does fetching the
+    picture behind an Open311 media_url.
+
+    An address without coordinates is looked up in the gazetteer (`place_status` says what was
+    found); an address that cannot be resolved is accepted all the same and flagged
+    "unresolved" for triage. An address with coordinates teaches the gazetteer."""
     text = text_validate(text)
     lat, lon, address = place_validate(lat=lat, lon=lon, address=address)
     category = category_validate(category)
     checked_photos = photos_validate(photos or [])
+    media_url = media_url_validate(media_url)
+    place, district_at_point = _place(lat, lon, address)
     pack = appeals_pack()
     type_code = pack.categories[category].type if category else pack.default_type
     appeal_type = pack.types.get(type_code) or pack.types[pack.default_type]
@@ -119,10 +162,11 @@ def appeal_submit(
         language=language if language in LANGUAGES else "kk",
         appeal_type=appeal_type.code,
         text=text,
-        lat=lat,
-        lon=lon,
+        lat=place.lat,
+        lon=place.lon,
         address=address,
-        district=district_for(lat, lon),
+        district=place.district,
+        place_status=place.status,
         category=category,
         category_from_citizen=bool(category),
         due_date=_due(_today(), appeal_type.deadline_working_days),
@@ -130,7 +174,8 @@ def appeal_submit(
         contact_first_name=contact.get("first_name", "")[:100],
         contact_last_name=contact.get("last_name", "")[:100],
         contact_phone=contact.get("phone", "")[:40],
-        media_url=media_url[:500],
+        media_url=media_url,
+        media_status=Appeal.MEDIA_PENDING if media_url else "",
         attributes=attributes or {},
         api_key=api_key,
     )
@@ -140,10 +185,19 @@ def appeal_submit(
         AppealPhoto(appeal=appeal, content=content, content_type=kind, size=len(content))
         for content, kind in checked_photos
     )
+    if place.status == Appeal.PLACE_POINT and address:
+        gazetteer.gazetteer_learn(address=address, lat=place.lat, lon=place.lon,
+                                  district=district_at_point)
     _history(appeal, actor=actor, action="registered", from_status="")
-    _audit(appeal, actor=actor, action="submitted", data={"source": source})
+    if place.status == Appeal.PLACE_UNRESOLVED:
+        _history(appeal, actor=None, action="place_not_resolved", from_status=appeal.status)
+    _audit(appeal, actor=actor, action="submitted", data={"source": source,
+                                                           "place": place.status})
     _duplicate_link(appeal)
     _publish(events.SUBMITTED, appeal)
+    if media_url:
+        pk = appeal.pk
+        transaction.on_commit(lambda: _media_enqueue(pk))
     return appeal
 
 
@@ -246,8 +300,10 @@ def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
                               model_thresholds=version.thresholds)
     confident = prediction.category_confidence >= threshold
     agrees = not appeal.category_from_citizen or appeal.category == category
-    auto = bool(confident and agrees and org and category and appeal.status == Appeal.REGISTERED
-                and appeal.organisation_code is None)
+    # Where an appeal goes depends on its place; one whose place is unknown waits for a person.
+    placed = appeal.place_status != Appeal.PLACE_UNRESOLVED
+    auto = bool(confident and agrees and placed and org and category
+                and appeal.status == Appeal.REGISTERED and appeal.organisation_code is None)
     with transaction.atomic():
         suggestion = RoutingSuggestion.objects.create(
             appeal=appeal,
@@ -586,6 +642,76 @@ def organisation_alias_set(*, label: str, organisation_code: str) -> None:
     OrganisationAlias.objects.update_or_create(
         label=label, defaults={"organisation_code": organisation_code}
     )
+
+
+# --- Open311 media_url ----------------------------------------------------------------------
+
+
+def _media_enqueue(appeal_id: int) -> None:
+    """After commit: hand the fetch to a worker (in-process in the embedded mode). A broker that
+    is down leaves the appeal `pending`; `media_fetch_sweep` hands it over again later."""
+    from .tasks import media_fetch_task
+
+    try:
+        media_fetch_task.delay(appeal_id)
+    except Exception:
+        log.exception("could not enqueue the media fetch of appeal %s", appeal_id)
+
+
+def _media_failed(appeal_id: int, code: str, detail: str = "") -> str:
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
+        if appeal is None or appeal.media_status != Appeal.MEDIA_PENDING:
+            return "skipped"
+        appeal.media_status = Appeal.MEDIA_FAILED
+        appeal.media_error = (f"{code}: {detail}" if detail else code)[:300]
+        appeal.save(update_fields=["media_status", "media_error", "updated_at"])
+        _history(appeal, actor=None, action="media_failed", from_status=appeal.status,
+                 note=appeal.media_error)
+        _audit(appeal, actor=None, action="media_failed", data={"error": appeal.media_error})
+    return "failed"
+
+
+def appeal_media_fetch(*, appeal_id: int, final: bool = True) -> str:
+    """Fetch the picture behind the appeal's Open311 media_url and attach it as a photo, under
+    the same rules as uploaded photos. The network is used outside any transaction; the
+    outcome is written in a short one. Returns "fetched", "failed" (recorded on the appeal, which
+    is kept), "retry" (a passing failure and not `final`) or "skipped" (nothing pending)."""
+    pending = Appeal.objects.filter(pk=appeal_id, media_status=Appeal.MEDIA_PENDING).values_list(
+        "media_url", flat=True).first()
+    if not pending:
+        return "skipped"
+    try:
+        content = media.media_download(pending, policy=media.policy_from_settings())
+        kind = photo_check(content, "/media_url")
+    except media.MediaFetchFailed as exc:
+        if exc.transient and not final:
+            return "retry"
+        return _media_failed(appeal_id, exc.code, exc.detail)
+    except Problem as problem:
+        return _media_failed(appeal_id, "not_image" if problem.status == 415 else problem.code,
+                             str(len(content)))
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
+        if appeal is None or appeal.media_status != Appeal.MEDIA_PENDING:
+            return "skipped"
+        if appeal.photos.count() >= PHOTO_MAX_COUNT:
+            return _media_failed(appeal_id, "too_many_photos")
+        AppealPhoto.objects.create(appeal=appeal, source=AppealPhoto.MEDIA_URL, content=content,
+                                   content_type=kind, size=len(content))
+        appeal.media_status = Appeal.MEDIA_FETCHED
+        appeal.media_error = ""
+        appeal.save(update_fields=["media_status", "media_error", "updated_at"])
+        _history(appeal, actor=None, action="media_attached", from_status=appeal.status)
+        _audit(appeal, actor=None, action="media_attached", data={"size": len(content)})
+    return "fetched"
+
+
+def media_pending_ids(*, older_than: dt.timedelta, limit: int = 200) -> list[int]:
+    """Appeals whose media fetch was never finished (a lost task, a broker that was down)."""
+    before = timezone.now() - older_than
+    return list(Appeal.objects.filter(media_status=Appeal.MEDIA_PENDING, updated_at__lt=before)
+                .order_by("id").values_list("pk", flat=True)[:limit])
 
 
 # --- deadlines -------------------------------------------------------------------------------

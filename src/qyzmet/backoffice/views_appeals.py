@@ -16,13 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.appeals import charts, selectors, services
 from qyzmet.appeals.config import appeals_pack
+from qyzmet.appeals.labels import MEDIA_LABELS, PLACE_LABELS, media_error_text
 from qyzmet.core.problem import Problem
 from qyzmet.core.templating import text_render
 from qyzmet.identity.selectors import organisation_list, organisation_names
@@ -85,6 +86,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 def triage(request: HttpRequest) -> HttpResponse:
     appeals = selectors.triage_list(user=request.user, limit=100)
+    for appeal in appeals:
+        appeal.place_unresolved = appeal.place_status == "unresolved"
     active = ai_selectors.model_active()
     all_orgs = organisation_list()
     lang = _lang()
@@ -116,6 +119,11 @@ def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     all_orgs = organisation_list()
     return render(request, "backoffice/appeals/case.html", {
         "appeal": appeal,
+        "place_label": PLACE_LABELS.get(appeal.place_status, appeal.place_status),
+        "place_unresolved": appeal.place_status == "unresolved",
+        "district_label": appeals_pack().district_label(appeal.district, lang),
+        "media_label": MEDIA_LABELS.get(appeal.media_status, ""),
+        "media_error": media_error_text(appeal.media_error) if appeal.media_error else "",
         "history": selectors.appeal_history(appeal_id=appeal.pk),
         "photos": selectors.appeal_photos(appeal_id=appeal.pk),
         "suggestions": selectors.appeal_suggestions(appeal_id=appeal.pk),
@@ -184,16 +192,43 @@ def photo(request: HttpRequest, appeal_id: int, photo_id: int) -> HttpResponse:
     return response
 
 
+PERIOD_LABELS = {
+    "4w": gettext_lazy("Last 4 weeks"),
+    "13w": gettext_lazy("Last 13 weeks"),
+    "26w": gettext_lazy("Last 26 weeks"),
+    "52w": gettext_lazy("Last 52 weeks"),
+    "all": gettext_lazy("All time"),
+}
+
+
+def _labeller(lang: str, org_names: dict[str, str]) -> Callable[[str, Any], str]:
+    """Names people read for a category, district or organisation key."""
+    cats = _category_names()
+    pack = appeals_pack()
+
+    def label(dimension: str, key: Any) -> str:
+        if dimension == "category":
+            return cats.get(key, key)
+        if dimension == "district":
+            return pack.district_label(key, lang) or key
+        return org_names.get(key, key)
+
+    return label
+
+
 @appeals_officer_required
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
-    data = selectors.analytics()
-    cats = _category_names()
-    orgs = _org_names([c for c, _ in data["by_organisation"]])
+    data = selectors.analytics(period=request.GET.get("period") or selectors.DEFAULT_PERIOD)
+    lang = _lang()
+    label = _labeller(lang, _org_names([c for c, _ in data["by_organisation"]]))
     return render(request, "backoffice/appeals/analytics.html", {
         "data": data,
-        "by_category": [(cats.get(c, c), n) for c, n in data["by_category"]],
-        "by_organisation": [(orgs.get(c, c), n) for c, n in data["by_organisation"]],
+        "periods": [(code, PERIOD_LABELS[code]) for code in selectors.PERIODS],
+        "charts": charts.over_time_charts(data, label=label),
+        "by_category": [(label("category", c), n) for c, n in data["by_category"]],
+        "by_district": [(label("district", c), n) for c, n in data["by_district"]],
+        "by_organisation": [(label("organisation", c), n) for c, n in data["by_organisation"]],
         "hotspots_alt": charts.hotspots_alt(data["points"]),
         "compliance_pct": None if data["compliance"] is None else round(100 * data["compliance"]),
     })
@@ -207,22 +242,17 @@ CHARTS = {"weekly", "category", "district", "organisation", "hotspots"}
 def chart(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise Http404
-    data = selectors.analytics()
+    data = selectors.analytics(period=request.GET.get("period") or selectors.DEFAULT_PERIOD)
+    label = _labeller(_lang(), _org_names([c for c, _ in data["by_organisation"]]))
     if name == "weekly":
         png = charts.weekly_png(data["weekly"], _("Appeals per week"))
     elif name == "hotspots":
         png = charts.hotspots_png(data["points"], _("Hot spots"))
-    elif name == "category":
-        cats = _category_names()
-        png = charts.bar_png("category", [(cats.get(c, c), n) for c, n in data["by_category"]],
-                             _("Appeals per category"))
-    elif name == "district":
-        png = charts.bar_png("district", data["by_district"], _("Appeals per district"))
     else:
-        orgs = _org_names([c for c, _ in data["by_organisation"]])
-        png = charts.bar_png("organisation",
-                             [(orgs.get(c, c), n) for c, n in data["by_organisation"]],
-                             _("Appeals per organisation"))
+        titles = {"category": _("Appeals per category"), "district": _("Appeals per district"),
+                  "organisation": _("Appeals per organisation")}
+        png = charts.bar_png(name, [(label(name, c), n) for c, n in data[f"by_{name}"]],
+                             titles[name])
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=300"
     return response

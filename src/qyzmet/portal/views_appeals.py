@@ -16,9 +16,9 @@ from qyzmet.ai import charts as ai_charts
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.appeals import selectors, services
 from qyzmet.appeals.config import appeals_pack
-from qyzmet.appeals.labels import decorate
-from qyzmet.appeals.validation import PHOTO_MAX_COUNT, TEXT_MAX
-from qyzmet.core.problem import Problem
+from qyzmet.appeals.labels import decorate, place_note
+from qyzmet.appeals.validation import PHOTO_MAX_BYTES, PHOTO_MAX_COUNT, TEXT_MAX
+from qyzmet.core.problem import FieldError, Problem
 
 
 def _lang() -> str:
@@ -31,36 +31,64 @@ def _categories() -> list[tuple[str, str]]:
     return [(c.code, c.name(lang)) for c in appeals_pack().categories.values()]
 
 
-def _float(value: str | None) -> float | None:
+def _float(value: str | None, pointer: str) -> float | None:
     value = (value or "").strip().replace(",", ".")
     if not value:
         return None
     try:
         return float(value)
     except ValueError as exc:
-        raise Problem(422, "place_invalid", "Invalid coordinates",
-                      _("Latitude and longitude must be numbers.")) from exc
+        detail = _("Latitude and longitude must be numbers.")
+        raise Problem(422, "place_invalid", _("Invalid coordinates"), detail,
+                      [FieldError(pointer, detail)]) from exc
+
+
+def _field_labels() -> dict[str, str]:
+    """The form's fields by the first segment of a problem's pointer: (input id, label)."""
+    return {
+        "text": _("What is the problem?"),
+        "lat": _("Latitude"),
+        "lon": _("Longitude"),
+        "address": _("Address"),
+        "category": _("Category"),
+        "photos": _("Photos"),
+    }
+
+
+def _form_errors(problem: Problem) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """The error summary as (input id, field label, message) and each field's own message,
+    so the page names the field and links to it."""
+    labels = _field_labels()
+    summary, by_field = [], {}
+    for error in problem.errors:
+        field = error.pointer.strip("/").split("/")[0]
+        if field not in labels:
+            continue
+        summary.append((field, labels[field], error.detail))
+        by_field.setdefault(field, error.detail)
+    return summary, by_field
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def appeal_new(request: HttpRequest) -> HttpResponse:
     context = {"categories": _categories(), "text_max": TEXT_MAX, "photo_max": PHOTO_MAX_COUNT,
-               "values": {}, "error": None}
+               "values": {}, "error": None, "error_summary": [], "field_errors": {}}
     if request.method == "POST":
         values = request.POST
         context["values"] = values
         try:
             files = request.FILES.getlist("photos")
             if len(files) > PHOTO_MAX_COUNT:
-                raise Problem(422, "too_many_photos", "Too many photos",
-                              _("Attach at most 5 photos."))
-            photos = [f.read(5 * 1024 * 1024 + 1) for f in files]
+                detail = _("Attach at most %(count)d photos.") % {"count": PHOTO_MAX_COUNT}
+                raise Problem(422, "too_many_photos", _("Too many photos"), detail,
+                              [FieldError("/photos", detail)])
+            photos = [f.read(PHOTO_MAX_BYTES + 1) for f in files]
             appeal = services.appeal_submit(
                 actor=request.user,
                 text=values.get("text", ""),
-                lat=_float(values.get("lat")),
-                lon=_float(values.get("lon")),
+                lat=_float(values.get("lat"), "/lat"),
+                lon=_float(values.get("lon"), "/lon"),
                 address=values.get("address", ""),
                 category=values.get("category") or None,
                 photos=photos,
@@ -69,9 +97,13 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
             )
         except Problem as problem:
             context["error"] = problem
+            context["error_summary"], context["field_errors"] = _form_errors(problem)
             return render(request, "portal/appeals/new.html", context, status=422)
         messages.success(request, _("Your appeal is registered as No. %(number)s.")
                          % {"number": appeal.number})
+        note = place_note(appeal.place_status)
+        if note:
+            messages.warning(request, note)
         return redirect("my-appeal", appeal_id=appeal.pk)
     return render(request, "portal/appeals/new.html", context)
 
@@ -95,6 +127,8 @@ def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     decorate([appeal], dict(_categories()))
     return render(request, "portal/appeals/detail.html", {
         "appeal": appeal,
+        "district_label": appeals_pack().district_label(appeal.district, _lang()),
+        "place_note": place_note(appeal.place_status),
         "history": selectors.appeal_history(appeal_id=appeal.pk),
         "categories": dict(_categories()),
         "ratings": range(1, 6),
