@@ -1,10 +1,14 @@
 """coroutine_run works both where asyncio.run would and inside a running event loop (where
-asyncio.run raises), so pyHanko's signing works under ASGI too."""
+asyncio.run raises), so pyHanko's signing works under ASGI and beside Playwright's sync API.
+Each case runs in a thread of its own: the test runner's main thread may already run a loop
+(the browser tests leave Playwright's)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,9 +20,26 @@ async def _where() -> tuple[str, int]:
     return threading.current_thread().name, 42
 
 
-def test_runs_in_this_thread_without_a_loop():
-    name, value = coroutine_run(_where())
-    assert value == 42 and name == threading.current_thread().name
+def _in_fresh_thread(fn: Callable[[], Any]) -> tuple[str, Any]:
+    out: dict[str, Any] = {}
+
+    def body() -> None:
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # handed back to the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=body, name="test-caller")
+    thread.start()
+    thread.join(timeout=30)
+    if "error" in out:
+        raise out["error"]
+    return thread.name, out["value"]
+
+
+def test_runs_in_the_calling_thread_when_no_loop_runs_there():
+    caller, (name, value) = _in_fresh_thread(lambda: coroutine_run(_where()))
+    assert value == 42 and name == caller
 
 
 def test_runs_inside_a_running_loop_where_asyncio_run_fails():
@@ -29,6 +50,5 @@ def test_runs_inside_a_running_loop_where_asyncio_run_fails():
         stray.close()
         return coroutine_run(_where())
 
-    name, value = asyncio.run(caller())
+    _caller, (name, value) = _in_fresh_thread(lambda: asyncio.run(caller()))
     assert value == 42 and name.startswith("qyzmet-coroutine")
-
