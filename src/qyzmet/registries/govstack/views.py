@@ -9,6 +9,7 @@ transaction, so a read's audit rows commit exactly when its answer is sent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterable
@@ -61,8 +62,12 @@ def _security_log(request: HttpRequest, problem: Problem) -> None:
     )  # fmt: skip
 
 
-def endpoint(*methods: str) -> Callable:
-    """CSRF-exempt (machine clients), method check, one transaction, Problem → problem+json."""
+def endpoint(*methods: str, last_write_only: bool = False) -> Callable:
+    """CSRF-exempt (machine clients), method check, one transaction, Problem → problem+json.
+
+    `last_write_only`: the view only reads, then writes one row as its very last step (a fact
+    read and its audit row), so a refusal can have written nothing and needs no savepoint — two
+    statements less on the gateway's hottest path."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -77,15 +82,15 @@ def endpoint(*methods: str) -> Callable:
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                with transaction.atomic():
+                with contextlib.nullcontext() if last_write_only else transaction.atomic():
                     return view(request, *args, **kwargs)
             except Problem as problem:
                 if problem.code.startswith("gateway.proof"):
                     _security_log(request, problem)
                 return problem_response(request, problem)
 
-        # Every exception leaves this view through its own savepoint: the gateway's in-process
-        # transport need not open another around it.
+        # Every exception leaves this view through its own savepoint (or before its only write):
+        # the gateway's in-process transport need not open another around it.
         wrapper.isolates_transaction = True  # type: ignore[attr-defined]
         return wrapper
 
@@ -425,7 +430,7 @@ _CLIENT_ERRORS = {
 }
 
 
-@endpoint("GET")
+@endpoint("GET", last_write_only=True)
 def fact_view(request: HttpRequest, registry: str, version: str, fact: str) -> HttpResponse:
     """GET /data/{registry}/{version}/facts/{fact}?subject=…[&fields=a,b]: the same dict as
     `LocalRegistryClient.fetch`, audited with the gateway's client, user and purpose."""
