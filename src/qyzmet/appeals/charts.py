@@ -69,18 +69,48 @@ def weekly_png(rows: list[tuple[Any, int]], title: str) -> bytes:
     return _cached("weekly", [title, rows], draw)
 
 
+# The share of points at each edge the map may leave out: one appeal from another city must not
+# shrink the city where the appeals are to a single cell. The alt text still counts them all.
+HOTSPOTS_TRIM = 0.01
+
+
+def hotspots_extent(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(west, east, south, north) of the map: from the 1st to the 99th percentile of longitude
+    and latitude (every point while there are fewer than 100), with a small margin."""
+    lats = sorted(p[0] for p in points)
+    lons = sorted(p[1] for p in points)
+    k = int(len(points) * HOTSPOTS_TRIM)
+    south, north, west, east = lats[k], lats[-1 - k], lons[k], lons[-1 - k]
+    dlat = max((north - south) * 0.05, 0.005)
+    dlon = max((east - west) * 0.05, 0.005)
+    return west - dlon, east + dlon, south - dlat, north + dlat
+
+
 def hotspots_png(points: list[tuple[float, float]], title: str) -> bytes:
     def draw() -> bytes:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(7, 6))
         if points:
-            lats = [p[0] for p in points]
-            lons = [p[1] for p in points]
-            if len(points) >= 30:
-                hb = ax.hexbin(lons, lats, gridsize=30, cmap="YlOrRd", mincnt=1)
+            west, east, south, north = hotspots_extent(points)
+            shown = [
+                (lat, lon) for lat, lon in points if south <= lat <= north and west <= lon <= east
+            ]
+            lats = [p[0] for p in shown]
+            lons = [p[1] for p in shown]
+            if len(shown) >= 30:
+                hb = ax.hexbin(
+                    lons,
+                    lats,
+                    gridsize=30,
+                    cmap="YlOrRd",
+                    mincnt=1,
+                    extent=(west, east, south, north),
+                )
                 fig.colorbar(hb, ax=ax, label="appeals")
             else:
                 ax.scatter(lons, lats, s=18, color="#d4351c", alpha=0.7)
+            ax.set_xlim(west, east)
+            ax.set_ylim(south, north)
         ax.set_xlabel("longitude")
         ax.set_ylabel("latitude")
         ax.set_title(title)

@@ -1,19 +1,23 @@
 """Demo data for appeals, created idempotently: the answering organisations and the model's
 names for them, roles for the demo officers, a routing model when one is at hand, the address
-gazetteer from a file of earlier appeals when one is at hand, a fixed demo Open311 key and a few
-appeals."""
+gazetteer from a file of earlier appeals when one is at hand, a fixed demo Open311 key, a few
+appeals and, from the same file when one is at hand, half a year of past appeals so that the
+analytics have something to show."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.ai import services as ai_services
@@ -21,9 +25,11 @@ from qyzmet.countries.kz.identifiers import bin_make
 from qyzmet.identity.selectors import organisation_names, user_get_by_iin
 from qyzmet.identity.services import membership_grant, organisation_upsert
 
-from . import gazetteer, services
+from . import gazetteer, routing, services
 from .config import appeals_pack
 from .models import Appeal
+
+log = logging.getLogger(__name__)
 
 DEMO_API_KEY = "demo-open311-key-not-for-production"
 DEMO_APPEALS = [
@@ -36,6 +42,16 @@ DEMO_APPEALS = [
      "Садовая ул., 10"),
     ("Аулада жарық жоқ, кешке қараңғы және қауіпті.", 51.1282, 71.4304, "Астана, Мәңгілік Ел, 8"),
 ]
+
+
+# The demo's history: past appeals from a published file (St Petersburg, 2020–21), moved to the
+# last half year and marked with a source of their own (removable: `appeals_demo
+# --history-remove`).
+HISTORY_SOURCE = "demo-hist"
+HISTORY_COUNT = 600
+HISTORY_SPAN = dt.timedelta(weeks=25)  # with the lag: the analytics' default 26 weeks
+HISTORY_LAG = dt.timedelta(days=3)  # the newest lands this long before now
+HISTORY_FINISHED = "Завершено"  # the portal's final statuses start so ("finished: ...")
 
 
 def _bin_for(code: str) -> str:
@@ -123,16 +139,132 @@ def records_read(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def appeals_demo_load(*, model_dir: Path | None = None,
-                      gazetteer_file: Path | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"model": None, "gazetteer": None}
+def _when(value: Any) -> dt.datetime | None:
+    """An ISO time from the file (local time there, no offset) as an aware datetime here."""
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def history_sample(records: Iterable[dict[str, Any]], *,
+                   count: int) -> list[tuple[dt.datetime, dict[str, Any]]]:
+    """`count` records of the file's last `HISTORY_SPAN`, at even steps through them in time order
+    (the oldest and the newest included), so the sample keeps the file's own busy and quiet
+    weeks; the same file gives the same sample. Records without a text or a category are
+    left out."""
+    usable = []
+    for record in records:
+        created = _when(record.get("created"))
+        if created is None or not str(record.get("text") or "").strip():
+            continue
+        if not record.get("category"):
+            continue
+        usable.append((created, str(record.get("id") or ""), record))
+    if not usable or count <= 0:
+        return []
+    usable.sort(key=lambda u: (u[0], u[1]))
+    newest = usable[-1][0]
+    usable = [u for u in usable if u[0] > newest - HISTORY_SPAN]
+    n = len(usable)
+    if n > count:
+        steps = {round(i * (n - 1) / (count - 1)) for i in range(count)} if count > 1 else {n - 1}
+        usable = [usable[i] for i in sorted(steps)]
+    return [(created, record) for created, _key, record in usable]
+
+
+def history_appeals(records: Iterable[dict[str, Any]], *, count: int = HISTORY_COUNT,
+                    now: dt.datetime | None = None) -> list[services.PastAppeal]:
+    """The sample as past appeals, every time moved by the same whole number of days (hours
+    stay as they were) so that the newest lands `HISTORY_LAG` before `now`. An answer that
+    would come after `now` is not given: that appeal is still in work."""
+    sample = history_sample(records, count=count)
+    if not sample:
+        return []
+    now = now or timezone.now()
+    shift = dt.timedelta(days=(timezone.localdate(now - HISTORY_LAG)
+                               - timezone.localdate(sample[-1][0])).days)
+    appeals = []
+    for created, record in sample:
+        answered = _when(record.get("first_answer_at"))
+        answered = answered + shift if answered is not None else None
+        lat, lon = _float(record.get("lat")), _float(record.get("lon"))
+        if lat is None or lon is None:
+            lat = lon = None
+        appeals.append(services.PastAppeal(
+            key=str(record.get("id") or created.isoformat()),
+            text=str(record.get("text") or ""),
+            created_at=created + shift,
+            lat=lat,
+            lon=lon,
+            address=str(record.get("address") or ""),
+            district=record.get("district") or None,
+            category_label=record.get("category") or None,
+            reason=str(record.get("reason") or ""),
+            organisation_label=record.get("responsible_org") or None,
+            answered_at=answered if answered is not None and answered <= now else None,
+            closed=str(record.get("final_status") or "").startswith(HISTORY_FINISHED),
+            language="ru",
+        ))
+    return appeals
+
+
+def history_route(appeals: list[services.PastAppeal]) -> list[services.PastAppeal]:
+    """The file names the organisation only once it has answered. The appeals still open
+    without one go where the active routing model sends them, in one batch, as the old system
+    would have routed them; with no model at hand they wait for triage."""
+    waiting = [i for i, a in enumerate(appeals) if not a.organisation_label and not a.answered_at]
+    if not waiting:
+        return appeals
+    try:
+        _version, model = routing.model_active()
+        predictions = model.predict([{
+            "text": appeals[i].text, "district": appeals[i].district,
+            "created": appeals[i].created_at.replace(tzinfo=None).isoformat(),
+            "lat": appeals[i].lat, "lon": appeals[i].lon, "address": appeals[i].address or None,
+        } for i in waiting])
+    except Exception as exc:  # no model, or a broken one: triage, as for any appeal
+        log.info("demo history: open appeals left for triage (%s: %s)", type(exc).__name__, exc)
+        return appeals
+    routed = list(appeals)
+    for i, prediction in zip(waiting, predictions, strict=True):
+        routed[i] = dataclasses.replace(appeals[i],
+                                        organisation_label=prediction.responsible_org or None)
+    return routed
+
+
+def appeals_demo_load(*, model_dir: Path | None = None, gazetteer_file: Path | None = None,
+                      history_file: Path | None = None,
+                      history_count: int = HISTORY_COUNT) -> dict[str, Any]:
+    """Everything above, each part only when missing. The history is loaded once: while any
+    appeal of `HISTORY_SOURCE` exists the file is not even read."""
+    result: dict[str, Any] = {"model": None, "gazetteer": None, "history": None}
     if model_dir is not None and model_dir.is_dir():
         result["model"] = model_register_dir(model_dir=model_dir)
     if gazetteer_file is not None and gazetteer_file.is_file():
         result["gazetteer"] = gazetteer.gazetteer_load(records_read(gazetteer_file))
+    history: list[services.PastAppeal] = []
+    if history_file is not None and history_file.is_file():
+        existing = Appeal.objects.filter(source=HISTORY_SOURCE).count()
+        if existing:
+            result["history"] = {"created": 0, "existing": existing, "skipped": 0}
+        else:
+            history = history_route(history_appeals(records_read(history_file),
+                                                    count=history_count))
     active = ai_selectors.model_active()
-    result["organisations"] = organisations_ensure(
-        extra_labels=_model_org_labels(active.metadata) if active else [])
+    labels = _model_org_labels(active.metadata) if active else []
+    labels += sorted({a.organisation_label for a in history if a.organisation_label})
+    result["organisations"] = organisations_ensure(extra_labels=labels)
     _memberships()
     result["api_key"] = services.open311_key_issue(name="demo", raw=DEMO_API_KEY)
     created = 0
@@ -145,4 +277,9 @@ def appeals_demo_load(*, model_dir: Path | None = None,
                                    language="ru", source="demo")
             created += 1
     result["appeals"] = created
+    if history:
+        # After the demo's own appeals: those are submitted as today's, and an imported
+        # history never links, routes or notifies anything.
+        result["history"] = services.past_appeals_import(actor=None, source=HISTORY_SOURCE,
+                                                         appeals=history)
     return result

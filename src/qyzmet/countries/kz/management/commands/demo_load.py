@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-model", action="store_true",
             help="do not train the demo appeals-routing model nor fill the address gazetteer "
-                 "from the appeals data, even if it is at hand",
+                 "and the appeals history from the appeals data, even if it is at hand",
         )
 
     def handle(self, *args, count: int, seed: int, no_model: bool = False, **options) -> None:
@@ -62,10 +62,12 @@ class Command(BaseCommand):
                 call_command(name, stdout=self.stdout, stderr=self.stderr)
         if not no_model:
             self._demo_model()
-        # The address gazetteer learns from the same published appeals as the demo model.
+        # The address gazetteer learns from the same published appeals as the demo model, and
+        # a sample of them becomes the last half year's past appeals (for the analytics).
         data = Path(os.environ.get("QYZMET_APPEALS_DATA", APPEALS_DATA))
         places = str(data) if data.is_file() and not no_model else None
-        call_command("appeals_demo", gazetteer=places, stdout=self.stdout, stderr=self.stderr)
+        call_command("appeals_demo", gazetteer=places, history=places, stdout=self.stdout,
+                     stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS("Demo loaded. See the logins: qyzmet demo_logins"))
 
     def _demo_model(self) -> None:
