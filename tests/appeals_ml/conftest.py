@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("QYZMET_APPEALS_DATA")
-            or REPO.parent / "shared" / "data" / "appeals-spb" / "appeals-train.jsonl.gz")
+DATA = Path(
+    os.environ.get("QYZMET_APPEALS_DATA")
+    or REPO.parent / "shared" / "data" / "appeals-spb" / "appeals-train.jsonl.gz"
+)
 
 needs_data = pytest.mark.skipif(not DATA.is_file(), reason=f"{DATA} is not present")
 

@@ -13,8 +13,15 @@ from .conftest import needs_data
 
 pytestmark = needs_data
 
-KEYS = {"id", "category", "category_confidence", "reason", "reason_confidence",
-        "responsible_org", "responsible_org_confidence"}
+KEYS = {
+    "id",
+    "category",
+    "category_confidence",
+    "reason",
+    "reason_confidence",
+    "responsible_org",
+    "responsible_org_confidence",
+}
 
 
 def test_train_then_predict(sample, sample_file, tmp_path):
@@ -28,13 +35,21 @@ def test_train_then_predict(sample, sample_file, tmp_path):
     text = stdout.getvalue()
     assert "read 1200 appeals" in text
     assert "%]" in text  # progress lines
-    summary = json.loads(text[text.index("{"):])
+    summary = json.loads(text[text.index("{") :])
     assert summary["n_train"] == 1200
     assert {"metadata.json", "manifest.json", "model.joblib"} <= {p.name for p in out.iterdir()}
 
     pred = tmp_path / "pred.jsonl"
-    call_command("appeals_predict", "--model", str(out), "--in", str(sample_file),
-                 "--out", str(pred), stdout=io.StringIO())
+    call_command(
+        "appeals_predict",
+        "--model",
+        str(out),
+        "--in",
+        str(sample_file),
+        "--out",
+        str(pred),
+        stdout=io.StringIO(),
+    )
     lines = [json.loads(line) for line in pred.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 200
     assert all(set(line) == KEYS for line in lines)
@@ -45,11 +60,19 @@ def test_train_then_predict(sample, sample_file, tmp_path):
 def test_predict_refuses_a_broken_model(tmp_path, sample_file):
     (tmp_path / "m").mkdir()
     with pytest.raises(CommandError, match="--model"):
-        call_command("appeals_predict", "--model", str(tmp_path / "m"), "--in",
-                     str(sample_file), "--out", str(tmp_path / "p.jsonl"))
+        call_command(
+            "appeals_predict",
+            "--model",
+            str(tmp_path / "m"),
+            "--in",
+            str(sample_file),
+            "--out",
+            str(tmp_path / "p.jsonl"),
+        )
 
 
 def test_train_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
-        call_command("appeals_train", "--data", str(tmp_path / "none.jsonl.gz"),
-                     "--out", str(tmp_path / "m"))
+        call_command(
+            "appeals_train", "--data", str(tmp_path / "none.jsonl.gz"), "--out", str(tmp_path / "m")
+        )

@@ -27,12 +27,15 @@ Interface::
         point is farther than `DISTRICT_MAX_KM` from every training place (outside the
         jurisdiction) or not a number.
     RoutingModel.metadata: dict
-        version, created_at, data fingerprint, n_train, holdout metrics, category confusion
-        matrix, calibration summary (ECE), per-category auto-route thresholds, label lists.
+        version, created_at, data fingerprint, n_train, out-of-fold metrics (cross-fitting on the
+        training data), category confusion matrix, calibration summary (temperatures, category
+        prior exponent, ECE), per-category auto-route thresholds, label lists.
     RoutingModel.auto_route(prediction) -> bool
         True when the category confidence reaches the threshold of the predicted category.
 
     train(records, *, out_dir, progress=None, seed=0) -> dict   writes the model dir
+        (fits run in up to N_JOBS = 2 worker processes; one after the other inside a daemonic
+        process such as a Celery worker)
     cross_validate(records, *, folds=5, seed=0, progress=None) -> dict
         honest K-fold of our model and of the TF-IDF + logistic-regression baseline
     time_split_validate(records, *, progress=None) -> dict   earlier months -> last month
