@@ -92,10 +92,17 @@ def ai_admin(orgs):
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A model trained once per session on the first 1,500 rows of the real data."""
+def appeals_data() -> Path:
+    """The published appeals file beside the checkout (../shared); tests that read it are
+    skipped, saying where it was looked for, when a checkout has no ../shared."""
     if not DATA.exists():
         pytest.skip(f"appeals data not found at {DATA}")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, appeals_data) -> Path:
+    """A model trained once per session on the first 1,500 rows of the real data."""
     from qyzmet.appeals.ml import read_jsonl, train
 
     try:

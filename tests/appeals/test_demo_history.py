@@ -24,7 +24,7 @@ from qyzmet.appeals.models import Appeal, AppealEvent, RoutingSuggestion
 from qyzmet.audit.models import AuditEntry
 from qyzmet.core.models import OutboxEvent
 
-from .conftest import ASTANA, DATA
+from .conftest import ASTANA
 
 pytestmark = pytest.mark.django_db
 
@@ -314,12 +314,10 @@ def test_open_history_goes_where_the_model_routes_it(history_file, tiny_model):
     assert services.deadlines_flag() == {"due_soon": 0, "overdue": 0}
 
 
-def test_the_published_file_gives_half_a_year(capsys):
+def test_the_published_file_gives_half_a_year(capsys, appeals_data):
     """The real file: 600 appeals over the last 26 weeks, most weeks with appeals in every
     chart, some answered late, the newest still open."""
-    if not DATA.exists():
-        pytest.skip(f"appeals data not found at {DATA}")
-    call_command("appeals_demo", history=str(DATA), history_count=600)
+    call_command("appeals_demo", history=str(appeals_data), history_count=600)
     assert "Appeals history: 600 past appeals imported" in capsys.readouterr().out
     data = selectors.analytics(period="26w")
     busy = sum(1 for _w, n in data["weekly"] if n)

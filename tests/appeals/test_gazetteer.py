@@ -18,7 +18,7 @@ from qyzmet.appeals import gazetteer, services
 from qyzmet.appeals.models import AddressPoint, Appeal, AppealEvent, RoutingSuggestion
 from qyzmet.identity.services import api_token_issue
 
-from .conftest import DATA, SPB
+from .conftest import SPB
 
 pytestmark = pytest.mark.django_db
 
@@ -284,12 +284,10 @@ def test_demo_loader_fills_the_gazetteer_and_loading_again_changes_nothing(tmp_p
     assert gazetteer.address_resolve("Мебельная ул., 47 к1").lat == pytest.approx(59.9943346)
 
 
-def test_real_addresses_time_split(capsys):
+def test_real_addresses_time_split(capsys, appeals_data):
     """Learn from the earlier 80 % of the real appeals that have an address, then place the
     later 20 % from their address alone: most are found, in the right district."""
-    if not DATA.exists():
-        pytest.skip(f"appeals data not found at {DATA}")
-    with gzip.open(DATA, "rt", encoding="utf-8") as fh:
+    with gzip.open(appeals_data, "rt", encoding="utf-8") as fh:
         rows = [r for r in map(json.loads, fh) if r.get("address") and r.get("lat")]
     rows.sort(key=lambda r: r["created"])
     cut = int(len(rows) * 0.8)
