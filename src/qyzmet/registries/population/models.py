@@ -9,6 +9,11 @@ from __future__ import annotations
 from django.db import models
 
 
+def full_name_join(last_name: str, first_name: str, patronymic: str) -> str:
+    """Surname, given name, patronymic: the order official Kazakh documents print."""
+    return " ".join(p for p in (last_name, first_name, patronymic) if p)
+
+
 class Address(models.Model):
     """A registered address (прописка). Text is kept in Russian, as the registry issues it."""
 
@@ -57,5 +62,4 @@ class Person(models.Model):
 
     @property
     def full_name(self) -> str:
-        """Surname, given name, patronymic: the order official Kazakh documents print."""
-        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+        return full_name_join(self.last_name, self.first_name, self.patronymic)

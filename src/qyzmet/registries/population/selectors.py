@@ -12,25 +12,23 @@ from typing import Any
 
 from django.db.models import Q
 
-from .models import Address, Person
+from qyzmet.core.compiled import CompiledRead
+
+from .models import Person, full_name_join
+
+_ADDRESS_FIELDS = ("full", "region", "city", "street", "building", "apartment", "registered_since")
+# The person with their registered address: the gateway's hottest read (one per exchange).
+_PERSON_WITH_ADDRESS = CompiledRead(
+    lambda iin: Person.objects.filter(iin=iin).values(
+        "iin", "last_name", "first_name", "patronymic", "birth_date", "sex", "citizenship",
+        "death_date", "address_id", *(f"address__{name}" for name in _ADDRESS_FIELDS),
+    ),
+    "iin",
+)  # fmt: skip
 
 
 def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _address_dict(address: Address | None) -> dict[str, Any] | None:
-    if address is None:
-        return None
-    return {
-        "full": address.full,
-        "region": address.region,
-        "city": address.city,
-        "street": address.street,
-        "building": address.building,
-        "apartment": address.apartment,
-        "registered_since": _iso(address.registered_since),
-    }
 
 
 def _summary(person: Person | None) -> dict[str, Any] | None:
@@ -51,22 +49,35 @@ def _children_of(person: Person) -> list[dict[str, Any]]:
     return [_summary(child) for child in children]
 
 
+def _person_row(iin: str) -> dict[str, Any] | None:
+    rows = _PERSON_WITH_ADDRESS.rows(iin=iin)
+    return rows[0] if rows else None
+
+
+def _address_of(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["address_id"] is None:
+        return None
+    address = {name: row[f"address__{name}"] for name in _ADDRESS_FIELDS}
+    address["registered_since"] = _iso(address["registered_since"])
+    return address
+
+
 def person_fact(*, iin: str) -> dict[str, Any] | None:
     """Who the person is and where they are registered. One query."""
-    person = Person.objects.select_related("address").filter(iin=iin).first()
-    if person is None:
+    row = _person_row(iin)
+    if row is None:
         return None
     return {
-        "iin": person.iin,
-        "full_name": person.full_name,
-        "last_name": person.last_name,
-        "first_name": person.first_name,
-        "patronymic": person.patronymic,
-        "birth_date": _iso(person.birth_date),
-        "sex": person.sex,
-        "citizenship": person.citizenship,
-        "death_date": _iso(person.death_date),
-        "address": _address_dict(person.address),
+        "iin": row["iin"],
+        "full_name": full_name_join(row["last_name"], row["first_name"], row["patronymic"]),
+        "last_name": row["last_name"],
+        "first_name": row["first_name"],
+        "patronymic": row["patronymic"],
+        "birth_date": _iso(row["birth_date"]),
+        "sex": row["sex"],
+        "citizenship": row["citizenship"],
+        "death_date": _iso(row["death_date"]),
+        "address": _address_of(row),
     }
 
 
@@ -93,15 +104,7 @@ def family_fact(*, iin: str) -> dict[str, Any] | None:
 
 def address_fact(*, iin: str) -> dict[str, Any] | None:
     """The registered address alone (null values when the person has none). One query."""
-    person = Person.objects.select_related("address").filter(iin=iin).first()
-    if person is None:
+    row = _person_row(iin)
+    if row is None:
         return None
-    return _address_dict(person.address) or {
-        "full": "",
-        "region": "",
-        "city": "",
-        "street": "",
-        "building": "",
-        "apartment": "",
-        "registered_since": None,
-    }
+    return _address_of(row) or {name: "" for name in _ADDRESS_FIELDS} | {"registered_since": None}
