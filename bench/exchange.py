@@ -10,7 +10,8 @@
   load does not inflate (the PostgreSQL server's own CPU is not in it).
 * throughput: exchanges per second with message logging on (and the automatic sealing every
   QYZMET_EXCHANGE_SEAL_EVERY entries), one process, then two and four processes at once against
-  the same database; then the rest is sealed and the whole log verified.
+  the same database; then the rest is sealed and the whole log verified. The baseline of the
+  same run: the same reads called directly (two processes), and the ratio gateway ÷ direct.
 
 Each database runs in fresh subprocesses on a throwaway database (bench.databases).
 `python -m bench.exchange [--smoke]` prints the markdown.
@@ -102,17 +103,17 @@ def _latency(url: str, n: int) -> dict:
     return out
 
 
-def _throughput(url: str, n: int, start_at: float = 0.0) -> dict:
+def _throughput(url: str, n: int, start_at: float = 0.0, kind: str = "gateway") -> dict:
     _django(url)
     import random
 
     from django.db import transaction
 
-    from qyzmet.registries.client import GatewayRegistryClient
+    from qyzmet.registries.client import GatewayRegistryClient, LocalRegistryClient
 
     subjects = _subjects()
     rng = random.Random(os.getpid())
-    client = GatewayRegistryClient()
+    client = GatewayRegistryClient() if kind == "gateway" else LocalRegistryClient()
     for _ in range(10):
         client.fetch(registry="population", fact="person", subject=rng.choice(subjects),
                      purpose="warm-up", actor=None)  # fmt: skip
@@ -172,6 +173,13 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
     pair = [_spawn("throughput", url, str(n_throughput), start_at) for _ in range(2)]
     pair_results = [_result(p) for p in pair]
     wall = max(r["ended"] for r in pair_results) - min(r["began"] for r in pair_results)
+    # The baseline of the same run: the same reads with the registry called directly (its
+    # audit row, no gateway, no message log), two processes.
+    start_at = str(time.time() + 15)
+    direct = [_spawn("throughput", url, str(n_throughput), start_at, "direct") for _ in range(2)]
+    direct_results = [_result(p) for p in direct]
+    wall_direct = (max(r["ended"] for r in direct_results)
+                   - min(r["began"] for r in direct_results))  # fmt: skip
     # Four processes on two cores: while one waits for the database's answer another computes,
     # as a gateway's worker pool would.
     start_at = str(time.time() + 20)
@@ -204,6 +212,7 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
         "exchanges_per_s_1proc": single["calls"] / single["seconds"],
         "exchanges_per_s_2proc": sum(r["calls"] for r in pair_results) / wall,
         "exchanges_per_s_4proc": sum(r["calls"] for r in four_results) / wall4,
+        "direct_reads_per_s_2proc": sum(r["calls"] for r in direct_results) / wall_direct,
         "log_entries": verify["entries"],
         "log_verified": verify["ok"],
         "log_problems": verify["problems"],
@@ -239,13 +248,14 @@ def markdown(results: dict) -> str:
         "",
         "| database | direct p50 / p95 ms | gateway p50 / p95 ms | overhead p50 / p95 ms "
         "| CPU ms per read (p50): direct / gateway / overhead / of which provider view "
-        "| logged exchanges/s (1 / 2 / 4 procs) | CPU ms per exchange (1 / 2 procs) "
+        "| logged exchanges/s (1 / 2 / 4 procs) | direct reads/s (2 procs) "
+        "| gateway ÷ direct (2 procs) | CPU ms per exchange (1 / 2 procs) "
         "| log verified | load avg (1 min) before / after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results["databases"].items():
         if "skipped" in r:
-            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | |")
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | | | |")
             continue
         load = r.get("load_avg_1min", ["?", "?"])
         lines.append(
@@ -256,6 +266,8 @@ def markdown(results: dict) -> str:
             f"{r['cpu_overhead_p50_ms']:.2f} / {r['provider_cpu_p50_ms']:.2f} "
             f"| {r['exchanges_per_s_1proc']:.0f} / {r['exchanges_per_s_2proc']:.0f} / "
             f"{r['exchanges_per_s_4proc']:.0f} "
+            f"| {r['direct_reads_per_s_2proc']:.0f} "
+            f"| {r['exchanges_per_s_2proc'] / r['direct_reads_per_s_2proc']:.2f} "
             f"| {r['cpu_ms_per_exchange_1proc']:.2f} / {r['cpu_ms_per_exchange_2proc']:.2f} "
             f"| {r['log_entries']} entries in {r['log_seals']} seals, "
             f"{'ok' if r['log_verified'] else 'BROKEN'} ({r['verify_s']:.1f} s) "
@@ -270,8 +282,9 @@ def markdown(results: dict) -> str:
 def _worker(argv: list[str]) -> None:
     mode, url, *rest = argv
     start_at = float(rest[1]) if len(rest) > 1 else 0.0
+    kind = rest[2] if len(rest) > 2 else "gateway"
     funcs = {"setup": lambda: _setup(url), "latency": lambda: _latency(url, int(rest[0])),
-             "throughput": lambda: _throughput(url, int(rest[0]), start_at),
+             "throughput": lambda: _throughput(url, int(rest[0]), start_at, kind),
              "verify": lambda: _verify(url)}  # fmt: skip
     print(json.dumps(funcs[mode]()))
 
