@@ -160,6 +160,17 @@ def _result(process: subprocess.Popen) -> Any:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _together(url: str, procs: int, calls: int, kind: str = "gateway") -> dict[str, float]:
+    """`procs` processes that start their timed loop at the same instant (after start-up and
+    warm-up): the rate counts from the first start to the last end."""
+    start_at = str(time.time() + 8 + 3 * procs)
+    spawned = [_spawn("throughput", url, str(calls), start_at, kind) for _ in range(procs)]
+    results = [_result(p) for p in spawned]
+    wall = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    done = sum(r["calls"] for r in results)
+    return {"per_s": done / wall, "cpu_ms": sum(r["cpu_seconds"] for r in results) / done * 1000}
+
+
 def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
     n_latency = 30 if smoke else 1000
     n_throughput = 40 if smoke else 1500
@@ -167,25 +178,17 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
     load_before = os.getloadavg()
     lat = _result(_spawn("latency", url, str(n_latency)))
     single = _result(_spawn("throughput", url, str(n_throughput)))
-    # Both start at the same moment after their start-up and warm-up: the rate counts the time
-    # from the first start to the last end, not the interpreters' start-up.
-    start_at = str(time.time() + 15)
-    pair = [_spawn("throughput", url, str(n_throughput), start_at) for _ in range(2)]
-    pair_results = [_result(p) for p in pair]
-    wall = max(r["ended"] for r in pair_results) - min(r["began"] for r in pair_results)
-    # The baseline of the same run: the same reads with the registry called directly (its
-    # audit row, no gateway, no message log), two processes.
-    start_at = str(time.time() + 15)
-    direct = [_spawn("throughput", url, str(n_throughput), start_at, "direct") for _ in range(2)]
-    direct_results = [_result(p) for p in direct]
-    wall_direct = (max(r["ended"] for r in direct_results)
-                   - min(r["began"] for r in direct_results))  # fmt: skip
+    # Two processes, the size of this machine, three times (a shared machine's neighbours make
+    # single runs vary by a third): median and range. Between them, the baseline of the same
+    # run: the same reads with the registry called directly (its audit row, no gateway, no
+    # message log), also two processes.
+    pairs, directs = [], []
+    for _ in range(1 if smoke else 3):
+        pairs.append(_together(url, 2, n_throughput))
+        directs.append(_together(url, 2, n_throughput, "direct"))
     # Four processes on two cores: while one waits for the database's answer another computes,
     # as a gateway's worker pool would.
-    start_at = str(time.time() + 20)
-    four = [_spawn("throughput", url, str(n_throughput // 2), start_at) for _ in range(4)]
-    four_results = [_result(p) for p in four]
-    wall4 = max(r["ended"] for r in four_results) - min(r["began"] for r in four_results)
+    four = _together(url, 4, n_throughput // 2)
     verify = _result(_spawn("verify", url))
     direct, gateway = lat["direct"], lat["gateway"]
     return {
@@ -197,8 +200,7 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
         "cpu_overhead_p50_ms": statistics.median(lat["gateway_cpu"])
         - statistics.median(lat["direct_cpu"]),
         "cpu_ms_per_exchange_1proc": single["cpu_seconds"] / single["calls"] * 1000,
-        "cpu_ms_per_exchange_2proc": sum(r["cpu_seconds"] for r in pair_results)
-        / sum(r["calls"] for r in pair_results) * 1000,
+        "cpu_ms_per_exchange_2proc": statistics.median(p["cpu_ms"] for p in pairs),
         "provider_cpu_p50_ms": statistics.median(lat["provider_cpu"]),
         "provider_wall_p50_ms": statistics.median(lat["provider_wall"]),
         "gateway_own_cpu_p50_ms": statistics.median(
@@ -210,9 +212,10 @@ def _one_database(url: str, *, smoke: bool) -> dict[str, Any]:
         "overhead_p50_ms": statistics.median(gateway) - statistics.median(direct),
         "overhead_p95_ms": _percentile(gateway, 95) - _percentile(direct, 95),
         "exchanges_per_s_1proc": single["calls"] / single["seconds"],
-        "exchanges_per_s_2proc": sum(r["calls"] for r in pair_results) / wall,
-        "exchanges_per_s_4proc": sum(r["calls"] for r in four_results) / wall4,
-        "direct_reads_per_s_2proc": sum(r["calls"] for r in direct_results) / wall_direct,
+        "exchanges_per_s_2proc": statistics.median(p["per_s"] for p in pairs),
+        "exchanges_per_s_2proc_runs": [round(p["per_s"]) for p in pairs],
+        "exchanges_per_s_4proc": four["per_s"],
+        "direct_reads_per_s_2proc": statistics.median(d["per_s"] for d in directs),
         "log_entries": verify["entries"],
         "log_verified": verify["ok"],
         "log_problems": verify["problems"],
@@ -248,14 +251,15 @@ def markdown(results: dict) -> str:
         "",
         "| database | direct p50 / p95 ms | gateway p50 / p95 ms | overhead p50 / p95 ms "
         "| CPU ms per read (p50): direct / gateway / overhead / of which provider view "
-        "| logged exchanges/s (1 / 2 / 4 procs) | direct reads/s (2 procs) "
+        "| logged exchanges/s: 1 / 2 (median of runs) / 4 procs | 2 procs, each run "
+        "| direct reads/s (2 procs) "
         "| gateway ÷ direct (2 procs) | CPU ms per exchange (1 / 2 procs) "
         "| log verified | load avg (1 min) before / after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results["databases"].items():
         if "skipped" in r:
-            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | | | |")
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | | | | | |")
             continue
         load = r.get("load_avg_1min", ["?", "?"])
         lines.append(
@@ -266,6 +270,7 @@ def markdown(results: dict) -> str:
             f"{r['cpu_overhead_p50_ms']:.2f} / {r['provider_cpu_p50_ms']:.2f} "
             f"| {r['exchanges_per_s_1proc']:.0f} / {r['exchanges_per_s_2proc']:.0f} / "
             f"{r['exchanges_per_s_4proc']:.0f} "
+            f"| {', '.join(map(str, r['exchanges_per_s_2proc_runs']))} "
             f"| {r['direct_reads_per_s_2proc']:.0f} "
             f"| {r['exchanges_per_s_2proc'] / r['direct_reads_per_s_2proc']:.2f} "
             f"| {r['cpu_ms_per_exchange_1proc']:.2f} / {r['cpu_ms_per_exchange_2proc']:.2f} "
