@@ -60,6 +60,7 @@ def _out(request: HttpRequest, application) -> dict:
         notice=evidence_waiting_notice(registries=[p.registry for p in pending])
         if pending
         else None,
+        missing=selectors.evidence_missing(application=application),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -84,6 +85,17 @@ class PendingEvidenceOut(Schema):
     fact: str
 
 
+class MissingEvidenceOut(Schema):
+    name: str = Field(description="The evidence item of the service package")
+    registry: str
+    fact: str
+    code: str = Field(
+        description="Why it is missing: the registry's error code, e.g. "
+        "`registry.subject_not_found`, or `registry.unavailable` when it did not answer in time"
+    )
+    detail: str = Field(description="What the registry or the gateway said")
+
+
 class ApplicationOut(Schema):
     id: int
     number: str
@@ -113,6 +125,12 @@ class ApplicationOut(Schema):
         None, description="When the next automatic attempt is due"
     )
     evidence_attempts: int = Field(0, description="Automatic attempts that failed so far")
+    evidence_missing: list[MissingEvidenceOut] = Field(
+        [],
+        description="Registry facts the application went to the agency without (the registry "
+        "refused for good, or did not answer within the waiting limit); the officer decides "
+        "and may ask the applicant for a document",
+    )
     notice: str | None = Field(
         None, description="What the citizen is told about the state, in the request's language"
     )
@@ -177,6 +195,7 @@ def application_out(
     signature=None,
     pending: list | None = None,
     notice: str | None = None,
+    missing: list | None = None,
 ) -> dict:
     waiting = bool(pending)
     return {
@@ -204,5 +223,6 @@ def application_out(
         ],
         "evidence_retry_at": application.evidence_retry_at if waiting else None,
         "evidence_attempts": application.evidence_attempts if waiting else 0,
+        "evidence_missing": [dataclasses.asdict(m) for m in missing or []],
         "notice": notice,
     }

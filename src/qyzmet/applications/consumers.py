@@ -41,6 +41,12 @@ def _notify(event: dict[str, Any]) -> None:
         "reason": event.get("reason", ""),
     }
     body = text_render(template, context)
+    if kind == "submitted" and event.get("evidence_missing"):
+        with translation.override(lang):
+            body += "\n\n" + translation.gettext(
+                "Some data from the state registries could not be obtained. The agency will "
+                "review your application and may ask you for a document."
+            )
     notification_send(
         user_id=application.applicant_id,
         subject=f"{context['service']} — {application.number}",

@@ -63,6 +63,11 @@ class Application(models.Model):
     evidence_attempts = models.PositiveIntegerField(default=0)
     evidence_retry_at = models.DateTimeField(null=True, blank=True)
     evidence_error = models.CharField(max_length=300, blank=True, default="")
+    # Evidence the case went into the workflow without, kept for the officer and the citizen:
+    # {item name: {"code": registry error code, "detail": what the registry said}} — a registry
+    # that refused for good at a retry (no such record, ...), or one that did not answer within
+    # QYZMET_EVIDENCE_WAIT_MAX_SECONDS of the submission.
+    evidence_missing = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

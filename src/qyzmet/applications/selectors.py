@@ -182,6 +182,38 @@ def evidence_pending(*, application: Application) -> list[PendingEvidence]:
     ]
 
 
+@dataclass(frozen=True)
+class MissingEvidence:
+    """An evidence item the case went to the agency without: the registry refused for good
+    (`code`, e.g. `registry.subject_not_found`) or did not answer in time
+    (`registry.unavailable`); `detail` is what the registry or the gateway said."""
+
+    name: str
+    registry: str
+    fact: str
+    code: str
+    detail: str
+
+
+def evidence_missing(*, application: Application) -> list[MissingEvidence]:
+    """The evidence the case is being decided without, in package order ([] when none)."""
+    missing = application.evidence_missing or {}
+    if not missing:
+        return []
+    items = application_package(application=application).evidence
+    return [
+        MissingEvidence(
+            name=item.name,
+            registry=item.registry,
+            fact=item.fact,
+            code=str(missing[item.name].get("code", "")),
+            detail=str(missing[item.name].get("detail", "")),
+        )
+        for item in items
+        if item.name in missing
+    ]
+
+
 def available_actions(*, user, application: Application) -> list[str]:
     """The workflow actions `user` may take on the application now (for buttons and the API)."""
     if application.state == Application.DRAFT or not application.is_open:

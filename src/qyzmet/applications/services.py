@@ -70,11 +70,13 @@ def _resolve_pointer(data: dict, pointer: str) -> Any:
 @dataclass
 class _Evidence:
     """What the registries answered for one case: the facts read, the evidence items whose
-    registry did not answer (fetched later by the retry) and the last reason given."""
+    registry did not answer (fetched later by the retry), the last reason given, and (only in a
+    lenient read) the items a registry refused for good, with its error code and words."""
 
     facts: dict[str, Any] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
     error: str = ""
+    failed: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _evidence_fetch(
@@ -112,8 +114,8 @@ def _evidence_for(
     """Read each evidence item. A registry that does not answer (`RegistryUnavailable`) leaves
     its item pending, never the whole submission lost. Any other registry error is the
     citizen's to fix (a typed IIN with no record, ...) and raised as a 422 problem, unless
-    `lenient` (the background retry, where nobody can fix it now): then it too leaves the item
-    pending, with the reason kept for the operators."""
+    `lenient` (the background retry, where nobody can fix it now): then the item is `failed`,
+    with the registry's code and words, and is not asked again."""
     client = registry_client()
     wanted = set(only) if only is not None else None
     found = _Evidence()
@@ -135,10 +137,13 @@ def _evidence_for(
                 actor=actor,
             )
         except RegistryError as exc:
-            if not (lenient or isinstance(exc, RegistryUnavailable)):
+            if isinstance(exc, RegistryUnavailable):
+                found.pending.append(item.name)
+                found.error = f"{item.registry}.{item.fact}: {exc}"[:300]
+            elif lenient:
+                found.failed[item.name] = {"code": exc.code, "detail": str(exc)[:300]}
+            else:
                 raise _evidence_problem(exc, pointer) from exc
-            found.pending.append(item.name)
-            found.error = f"{item.registry}.{item.fact}: {exc}"[:300]
     return found
 
 
@@ -607,6 +612,9 @@ def _workflow_enter(
     application.evidence_pending = []
     application.evidence_retry_at = None
     application.evidence_error = ""
+    missing = {"evidence_missing": sorted(application.evidence_missing)}
+    if not application.evidence_missing:
+        missing = {}
     application.due_date = calendar.add_working_days(submitted_on, workflow.deadline_working_days)
     application.state_due_date = (
         calendar.add_working_days(submitted_on, initial.deadline_working_days)
@@ -630,11 +638,11 @@ def _workflow_enter(
         object_type="application",
         object_id=application.pk,
         subject_iin=application.applicant_iin,
-        data=_audit_data(application, service=service, signature=signature),
+        data=_audit_data(application, service=service, signature=signature, **missing),
     )
     event_publish(
         topic="application.submitted",
-        payload=_event_payload(application, due_date=application.due_date.isoformat()),
+        payload=_event_payload(application, due_date=application.due_date.isoformat(), **missing),
     )
 
 
@@ -652,6 +660,14 @@ def evidence_retry_delay(*, attempts: int) -> dt.timedelta:
     base = float(getattr(settings, "QYZMET_EVIDENCE_RETRY_BASE_SECONDS", 60))
     cap = float(getattr(settings, "QYZMET_EVIDENCE_RETRY_MAX_SECONDS", 3600))
     return dt.timedelta(seconds=min(base * 2 ** min(attempts, 32), cap))
+
+
+def evidence_wait_max() -> dt.timedelta:
+    """How long after submission a case may wait for a registry that does not answer before it
+    goes to the agency without that evidence (`QYZMET_EVIDENCE_WAIT_MAX_SECONDS`, 48 hours):
+    the deadline runs from the submission, so the officer must get the time to decide."""
+    return dt.timedelta(seconds=float(getattr(settings, "QYZMET_EVIDENCE_WAIT_MAX_SECONDS",
+                                              48 * 3600)))  # fmt: skip
 
 
 def _evidence_retry_schedule(*, application_id: int, delay: dt.timedelta) -> None:
@@ -713,10 +729,12 @@ def _evidence_await(
 def application_evidence_retry(*, application_id: int, now: dt.datetime | None = None) -> str:
     """Try once more to read the evidence a waiting application lacks, if its retry is due.
 
-    Returns "started" (all evidence in: the application entered its workflow exactly as a
-    complete submission does), "waiting" (a registry still did not answer: the attempt is
-    counted and the next one set later, by `evidence_retry_delay`) or "skipped" (not due, taken
-    by another worker, or no longer waiting).
+    Returns "started" (the application entered its workflow exactly as a complete submission
+    does: with all its evidence, or — history action `evidence_incomplete` — without the items
+    a registry refused for good or did not give within `evidence_wait_max()`, which stay in
+    `evidence_missing` for the officer and the citizen), "waiting" (a registry still did not
+    answer: the attempt is counted and the next one set later, by `evidence_retry_delay`) or
+    "skipped" (not due, taken by another worker, or no longer waiting).
 
     Safe to run from any number of workers at once: a conditional UPDATE claims the case (only
     one claimer reads the registries), and the transition re-checks the state under
@@ -746,16 +764,27 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
         if application is None or application.state != Application.AWAITING_EVIDENCE:
             return "skipped"
         application.evidence = {**application.evidence, **found.facts}
+        missing = {**application.evidence_missing, **found.failed}
+        waited = now - application.submitted_at
+        if found.pending and waited >= evidence_wait_max():
+            # Waiting longer would eat the citizen's deadline: the officer decides without it.
+            hours = int(evidence_wait_max().total_seconds() // 3600)
+            for name in found.pending:
+                missing[name] = {"code": RegistryUnavailable.code,
+                                 "detail": f"no answer within {hours} h: {found.error}"[:300]}
+            found.pending = []
         if found.pending:
             application.evidence_attempts += 1
             delay = evidence_retry_delay(attempts=application.evidence_attempts)
             application.evidence_pending = list(found.pending)
+            application.evidence_missing = missing
             application.evidence_retry_at = now + delay
             application.evidence_error = found.error
             application.save(
                 update_fields=[
                     "evidence",
                     "evidence_pending",
+                    "evidence_missing",
                     "evidence_attempts",
                     "evidence_retry_at",
                     "evidence_error",
@@ -764,11 +793,12 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
             )
             _evidence_retry_schedule(application_id=application.pk, delay=delay)
             return "waiting"
+        application.evidence_missing = missing
         _workflow_enter(
             application,
             actor=None,
             role=SYSTEM_ROLE,
-            action="evidence_received",
+            action="evidence_incomplete" if missing else "evidence_received",
             from_state=Application.AWAITING_EVIDENCE,
             service=service,
         )

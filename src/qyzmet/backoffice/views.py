@@ -30,6 +30,7 @@ from qyzmet.ui.labels import (
     STATUS_LABELS,
     action_button,
     action_label,
+    evidence_missing_rows,
     facts_rows,
     status_label,
 )
@@ -153,6 +154,7 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
             if name in application.data
         ],
         "facts": facts_rows(package=package, evidence=application.evidence or {}),
+        "missing": evidence_missing_rows(app_selectors.evidence_missing(application=application)),
         "attachments": app_selectors.application_attachments(application_id=application.pk),
         "history": [
             {"at": e.at, "what": action_label(e.action),

@@ -37,7 +37,14 @@ from qyzmet.ui.forms import (
     pointer_field,
     value_display,
 )
-from qyzmet.ui.labels import action_label, evidence_waiting_notice, facts_rows, status_label
+from qyzmet.ui.labels import (
+    action_label,
+    evidence_missing_notice,
+    evidence_missing_rows,
+    evidence_waiting_notice,
+    facts_rows,
+    status_label,
+)
 from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 20
@@ -355,6 +362,7 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     if application.outcome == "approved":
         document = document_for_source(source_ref=f"application:{application.pk}")
     pending = app_selectors.evidence_pending(application=application)
+    missing = app_selectors.evidence_missing(application=application)
     return {
         "application": application,
         "package": package,
@@ -373,6 +381,10 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "evidence_notice": evidence_waiting_notice(registries=[p.registry for p in pending])
         if pending
         else "",
+        "missing_notice": evidence_missing_notice(registries=[m.registry for m in missing])
+        if missing
+        else "",
+        "missing": evidence_missing_rows(missing),
         "can_answer": "provide_info" in actions,
         "info_reason": info_reason,
         "document": document,

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "approve": _("Approved"),
     "refuse": _("Refused"),
     "evidence_received": _("Registry data received; sent to the agency"),
+    "evidence_incomplete": _("Sent to the agency without some registry data"),
 }
 
 # The buttons an officer presses (imperative), as opposed to the history entries above.
@@ -110,6 +111,40 @@ def evidence_waiting_notice(*, registries: list[str]) -> str:
             "arrives; you do not need to do anything."
         )
     ) % {"registries": names}
+
+
+def evidence_missing_notice(*, registries: list[str]) -> str:
+    """What a citizen is told when their application went to the agency without some registry
+    data: which registry, that the agency decides, and that it may ask them for a document."""
+    names = ", ".join(registry_label(r) for r in dict.fromkeys(registries))
+    return str(
+        _(
+            "Some data from the state registry (%(registries)s) could not be obtained. Your "
+            "application has been sent to the agency, which will review it and may ask you for "
+            "a document."
+        )
+    ) % {"registries": names}
+
+
+def evidence_missing_reason(code: str) -> str:
+    """Why an evidence item is missing, in words (the registry's own words go beside it)."""
+    reasons = {
+        "registry.unavailable": _("the registry did not answer in time"),
+        "registry.subject_not_found": _("the registry has no record"),
+        "registry.invalid_subject": _("the identifier was not accepted by the registry"),
+        "registry.refused": _("the exchange gateway refused the request"),
+    }
+    return str(reasons.get(code) or _("the registry refused the request"))
+
+
+def evidence_missing_rows(missing: list) -> list[dict[str, str]]:
+    """For the pages: each missing evidence item as the registry's name, the reason in words
+    and the registry's own words (`applications.selectors.MissingEvidence` items)."""
+    return [
+        {"registry": registry_label(m.registry), "reason": evidence_missing_reason(m.code),
+         "detail": m.detail}
+        for m in missing
+    ]  # fmt: skip
 
 
 def fact_label(path: str) -> str:

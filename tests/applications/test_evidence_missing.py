@@ -1,0 +1,185 @@
+"""A waiting application is never stuck: when a registry refuses for good at a retry (the person
+is no longer in it), or still does not answer when the waiting limit runs out, the case goes to
+the agency without that evidence. The officer sees what is missing and why, the citizen is told
+(page, API, notification, in their language), and the history and audit trail say so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from qyzmet.applications import services
+from qyzmet.applications.models import Application, ApplicationEvent
+from qyzmet.applications.selectors import application_package
+from qyzmet.audit.models import AuditEntry
+from qyzmet.core.models import OutboxEvent
+from qyzmet.identity.services import api_token_issue
+from qyzmet.notifications.models import Notification
+from qyzmet.registries.population.models import Person
+from tests.applications.registry_stub import STUB, RegistryDownClient
+from tests.portal.factories import SERVICE, catalog_loaded, citizen, officer
+
+pytestmark = pytest.mark.django_db
+
+DATA = {"purpose": "bank", "comment": "Ипотека"}
+IE = "kz.ie-registration"
+IE_DATA = {"business_name": "Әлем", "activity_code": "47190", "tax_regime": "simplified",
+           "business_address": "Астана, Абай 1"}  # fmt: skip
+
+
+@pytest.fixture
+def world(settings):
+    settings.QYZMET_REGISTRY_CLIENT = STUB
+    catalog_loaded()
+    RegistryDownClient.reset("population")
+    yield citizen(), officer()
+    RegistryDownClient.reset()
+
+
+def _waiting(user, service: str = SERVICE, data: dict | None = None) -> Application:
+    application, created = services.application_submit(
+        actor=user, service_code=service, data=data or DATA
+    )
+    assert created and application.state == Application.AWAITING_EVIDENCE
+    return application
+
+
+def _api(user, lang: str = "en") -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)}",
+                  HTTP_ACCEPT_LANGUAGE=lang)  # fmt: skip
+
+
+def test_a_registry_that_refuses_for_good_sends_the_case_on_without_it(
+    world, django_capture_on_commit_callbacks
+):
+    a, clerk = world
+    application = _waiting(a)
+    # The registry is back, but the person is no longer in it: asking again will not help.
+    RegistryDownClient.down.clear()
+    Person.objects.filter(iin=a.iin).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = services.evidence_retry_due(now=timezone.now() + dt.timedelta(minutes=1))
+    assert counts["started"] == 1, counts
+
+    application.refresh_from_db()
+    package = application_package(application=application)
+    assert application.state == package.workflow.initial and application.is_open
+    assert application.due_date is not None
+    assert application.evidence == {} and application.evidence_pending == []
+    assert application.evidence_retry_at is None
+    assert set(application.evidence_missing) == {"person"}
+    assert application.evidence_missing["person"]["code"] == "registry.subject_not_found"
+    assert a.iin in application.evidence_missing["person"]["detail"]
+    history = ApplicationEvent.objects.filter(application=application).order_by("id")
+    assert [(h.action, h.to_state, h.actor_role) for h in history] == [
+        ("submit", "awaiting_evidence", "applicant"),
+        ("evidence_incomplete", package.workflow.initial, "system"),
+    ]
+    audit = AuditEntry.objects.get(action="application.evidence_incomplete")
+    assert audit.data["evidence_missing"] == ["person"]
+    event = OutboxEvent.objects.get(topic="application.submitted",
+                                    payload__application_id=application.pk)  # fmt: skip
+    assert event.payload["evidence_missing"] == ["person"]
+    notes = Notification.objects.filter(user=a, body__contains=application.number)
+    told = {"kk": "алу мүмкін болмады", "ru": "не удалось получить", "en": "could not be obtained"}
+    assert notes and all(told[a.language or "kk"] in n.body for n in notes), a.language
+
+    # The officer has it in the inbox and sees what is missing, and why.
+    inbox = _api(clerk).get("/api/v1/inbox").json()["items"]
+    assert [i["id"] for i in inbox] == [application.pk]
+    web = Client()
+    web.force_login(clerk)
+    page = web.get(reverse("bo-case", kwargs={"application_id": application.pk}))
+    text = html.unescape(page.content.decode())
+    assert page.status_code == 200
+    # In the officer's language (kk here): the heading and the reason in words.
+    assert 'data-evidence="missing"' in text and "Тізілімдерден алынбады" in text
+    assert "тізілімде жазба жоқ" in text
+
+    # The citizen reads the same through the API.
+    out = _api(a).get(f"/api/v1/applications/{application.pk}").json()
+    assert out["evidence_missing"] == [{
+        "name": "person", "registry": "population", "fact": "person",
+        "code": "registry.subject_not_found",
+        "detail": application.evidence_missing["person"]["detail"]}]  # fmt: skip
+    assert out["evidence_pending"] == [] and out["state"] == package.workflow.initial
+    # Nothing is asked again.
+    RegistryDownClient.calls = []
+    later = timezone.now() + dt.timedelta(days=1)
+    assert services.evidence_retry_due(now=later)["started"] == 0
+    assert RegistryDownClient.calls == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "notice", "reason"),
+    [
+        ("en", "could not be obtained", "the registry did not answer in time"),
+        ("ru", "не удалось получить", "реестр не ответил вовремя"),
+        ("kk", "алу мүмкін болмады", "тізілім уақытында жауап бермеді"),
+    ],
+)
+def test_a_registry_still_down_at_the_waiting_limit(world, settings, client, lang, notice, reason):
+    a, _ = world
+    settings.QYZMET_EVIDENCE_WAIT_MAX_SECONDS = 6 * 3600
+    application = _waiting(a)
+    t0 = application.submitted_at
+    # Before the limit the case keeps waiting, however many attempts fail.
+    assert services.evidence_retry_due(now=t0 + dt.timedelta(hours=5, minutes=59))["waiting"] == 1
+    application.refresh_from_db()
+    assert application.state == Application.AWAITING_EVIDENCE
+    assert application.evidence_missing == {}
+    # At the limit it goes to the agency without the population register's data.
+    Application.objects.filter(pk=application.pk).update(evidence_retry_at=t0)
+    assert services.evidence_retry_due(now=t0 + dt.timedelta(hours=6))["started"] == 1
+    application.refresh_from_db()
+    assert application.state == application_package(application=application).workflow.initial
+    assert application.evidence_missing["person"]["code"] == "registry.unavailable"
+    assert "no answer within 6 h" in application.evidence_missing["person"]["detail"]
+
+    client.force_login(a)
+    page = client.get(reverse("my-application", kwargs={"application_id": application.pk}),
+                      HTTP_ACCEPT_LANGUAGE=lang)  # fmt: skip
+    text = html.unescape(page.content.decode())
+    assert page.status_code == 200
+    assert 'data-evidence="missing"' in text and notice in text and reason in text
+    assert 'data-state="awaiting_evidence"' not in text
+
+
+def test_only_the_missing_item_is_left_out(world, settings):
+    """Two registries: the one that answered keeps its fact; only the silent one is missing."""
+    a, _ = world
+    settings.QYZMET_EVIDENCE_WAIT_MAX_SECONDS = 3600
+    RegistryDownClient.reset("legal_entities")
+    application = _waiting(a, IE, IE_DATA)
+    later = application.submitted_at + dt.timedelta(hours=1)
+    Application.objects.filter(pk=application.pk).update(evidence_retry_at=later)
+    assert services.evidence_retry_due(now=later)["started"] == 1
+    application.refresh_from_db()
+    assert application.evidence["person"]["iin"] == a.iin
+    assert set(application.evidence_missing) == {"ie"}
+    out = _api(a).get(f"/api/v1/applications/{application.pk}").json()
+    assert [(m["name"], m["registry"], m["code"]) for m in out["evidence_missing"]] == [
+        ("ie", "legal_entities", "registry.unavailable")
+    ]
+
+
+def test_a_complete_case_says_nothing_is_missing(world):
+    a, _ = world
+    application = _waiting(a)
+    RegistryDownClient.down.clear()
+    assert services.evidence_retry_due(now=timezone.now() + dt.timedelta(minutes=1))["started"]
+    application.refresh_from_db()
+    assert application.evidence_missing == {}
+    assert ApplicationEvent.objects.filter(application=application,
+                                           action="evidence_received").exists()  # fmt: skip
+    out = _api(a).get(f"/api/v1/applications/{application.pk}").json()
+    assert out["evidence_missing"] == []
+    audit = AuditEntry.objects.get(action="application.evidence_received")
+    assert "evidence_missing" not in audit.data
+    assert json.dumps(out)  # the answer is plain JSON
