@@ -70,3 +70,19 @@ def test_failed_consumer_stays_pending_and_sweep_retries():
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert len(received) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_delivery_tries_a_failing_consumer_once_and_leaves_it_to_the_sweep(settings):
+    """With in-process background work (the embedded default) an event is delivered right after
+    commit without Celery: one attempt, a failure recorded, the publisher's work unaffected."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with transaction.atomic():
+        event = events.event_publish(topic="test.flaky", payload={"fail": True})
+    event.refresh_from_db()
+    assert event.attempts == 1 and event.dispatched_at is None
+    assert "downstream is down" in event.last_error
+    OutboxEvent.objects.filter(id=event.id).update(payload={"fail": False})
+    assert outbox_sweep() == 1
+    event.refresh_from_db()
+    assert event.attempts == 2 and event.dispatched_at is not None

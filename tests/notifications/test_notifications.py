@@ -63,6 +63,33 @@ def test_dedup_key_prevents_duplicates(django_capture_on_commit_callbacks):
     assert len(mail.outbox) == 1
 
 
+def test_sending_again_with_the_same_key_queues_nothing_new(django_capture_on_commit_callbacks):
+    """The second sender gets the first one's rows and queues no second delivery (a queued
+    email waiting for its retry is not sent early)."""
+    user = UserFactory(email="aigerim@example.kz")
+    with django_capture_on_commit_callbacks(execute=False) as first_queued:
+        first = notification_send(user_id=user.pk, subject="s", body="b", dedup_key="app-8:ready")
+    assert len(first_queued) == 1
+    with django_capture_on_commit_callbacks(execute=False) as again_queued:
+        again = notification_send(user_id=user.pk, subject="s", body="b", dedup_key="app-8:ready")
+    assert [r.pk for r in again] == [r.pk for r in first]
+    assert [r.status for r in again] == ["sent", "queued"]
+    assert again_queued == []
+
+
+def test_one_insert_and_one_read_for_all_channels():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory(email="aigerim@example.kz", phone="+77011234567")
+    with CaptureQueriesContext(connection) as queries:
+        rows = notification_send(user_id=user.pk, user=user, subject="s", body="b",
+                                 channels=["inapp", "email", "sms"], dedup_key="app-9")  # fmt: skip
+    assert [r.channel for r in rows] == ["inapp", "email", "sms"] and all(r.pk for r in rows)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["INSERT", "SELECT"], statements
+
+
 def test_lazy_text_is_rendered_in_the_recipients_language():
     from django.utils.translation import gettext_lazy
 

@@ -52,6 +52,7 @@ def _notify(event: dict[str, Any]) -> None:
         subject=f"{context['service']} — {application.number}",
         body=body,
         dedup_key=f"{event['event_id']}:notify",
+        user=user,
     )
 
 

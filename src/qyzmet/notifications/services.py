@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from qyzmet.core.problem import Problem, not_found
@@ -49,56 +49,51 @@ def notification_send(
     body: Any,
     channels: list[str] | tuple[str, ...] = DEFAULT_CHANNELS,
     dedup_key: str | None = None,
+    user: Any | None = None,
 ) -> list[Notification]:
     """Notify one person on the given channels; returns one row per channel.
 
     With a `dedup_key`, calling again with the same key returns the existing rows instead of
     creating new ones (the key is stored per channel as `<key>:<channel>`). In-app rows are
     'sent' at once; email and SMS rows are queued and delivered after the transaction commits.
-    """
+    A caller that already holds the person passes `user` (saves a read).
+
+    Every event a citizen is told about runs this, so it is one INSERT for all channels (`ON
+    CONFLICT DO NOTHING` on the unique key when there is one, then one read of the rows by key):
+    two statements instead of a look-up, a savepoint and an INSERT per channel. The unique key
+    still decides a race between two senders — the loser reads the winner's rows."""
     unknown = set(channels) - set(Channel.values)
     if unknown:
         raise ValueError(f"unknown notification channels: {sorted(unknown)}")
-    user = user_get(user_id=user_id)
+    if user is None or user.pk != user_id:
+        user = user_get(user_id=user_id)
     language = user.language or "kk"
     subject_text = _render(subject, language)[:300]
     body_text = _render(body, language)
-    rows: list[Notification] = []
-    to_deliver: list[int] = []
-    with transaction.atomic():
-        for channel in dict.fromkeys(channels):
-            key = f"{dedup_key}:{channel}"[:200] if dedup_key else None
-            if key is not None:
-                existing = Notification.objects.filter(dedup_key=key).first()
-                if existing is not None:
-                    rows.append(existing)
-                    continue
-            fields: dict[str, Any] = {
-                "user_id": user.pk,
-                "channel": channel,
-                "subject": subject_text,
-                "body": body_text,
-                "language": language,
-                "dedup_key": key,
-            }
-            if channel == Channel.INAPP:
-                fields.update(status=Status.SENT, sent_at=timezone.now())
-            else:
-                recipient = user.email if channel == Channel.EMAIL else user.phone
-                fields["recipient"] = recipient
-                if not recipient:
-                    fields.update(status=Status.FAILED, last_error=f"the person has no {channel}")
-            try:
-                with transaction.atomic():
-                    row = Notification.objects.create(**fields)
-            except IntegrityError:
-                # A concurrent sender with the same key won the race: use its row.
-                row = Notification.objects.get(dedup_key=key)
-                rows.append(row)
-                continue
-            rows.append(row)
-            if row.status == Status.QUEUED:
-                to_deliver.append(row.pk)
+    now = timezone.now()
+    fresh: list[Notification] = []
+    for channel in dict.fromkeys(channels):
+        row = Notification(
+            user_id=user.pk, channel=channel, subject=subject_text, body=body_text,
+            language=language, dedup_key=f"{dedup_key}:{channel}"[:200] if dedup_key else None,
+        )  # fmt: skip
+        if channel == Channel.INAPP:
+            row.status, row.sent_at = Status.SENT, now
+        else:
+            row.recipient = user.email if channel == Channel.EMAIL else user.phone
+            if not row.recipient:
+                row.status, row.last_error = Status.FAILED, f"the person has no {channel}"
+        fresh.append(row)
+    if dedup_key:
+        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+        by_key = Notification.objects.in_bulk([r.dedup_key for r in fresh], field_name="dedup_key")
+        rows = [by_key[r.dedup_key] for r in fresh]
+        # Ours are the rows with the creation time this call stamped (bulk_create sets it before
+        # the INSERT); an earlier sender's rows are returned but not queued again.
+        mine = [r for r, f in zip(rows, fresh, strict=True) if r.created_at == f.created_at]
+    else:
+        rows = mine = Notification.objects.bulk_create(fresh)
+    to_deliver = [r.pk for r in mine if r.status == Status.QUEUED]
     if to_deliver:
         transaction.on_commit(lambda: _enqueue(to_deliver))
     return rows
