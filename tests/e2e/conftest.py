@@ -59,9 +59,27 @@ def latest_sms_code(iin: str) -> str:
     return match.group(1)
 
 
+_open_clients: list[httpx.Client] = []
+
+
+def http_client(base_url: str) -> httpx.Client:
+    """An HTTP client closed after the test: an open keep-alive connection keeps the live
+    server's request thread — and its database connection — alive past the test database."""
+    client = httpx.Client(base_url=base_url, timeout=30)
+    _open_clients.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_http_clients():
+    yield
+    while _open_clients:
+        _open_clients.pop().close()
+
+
 def api_login(base_url: str, iin: str, password: str = PASSWORD) -> httpx.Client:
     """Sign in through the API exactly as a mobile client would: password, then the SMS code."""
-    client = httpx.Client(base_url=base_url, timeout=30)
+    client = http_client(base_url)
     started = client.post("/api/v1/auth/login", json={"iin": iin, "password": password})
     assert started.status_code == 202, started.text
     code = latest_sms_code(iin)

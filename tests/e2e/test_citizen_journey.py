@@ -8,11 +8,10 @@ import io
 import re
 import uuid
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
-from .conftest import api_login, latest_sms_code
+from .conftest import api_login, http_client, latest_sms_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +22,7 @@ def test_whole_journey_over_http(live_server, demo_world):
     base = live_server.url
     citizen = api_login(base, demo_world.citizen_a)
     officer = api_login(base, demo_world.officer_mvd)
-    anonymous = httpx.Client(base_url=base, timeout=30)
+    anonymous = http_client(base)
 
     # The public catalogue lists the service.
     services = anonymous.get("/api/v1/catalog/services").json()
