@@ -26,9 +26,10 @@ NOTIFIED_TOPICS = {
 
 def _notify(event: dict[str, Any]) -> None:
     kind = NOTIFIED_TOPICS[event["event_topic"]]
-    application = Application.objects.get(pk=event["application_id"])
+    # The applicant comes with the application: one read, not two, for every event told.
+    application = Application.objects.select_related("applicant").get(pk=event["application_id"])
     package = application_package(application=application)
-    user = user_get(user_id=application.applicant_id)
+    user = application.applicant
     lang = user.language or application.language
     templates = package.notifications.get(kind) or {}
     template = templates.get(lang) or templates.get("en") or ""

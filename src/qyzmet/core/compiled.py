@@ -65,19 +65,23 @@ class CompiledRead:
 
 
 class CompiledInsert:
-    """One-row INSERTs into `model` whose SQL the ORM writes once per database.
+    """INSERTs of rows into `model` whose SQL the ORM writes once per database and row count.
 
     Why: `Model.objects.create` runs signals, per-field hooks and a RETURNING of the new key for
-    every row; an append-only log that is written on every exchange needs none of that. Values
-    are prepared for the database by the fields themselves (`get_db_prep_save`: JSON, time
-    zones); a field not given gets its default, or now when it is `auto_now(_add)`."""
+    every row, and `bulk_create` on PostgreSQL turns each column into an array (UNNEST) — costly
+    for the two or three rows of a notification. An append-only log written on every exchange,
+    or the notifications of every event, need none of that. Values are prepared for the database
+    by the fields themselves (`get_db_prep_save`: JSON, time zones); a field not given gets its
+    default, or now when it is `auto_now(_add)`. `ignore_conflicts` skips rows that would break
+    a unique constraint (the database's own ON CONFLICT DO NOTHING / INSERT OR IGNORE)."""
 
     def __init__(self, model: type) -> None:
         self._model = model
         self._fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self._compiled: dict[tuple[str, str], str] = {}
+        self._compiled: dict[tuple, str] = {}
 
-    def _compile(self, alias: str) -> str:
+    def _compile(self, alias: str, rows: int, ignore_conflicts: bool) -> str:
+        from django.db.models.constants import OnConflict
         from django.db.models.sql import InsertQuery
 
         query = InsertQuery(self._model)
@@ -85,22 +89,41 @@ class CompiledInsert:
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = None
         ((sql, _params),) = compiler.as_sql()
-        return sql
+        head, values = sql.split(" VALUES ", 1)
+        if not ignore_conflicts:
+            return f"{head} VALUES {', '.join([values] * rows)}"
+        ops = connections[alias].ops
+        on_conflict = OnConflict.IGNORE
+        head = head.replace("INSERT INTO", ops.insert_statement(on_conflict=on_conflict), 1)
+        suffix = ops.on_conflict_suffix_sql(self._fields, on_conflict, None, None)
+        return f"{head} VALUES {', '.join([values] * rows)} {suffix}".rstrip()
 
     def insert(self, *, using: str = "default", **values: Any) -> None:
+        """One row."""
+        self.insert_many([values], using=using)
+
+    def insert_many(self, rows: list[dict[str, Any]], *, using: str = "default",
+                    ignore_conflicts: bool = False) -> None:  # fmt: skip
+        """Several rows in one statement (their field values by attribute name)."""
         from django.utils import timezone
 
+        if not rows:
+            return
         connection = connections[using]
-        key = (using, connection.vendor)
-        sql = self._compiled.get(key) or self._compiled.setdefault(key, self._compile(using))
+        key = (using, connection.vendor, len(rows), ignore_conflicts)
+        sql = self._compiled.get(key)
+        if sql is None:
+            sql = self._compiled.setdefault(key, self._compile(using, len(rows), ignore_conflicts))
+        now = timezone.now()
         params = []
-        for field in self._fields:
-            if field.attname in values:
-                value = values[field.attname]
-            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                value = timezone.now()
-            else:
-                value = field.get_default()
-            params.append(field.get_db_prep_save(value, connection))
+        for values in rows:
+            for field in self._fields:
+                if field.attname in values:
+                    value = values[field.attname]
+                elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                    value = now
+                else:
+                    value = field.get_default()
+                params.append(field.get_db_prep_save(value, connection))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

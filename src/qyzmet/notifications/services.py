@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone, translation
 
+from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.problem import Problem, not_found
 from qyzmet.identity.selectors import user_get
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 Channel = Notification.Channel
 Status = Notification.Status
 DEFAULT_CHANNELS = ("inapp", "email")
+_INSERT = CompiledInsert(Notification)
 
 
 class DeliveryFailed(Exception):
@@ -58,10 +60,11 @@ def notification_send(
     'sent' at once; email and SMS rows are queued and delivered after the transaction commits.
     A caller that already holds the person passes `user` (saves a read).
 
-    Every event a citizen is told about runs this, so it is one INSERT for all channels (`ON
-    CONFLICT DO NOTHING` on the unique key when there is one, then one read of the rows by key):
-    two statements instead of a look-up, a savepoint and an INSERT per channel. The unique key
-    still decides a race between two senders — the loser reads the winner's rows."""
+    Every event a citizen is told about runs this, so with a key it is one prepared INSERT for
+    all channels that skips rows whose key exists (`core.compiled.CompiledInsert`), then one
+    read of the rows by key: two statements instead of a look-up, a savepoint and an INSERT per
+    channel. The unique key still decides a race between two senders — the loser reads the
+    winner's rows."""
     unknown = set(channels) - set(Channel.values)
     if unknown:
         raise ValueError(f"unknown notification channels: {sorted(unknown)}")
@@ -71,28 +74,30 @@ def notification_send(
     subject_text = _render(subject, language)[:300]
     body_text = _render(body, language)
     now = timezone.now()
-    fresh: list[Notification] = []
+    fresh: list[dict[str, Any]] = []
     for channel in dict.fromkeys(channels):
-        row = Notification(
-            user_id=user.pk, channel=channel, subject=subject_text, body=body_text,
-            language=language, dedup_key=f"{dedup_key}:{channel}"[:200] if dedup_key else None,
-        )  # fmt: skip
+        row: dict[str, Any] = {
+            "user_id": user.pk, "channel": channel, "subject": subject_text, "body": body_text,
+            "language": language, "created_at": now, "status": Status.QUEUED,
+            "dedup_key": f"{dedup_key}:{channel}"[:200] if dedup_key else None,
+        }  # fmt: skip
         if channel == Channel.INAPP:
-            row.status, row.sent_at = Status.SENT, now
+            row.update(status=Status.SENT, sent_at=now)
         else:
-            row.recipient = user.email if channel == Channel.EMAIL else user.phone
-            if not row.recipient:
-                row.status, row.last_error = Status.FAILED, f"the person has no {channel}"
+            row["recipient"] = user.email if channel == Channel.EMAIL else user.phone
+            if not row["recipient"]:
+                row.update(status=Status.FAILED, last_error=f"the person has no {channel}")
         fresh.append(row)
     if dedup_key:
-        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-        by_key = Notification.objects.in_bulk([r.dedup_key for r in fresh], field_name="dedup_key")
-        rows = [by_key[r.dedup_key] for r in fresh]
-        # Ours are the rows with the creation time this call stamped (bulk_create sets it before
-        # the INSERT); an earlier sender's rows are returned but not queued again.
-        mine = [r for r, f in zip(rows, fresh, strict=True) if r.created_at == f.created_at]
+        _INSERT.insert_many(fresh, ignore_conflicts=True)
+        keys = [r["dedup_key"] for r in fresh]
+        by_key = Notification.objects.in_bulk(keys, field_name="dedup_key")
+        rows = [by_key[k] for k in keys]
+        # Ours are the rows with this call's creation time; an earlier sender's rows are
+        # returned but not queued again.
+        mine = [r for r in rows if r.created_at == now]
     else:
-        rows = mine = Notification.objects.bulk_create(fresh)
+        rows = mine = Notification.objects.bulk_create(Notification(**r) for r in fresh)
     to_deliver = [r.pk for r in mine if r.status == Status.QUEUED]
     if to_deliver:
         transaction.on_commit(lambda: _enqueue(to_deliver))
