@@ -13,6 +13,13 @@ from qyzmet.registries.client import GatewayRegistryClient, RegistryUnavailable
 
 STUB = "tests.applications.registry_stub.RegistryDownClient"
 
+# What the "registry down" tests submit: the address certificate (population register), and the
+# sole-proprietor registration (population and legal-entity registers).
+DATA = {"purpose": "bank", "comment": "Ипотека"}
+IE = "kz.ie-registration"
+IE_DATA = {"business_name": "Әлем", "activity_code": "47190", "tax_regime": "simplified",
+           "business_address": "Астана, Абай 1"}  # fmt: skip
+
 
 class RegistryDownClient:
     down: ClassVar[set[str]] = set()

@@ -22,16 +22,10 @@ from qyzmet.core.models import OutboxEvent
 from qyzmet.identity.services import api_token_issue
 from qyzmet.notifications.models import Notification
 from qyzmet.registries.population.models import Person
-from tests.applications.registry_stub import STUB, RegistryDownClient
+from tests.applications.registry_stub import DATA, IE, IE_DATA, STUB, RegistryDownClient
 from tests.portal.factories import SERVICE, catalog_loaded, citizen, officer
 
 pytestmark = pytest.mark.django_db
-
-DATA = {"purpose": "bank", "comment": "Ипотека"}
-IE = "kz.ie-registration"
-IE_DATA = {"business_name": "Әлем", "activity_code": "47190", "tax_regime": "simplified",
-           "business_address": "Астана, Абай 1"}  # fmt: skip
-
 
 @pytest.fixture
 def world(settings):

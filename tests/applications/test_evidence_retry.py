@@ -24,17 +24,11 @@ from qyzmet.core.models import OutboxEvent
 from qyzmet.core.problem import Problem
 from qyzmet.identity.services import api_token_issue
 from qyzmet.notifications.models import Notification
-from tests.applications.registry_stub import STUB, RegistryDownClient
+from tests.applications.registry_stub import DATA, IE, IE_DATA, STUB, RegistryDownClient
 from tests.applications.signing import sign_submission
 from tests.portal.factories import SERVICE, catalog_loaded, citizen, officer
 
 pytestmark = pytest.mark.django_db
-
-DATA = {"purpose": "bank", "comment": "Ипотека"}
-IE = "kz.ie-registration"
-IE_DATA = {"business_name": "Әлем", "activity_code": "47190", "tax_regime": "simplified",
-           "business_address": "Астана, Абай 1"}  # fmt: skip
-
 
 @pytest.fixture
 def down(settings):

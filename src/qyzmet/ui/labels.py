@@ -103,27 +103,28 @@ def registry_label(registry: str) -> str:
 def evidence_waiting_notice(*, registries: list[str]) -> str:
     """What a citizen is told while their application waits for registry data: which registry
     did not answer, that we retry by ourselves, and that they need do nothing."""
-    names = ", ".join(registry_label(r) for r in dict.fromkeys(registries))
-    return str(
-        _(
-            "The data from the state registry (%(registries)s) could not be fetched yet. We will "
-            "retry automatically and send your application to the agency as soon as the data "
-            "arrives; you do not need to do anything."
-        )
-    ) % {"registries": names}
+    text = _(
+        "The data from the state registry (%(registries)s) could not be fetched yet. We will "
+        "retry automatically and send your application to the agency as soon as the data "
+        "arrives; you do not need to do anything."
+    )
+    return _registries_in(text, registries)
+
+
+def _registries_in(text: Any, registries: list[str]) -> str:
+    """`text` (a translatable message with `%(registries)s`) naming each registry once."""
+    return str(text) % {"registries": ", ".join(map(registry_label, dict.fromkeys(registries)))}
 
 
 def evidence_missing_notice(*, registries: list[str]) -> str:
     """What a citizen is told when their application went to the agency without some registry
     data: which registry, that the agency decides, and that it may ask them for a document."""
-    names = ", ".join(registry_label(r) for r in dict.fromkeys(registries))
-    return str(
-        _(
-            "Some data from the state registry (%(registries)s) could not be obtained. Your "
-            "application has been sent to the agency, which will review it and may ask you for "
-            "a document."
-        )
-    ) % {"registries": names}
+    text = _(
+        "Some data from the state registry (%(registries)s) could not be obtained. Your "
+        "application has been sent to the agency, which will review it and may ask you for "
+        "a document."
+    )
+    return _registries_in(text, registries)
 
 
 def evidence_missing_reason(code: str) -> str:
