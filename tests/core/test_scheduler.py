@@ -42,10 +42,38 @@ def test_a_failing_task_is_counted_and_the_others_still_run():
     assert schedule.failures == {"broken": 1} and schedule.runs == {"sweep": 1}
 
 
-def test_the_thread_starts_once_and_only_when_switched_on(monkeypatch):
+def test_the_thread_starts_once_and_only_when_switched_on(monkeypatch, tmp_path, settings):
     monkeypatch.setattr(scheduler, "_started", None)
+    monkeypatch.setattr(scheduler, "_held_lock_file", None)
+    settings.VAR_DIR = tmp_path
     assert scheduler.scheduler_start() is None  # off in the test settings
     with override_settings(QYZMET_EMBEDDED_SCHEDULER=True, CELERY_BEAT_SCHEDULE={}):
         first = scheduler.scheduler_start(tick_seconds=3600)
         assert first is not None and scheduler._started.is_alive()
         assert scheduler.scheduler_start() is None
+
+
+def test_one_process_of_the_machine_runs_the_schedule(tmp_path):
+    """Another process (here: the child) holding the lock keeps this one from starting it."""
+    import subprocess
+    import sys
+
+    lock = tmp_path / "scheduler.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)", str(lock)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert scheduler.single_instance_lock(lock) is None
+    finally:
+        holder.kill()
+        holder.wait()
+    mine = scheduler.single_instance_lock(lock)  # released with the process that held it
+    assert mine is not None
+    try:
+        assert scheduler.single_instance_lock(lock) is None  # and now this process holds it
+    finally:
+        mine.close()

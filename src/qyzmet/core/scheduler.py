@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -65,17 +66,41 @@ def schedule_tick(schedule: Schedule, *, now: float) -> list[str]:
 
 _started: threading.Thread | None = None
 _lock = threading.Lock()
+_held_lock_file = None  # kept open for the life of the process that runs the schedule
+
+
+def single_instance_lock(path: Path):
+    """An exclusive, non-blocking lock on `path`: the open file while held, None when another
+    process holds it. Why: a web server with several worker processes (gunicorn) imports the
+    WSGI module in each, and every periodic job would run once per worker. The operating system
+    drops the lock when the process ends, so a crashed holder never blocks the next one."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 (held open on purpose)
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 def scheduler_start(*, tick_seconds: float = 5.0, first_delay: float = 10.0) -> Schedule | None:
-    """Start the background thread once per process when `QYZMET_EMBEDDED_SCHEDULER` is on;
-    returns its schedule (None when off or already started)."""
-    global _started
+    """Start the background thread when `QYZMET_EMBEDDED_SCHEDULER` is on, in one process of
+    the machine (`single_instance_lock` on `var/scheduler.lock`); returns its schedule (None
+    when off, already started, or running in another process)."""
+    global _started, _held_lock_file
     if not getattr(settings, "QYZMET_EMBEDDED_SCHEDULER", False):
         return None
     with _lock:
         if _started is not None:
             return None
+        if _held_lock_file is None:
+            _held_lock_file = single_instance_lock(Path(settings.VAR_DIR) / "scheduler.lock")
+            if _held_lock_file is None:
+                logger.info("embedded scheduler: another process runs it")
+                return None
         schedule = Schedule.starting(
             settings.CELERY_BEAT_SCHEDULE, now=time.monotonic(), delay=first_delay
         )
