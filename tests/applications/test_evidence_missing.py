@@ -177,3 +177,20 @@ def test_a_complete_case_says_nothing_is_missing(world):
     audit = AuditEntry.objects.get(action="application.evidence_received")
     assert "evidence_missing" not in audit.data
     assert json.dumps(out)  # the answer is plain JSON
+
+
+@pytest.mark.parametrize(("lang", "said"), [("kk", "әзірге алынбады"), ("ru", "пока не удалось"),
+                                             ("en", "could not be fetched yet")])  # fmt: skip
+def test_the_citizen_is_told_while_the_application_waits(
+    world, django_capture_on_commit_callbacks, lang, said
+):
+    a, _ = world
+    a.language = lang
+    a.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        application = _waiting(a)
+    event = OutboxEvent.objects.get(topic="application.evidence_waiting")
+    assert event.payload["evidence_pending"] == ["person"] and event.dispatched_at is not None
+    notes = Notification.objects.filter(user=a, body__contains=application.number)
+    assert {n.channel for n in notes} == {"inapp", "email"}
+    assert all(said in n.body and n.language == lang for n in notes)

@@ -101,6 +101,37 @@ def result_issue(event: dict[str, Any]) -> None:
     )
 
 
+WAITING = {
+    "kk": "№{number} өтінішіңіз қабылданды. Мемлекеттік тізілімнен деректер әзірге алынбады: "
+          "сұрауды автоматты түрде қайталаймыз және деректер келген бойда өтінішіңізді мекемеге "
+          "жібереміз. Сізге ештеңе істеудің қажеті жоқ.",
+    "ru": "Ваше заявление №{number} принято. Данные из государственного реестра пока не удалось "
+          "получить: мы повторим запрос автоматически и отправим заявление в ведомство, как только "
+          "данные поступят. Вам ничего делать не нужно.",
+    "en": "Your application No. {number} was received. The data from a state registry could not "
+          "be fetched yet: we will retry automatically and send your application to the agency as "
+          "soon as the data arrives. You do not need to do anything.",
+}  # fmt: skip
+
+
+@consumer("application.evidence_waiting")
+def evidence_waiting_tell(event: dict[str, Any]) -> None:
+    """Tell the citizen, in their language, that their application is kept while a registry does
+    not answer — the page says so too, but an API client's user may never see that page."""
+    application = Application.objects.select_related("applicant").get(pk=event["application_id"])
+    package = application_package(application=application)
+    user = application.applicant
+    lang = user.language or application.language
+    body = WAITING.get(lang, WAITING["en"]).format(number=application.number)
+    notification_send(
+        user_id=user.pk,
+        user=user,
+        subject=f"{package.title(lang)} — {application.number}",
+        body=body,
+        dedup_key=f"{event['event_id']}:waiting",
+    )
+
+
 ESCALATION = {
     "application.due_soon": {
         "kk": "№{number} өтініштің мерзімі ертең бітеді ({due_date}): {service}.",

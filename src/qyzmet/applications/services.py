@@ -723,6 +723,10 @@ def _evidence_await(
             application, service=service, signature=signature, evidence_pending=list(found.pending)
         ),
     )
+    event_publish(
+        topic="application.evidence_waiting",
+        payload=_event_payload(application, evidence_pending=list(found.pending)),
+    )
     _evidence_retry_schedule(application_id=application.pk, delay=delay)
 
 
