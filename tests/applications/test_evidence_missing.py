@@ -19,6 +19,7 @@ from qyzmet.applications.models import Application, ApplicationEvent
 from qyzmet.applications.selectors import application_package
 from qyzmet.audit.models import AuditEntry
 from qyzmet.core.models import OutboxEvent
+from qyzmet.core.problem import Problem
 from qyzmet.identity.services import api_token_issue
 from qyzmet.notifications.models import Notification
 from qyzmet.registries.population.models import Person
@@ -194,3 +195,69 @@ def test_the_citizen_is_told_while_the_application_waits(
     notes = Notification.objects.filter(user=a, body__contains=application.number)
     assert {n.channel for n in notes} == {"inapp", "email"}
     assert all(said in n.body and n.language == lang for n in notes)
+
+
+def _came_in_without_the_population_register(a, settings) -> Application:
+    settings.QYZMET_EVIDENCE_WAIT_MAX_SECONDS = 3600
+    application = _waiting(a)
+    later = application.submitted_at + dt.timedelta(hours=1)
+    Application.objects.filter(pk=application.pk).update(evidence_retry_at=later)
+    assert services.evidence_retry_due(now=later)["started"] == 1
+    application.refresh_from_db()
+    assert set(application.evidence_missing) == {"person"}
+    return application
+
+
+def test_the_officer_fetches_the_missing_data_again_once_the_registry_is_back(world, settings):
+    a, clerk = world
+    application = _came_in_without_the_population_register(a, settings)
+    web = Client()
+    web.force_login(clerk)
+    case_url = reverse("bo-case", kwargs={"application_id": application.pk})
+    refetch = reverse("bo-evidence-refetch", kwargs={"application_id": application.pk})
+    assert refetch in web.get(case_url).content.decode()  # the button is on the case page
+
+    # Still down: nothing changes but the reason; the officer is told.
+    page = web.post(refetch, follow=True)
+    assert page.status_code == 200
+    application.refresh_from_db()
+    assert set(application.evidence_missing) == {"person"} and application.evidence == {}
+
+    # Back: the fact joins the evidence, nothing is missing, the history and the audit say so.
+    RegistryDownClient.down.clear()
+    RegistryDownClient.calls = []
+    out = _api(clerk).post(f"/api/v1/inbox/{application.pk}/evidence/refetch",
+                           "{}", content_type="application/json")  # fmt: skip
+    assert out.status_code == 200, out.content
+    assert out.json()["evidence_missing"] == []
+    assert out.json()["evidence"]["person"]["iin"] == a.iin
+    # Read for this application, by the officer (the citizen's data tracker names them).
+    assert RegistryDownClient.calls == [{
+        "registry": "population", "fact": "person", "subject": a.iin, "actor": clerk.iin,
+        "purpose": f"application {application.number} for service {application.service_code}",
+    }]  # fmt: skip
+    application.refresh_from_db()
+    assert application.evidence_missing == {} and application.evidence["person"]["iin"] == a.iin
+    refetched = ApplicationEvent.objects.filter(application=application,
+                                                action="evidence_refetched").order_by("id")
+    assert [e.reason for e in refetched] == ["", "person"]
+    assert all(e.actor_id == clerk.pk for e in refetched)
+    audit = AuditEntry.objects.filter(action="application.evidence_refetched").order_by("id")
+    assert [e.data["obtained"] for e in audit] == [[], ["person"]]
+    # Nothing is missing now: asking again is a conflict, and the button is gone.
+    again = _api(clerk).post(f"/api/v1/inbox/{application.pk}/evidence/refetch",
+                             "{}", content_type="application/json")  # fmt: skip
+    assert again.status_code == 409 and again.json()["code"] == "evidence_not_missing"
+    assert refetch not in web.get(case_url).content.decode()
+
+
+def test_another_agency_cannot_refetch(world, settings):
+    a, _ = world
+    application = _came_in_without_the_population_register(a, settings)
+    stranger = officer("kz-kpssu")
+    with pytest.raises(Problem) as caught:
+        services.application_evidence_refetch(actor=stranger, application_id=application.pk)
+    assert caught.value.status == 404
+    with pytest.raises(Problem) as caught:
+        services.application_evidence_refetch(actor=a, application_id=application.pk)
+    assert caught.value.status == 404

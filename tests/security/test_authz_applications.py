@@ -138,6 +138,9 @@ MATRIX = [
     ("api", "get", "/api/v1/inbox/{case}/history", None, _expect(401, 403, 403, 200, 404)),
     ("api", "post", "/api/v1/inbox/{case}/actions/take", {},
      _expect(401, 403, 403, 200, 404, order=OFFICER_LAST)),
+    # Nothing is missing on {case}: the officer is let through and told so (409).
+    ("api", "post", "/api/v1/inbox/{case}/evidence/refetch", {},
+     _expect(401, 403, 403, 409, 404)),
     # --- API: signing a submission and a decision ----------------------------------------
     ("api", "post", "/api/v1/applications/sign", APPLY, _expect(401, 201, 201, 201, 201)),
     ("api", "post", "/api/v1/inbox/{taken}/actions/approve/sign", {},
@@ -174,6 +177,8 @@ MATRIX = [
     ("page", "get", "/backoffice/cases/{case}/", None, _expect(302, 403, 403, 200, 404)),
     ("page", "post", "/backoffice/cases/{case}/act/", {"action": "take"},
      _expect(302, 403, 403, 302, 404, order=OFFICER_LAST)),
+    ("page", "post", "/backoffice/cases/{case}/evidence/refetch/", {},
+     _expect(302, 403, 403, 302, 404)),
     ("page", "get", "/backoffice/cases/{case}/attachments/{attachment}/", None,
      _expect(302, 403, 403, 200, 404)),
     ("page", "get", "/backoffice/cases/{taken}/decide/{pending_decision}/", None,

@@ -80,6 +80,7 @@ def inbox_case(request: HttpRequest, application_id: int):
     return application_out(
         application, actions=actions, result_url=None,
         signature=submission_signature(application),
+        missing=selectors.evidence_missing(application=application),
     )
 
 
@@ -126,4 +127,32 @@ def inbox_action(request: HttpRequest, application_id: int, action: str, payload
         signature_request_id=payload.signature_request_id,
     )
     actions = selectors.available_actions(user=request.user, application=application)
-    return application_out(application, actions=actions, result_url=None)
+    return application_out(
+        application, actions=actions, result_url=None,
+        missing=selectors.evidence_missing(application=application),
+    )
+
+
+@router.post(
+    "/{application_id}/evidence/refetch",
+    response=ApplicationOut,
+    summary="Ask the registries again for missing data",
+)
+def inbox_evidence_refetch(request: HttpRequest, application_id: int):
+    """For a case that came in without some registry data (`evidence_missing`): read those
+    items again through the exchange gateway, as this officer. What arrives joins `evidence`;
+    what is still missing stays in `evidence_missing` with the new reason. 409 when nothing is
+    missing or the case is closed."""
+    _require_officer(request)
+    selectors.application_get_for_officer(
+        user=request.user, application_id=application_id,
+        purpose=f"fetching registry data for application {application_id}",
+    )  # fmt: skip
+    application = services.application_evidence_refetch(
+        actor=request.user, application_id=application_id
+    ).application
+    actions = selectors.available_actions(user=request.user, application=application)
+    return application_out(
+        application, actions=actions, result_url=None,
+        missing=selectors.evidence_missing(application=application),
+    )  # fmt: skip

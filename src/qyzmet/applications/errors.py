@@ -104,3 +104,12 @@ def signature_certificate_revoked() -> Problem:
         "The certificate that made this signature has been revoked: sign again.",
         [FieldError("/signature_request_id", "The signing certificate is revoked.")],
     )
+
+
+def nothing_missing() -> Problem:
+    return Problem(
+        409,
+        "evidence_not_missing",
+        "No registry data is missing",
+        "The case has all the registry data its service asks for, or it is closed.",
+    )

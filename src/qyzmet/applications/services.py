@@ -809,6 +809,65 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
         return "started"
 
 
+@dataclass(frozen=True)
+class RefetchResult:
+    """What an officer's new attempt obtained, what is still missing (with the reason), and the
+    case as it now is."""
+
+    obtained: list[str]
+    still_missing: dict[str, dict[str, str]]
+    application: Application
+
+
+def application_evidence_refetch(*, actor, application_id: int) -> RefetchResult:
+    """An officer of the case's agency asks the registries again for the evidence the case came
+    in without (`evidence_missing`): a registry may be back, or a record may have been
+    corrected. Read through the client seam with the purpose "application N for service S" and
+    the officer as the one who reads (the citizen's data tracker names them). What arrives joins
+    the evidence and leaves `evidence_missing`; a history entry (`evidence_refetched`) and an
+    audit record say what was obtained. 404 for another agency's case, 409 when nothing is
+    missing or the case is closed."""
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not user_roles(user=actor).get(application.agency_code):
+        raise not_found("application")
+    if not application.is_open or not application.evidence_missing:
+        raise errors.nothing_missing()
+    service = service_pinned(version_id=application.service_version_id)
+    wanted = list(application.evidence_missing)
+    # Outside the transaction below: a slow registry must not hold the row lock.
+    found = _evidence_fetch(actor=actor, application=application, package=service.package,
+                            only=wanted, lenient=True)  # fmt: skip
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        if not application.is_open or not application.evidence_missing:
+            raise errors.nothing_missing()
+        obtained = [name for name in wanted if name in found.facts]
+        missing = {k: v for k, v in application.evidence_missing.items() if k not in obtained}
+        missing.update({k: v for k, v in found.failed.items() if k in missing})
+        for name in found.pending:
+            if name in missing:
+                missing[name] = {"code": RegistryUnavailable.code, "detail": found.error[:300]}
+        application.evidence = {**application.evidence,
+                                **{k: found.facts[k] for k in obtained}}  # fmt: skip
+        application.evidence_missing = missing
+        application.save(update_fields=["evidence", "evidence_missing", "updated_at"])
+        _history(application, actor=actor, action="evidence_refetched",
+                 from_state=application.state, to_state=application.state,
+                 reason=", ".join(obtained), role=_staff_role(actor, application))  # fmt: skip
+        audit_record(
+            actor=actor, kind=Kind.CHANGE, action="application.evidence_refetched",
+            object_type="application", object_id=application.pk,
+            subject_iin=application.applicant_iin,
+            data={"obtained": obtained, "still_missing": sorted(missing)},
+        )  # fmt: skip
+    return RefetchResult(obtained=obtained, still_missing=missing, application=application)
+
+
+def _staff_role(actor, application: Application) -> str:
+    roles = user_roles(user=actor).get(application.agency_code, set())
+    return sorted(roles)[0] if roles else ""
+
+
 def evidence_retry_due(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
     """The periodic sweep: retry every waiting application whose retry is due, oldest first
     (celery beat, and `qyzmet evidence_retry`). Safe to re-run and to run twice at once. A

@@ -10,6 +10,8 @@ urlpatterns = [
          name="bo-decide-signed"),
     path("cases/<int:application_id>/signatures/<str:request_id>/<str:part>",
          views.case_signature, name="bo-case-signature"),
+    path("cases/<int:application_id>/evidence/refetch/", views.evidence_refetch,
+         name="bo-evidence-refetch"),
     path("cases/<int:application_id>/attachments/<int:attachment_id>/", views.attachment,
          name="bo-attachment"),
 ]

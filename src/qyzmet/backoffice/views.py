@@ -191,6 +191,32 @@ def case(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @officer_required
 @require_POST
+def evidence_refetch(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Ask the registries again for the data the case came in without; say what arrived."""
+    application = _officer_application(
+        request, application_id, purpose=f"fetching registry data for application {application_id}"
+    )
+    try:
+        result = app_services.application_evidence_refetch(
+            actor=request.user, application_id=application.pk
+        )
+    except Problem as problem:
+        if problem.status == 404:
+            raise Http404 from problem
+        messages.error(request, _("No registry data is missing for this case."))
+        return redirect("bo-case", application_id=application.pk)
+    if result.still_missing:
+        messages.error(request, _(
+            "Still not obtained from the registries: %(items)s. You can ask the applicant for a "
+            "document."
+        ) % {"items": ", ".join(sorted(result.still_missing))})
+    else:
+        messages.success(request, _("All the registry data has been obtained."))
+    return redirect("bo-case", application_id=application.pk)
+
+
+@officer_required
+@require_POST
 def act(request: HttpRequest, application_id: int) -> HttpResponse:
     """One workflow action. A missing reason re-renders the case with the error; a conflict (the
     case moved on meanwhile) or a forbidden role shows a message and changes nothing."""

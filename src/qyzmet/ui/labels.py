@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "refuse": _("Refused"),
     "evidence_received": _("Registry data received; sent to the agency"),
     "evidence_incomplete": _("Sent to the agency without some registry data"),
+    "evidence_refetched": _("Registry data requested again"),
 }
 
 # The buttons an officer presses (imperative), as opposed to the history entries above.
