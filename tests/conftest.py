@@ -1,6 +1,25 @@
 """Shared fixtures. App-specific factories live in tests/<app>/factories.py."""
 
+import threading
+
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_threads_close_their_connections():
+    """The live server answers in threads of its own, each with its own database connection,
+    kept open (CONN_MAX_AGE) while a browser or HTTP client holds the socket open. Closed after
+    each request, no such thread still holds the test database when it is dropped."""
+    from django.core.signals import request_finished
+    from django.db import connections
+
+    def close(**_kwargs) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
+
+    request_finished.connect(close, weak=False, dispatch_uid="tests-server-threads-close")
+    yield
+    request_finished.disconnect(dispatch_uid="tests-server-threads-close")
 
 
 @pytest.fixture(autouse=True)
