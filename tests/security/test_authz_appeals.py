@@ -111,6 +111,8 @@ MATRIX = [
     ("api", "get", "/api/v1/appeals/inbox", None, _expect(401, 403, 403, 200, 200, 403, 403)),
     ("api", "post", "/api/v1/appeals/{case}/route", {"organisation_code": ORG},
      _expect(401, 403, 403, 200, 404, 200, 403, order=OFFICER_LAST)),
+    ("api", "post", "/api/v1/appeals/{case}/place", {"lat": 59.9351, "lon": 30.3362},
+     _expect(401, 403, 403, 200, 404, 200, 403)),
     ("api", "post", "/api/v1/appeals/{case}/take", None,
      _expect(401, 403, 403, 200, 404, 404, 403, order=OFFICER_LAST)),
     ("api", "post", "/api/v1/appeals/{case}/answer", {"text": "Сделано"},

@@ -76,6 +76,11 @@ class RouteIn(Schema):
     category: str | None = None
 
 
+class PlaceIn(Schema):
+    lat: float | None = Field(None, description="Latitude (WGS 84), inside the jurisdiction")
+    lon: float | None = Field(None, description="Longitude (WGS 84)")
+
+
 class AnswerIn(Schema):
     text: str
 
@@ -186,6 +191,15 @@ def appeal_route(request: HttpRequest, appeal_id: int, payload: RouteIn):
     return _out(services.appeal_route(actor=request.user, appeal_id=appeal_id,
                                       organisation_code=payload.organisation_code,
                                       category=payload.category))
+
+
+@router.post("/{appeal_id}/place", response=AppealOut, summary="Put on the map (officers)")
+def appeal_place(request: HttpRequest, appeal_id: int, payload: PlaceIn):
+    """Set the point of an appeal whose address could not be placed (or correct it): triage
+    operators and the responsible organisation's officers. The district follows from the point;
+    422 naming `/lat` or `/lon` when one is missing or the point is outside the jurisdiction."""
+    return _out(services.appeal_place_set(actor=request.user, appeal_id=appeal_id,
+                                          lat=payload.lat, lon=payload.lon))
 
 
 @router.post("/{appeal_id}/take", response=AppealOut, summary="Take into work (officers)")

@@ -425,6 +425,38 @@ def appeal_route(
 
 
 @transaction.atomic
+def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any) -> Appeal:
+    """A person puts an appeal on the map: the gazetteer could not place its address, or the
+    citizen's point was wrong. Triage operators and the responsible organisation's officers may;
+    the point must be inside the jurisdiction. The district follows from the point, the history
+    and the audit trail keep the change, and an appeal that has an address teaches the gazetteer,
+    so the next appeal from the same house is placed by itself."""
+    appeal = _appeal_locked(appeal_id)
+    _check_officer(actor, appeal, triage_ok=True)
+    if not appeal.is_open:
+        raise conflict("appeal_closed", "A closed appeal's place cannot be changed.")
+    missing = [FieldError(f"/{name}", _("Required."))
+               for name, value in (("lat", lat), ("lon", lon)) if value in (None, "")]  # fmt: skip
+    if missing:
+        raise Problem(422, "place_incomplete", _("Incomplete coordinates"),
+                      _("Give both latitude and longitude."), missing)  # fmt: skip
+    lat, lon, _address = place_validate(lat=lat, lon=lon, address=appeal.address)
+    district = district_for(lat, lon)
+    before = {"place_status": appeal.place_status, "lat": appeal.lat, "lon": appeal.lon,
+              "district": appeal.district}  # fmt: skip
+    appeal.lat, appeal.lon, appeal.place_status = lat, lon, Appeal.PLACE_POINT
+    appeal.district = district or appeal.district
+    appeal.save(update_fields=["lat", "lon", "district", "place_status", "updated_at"])
+    if appeal.address:
+        gazetteer.gazetteer_learn(address=appeal.address, lat=lat, lon=lon, district=district)
+    _history(appeal, actor=actor, action="place_set", from_status=appeal.status,
+             note=f"{lat:.6f}, {lon:.6f}")  # fmt: skip
+    _audit(appeal, actor=actor, action="place_set",
+           data={"lat": lat, "lon": lon, "district": appeal.district, "before": before})
+    return appeal
+
+
+@transaction.atomic
 def appeal_take(*, actor, appeal_id: int) -> Appeal:
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal)

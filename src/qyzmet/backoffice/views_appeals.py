@@ -136,7 +136,7 @@ def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     })
 
 
-ACTIONS = {"take", "answer", "extend", "route", "merge", "split"}
+ACTIONS = {"take", "answer", "extend", "route", "place", "merge", "split"}
 
 
 @appeals_officer_required
@@ -160,6 +160,9 @@ def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
             services.appeal_route(actor=request.user, appeal_id=appeal.pk,
                                   organisation_code=request.POST.get("organisation_code", ""),
                                   category=request.POST.get("category") or None)
+        elif action == "place":
+            services.appeal_place_set(actor=request.user, appeal_id=appeal.pk,
+                                      lat=request.POST.get("lat"), lon=request.POST.get("lon"))
         elif action == "merge":
             services.duplicate_merge(actor=request.user, appeal_id=appeal.pk)
         else:
