@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from .conftest import PNG, SPB
 from .factories import image_bytes
 
 KEY = "test-open311-key"
+SLOW_SECONDS = 2.0
 BIG = image_bytes("PNG", (1, 1)) + b"\x00" * (5 * 1024 * 1024)
 
 
@@ -40,6 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.hits.append(self.path)
         if self.path == "/photo.png":
+            self._send(200, PNG, "image/png")
+        elif self.path == "/slow.png":
+            time.sleep(SLOW_SECONDS)
             self._send(200, PNG, "image/png")
         elif self.path == "/not-an-image.png":
             self._send(200, b"<html>surprise</html>", "image/png")
@@ -273,3 +278,25 @@ def test_a_passing_failure_is_retried_later_and_a_lost_task_is_swept(
     assert appeal.media_status == "fetched" and appeal.photos.count() == 1
     assert services.appeal_media_fetch(appeal_id=appeal.pk) == "skipped"  # idempotent
     assert appeal.photos.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_web_process_fetches_in_a_thread_of_its_own(
+    endpoint, media_server, loopback_allowed, settings
+):
+    """With background work in the web process (the embedded default) the POST answers at once
+    and the picture arrives shortly after, however slow the other server is."""
+    settings.QYZMET_EMBEDDED_SCHEDULER = True
+    started = time.monotonic()
+    response = _post(endpoint, media_url=f"{media_server}/slow.png")
+    answered_in = time.monotonic() - started
+    assert response.status_code == 201, response.text
+    assert answered_in < SLOW_SECONDS, answered_in
+    appeal = Appeal.objects.get(number=response.json()[0]["service_request_id"])
+    assert appeal.media_status == "pending"
+    deadline = time.monotonic() + 20
+    while appeal.media_status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        appeal.refresh_from_db()
+    assert appeal.media_status == "fetched"
+    assert bytes(appeal.photos.get().content) == PNG
