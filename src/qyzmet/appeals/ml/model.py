@@ -254,6 +254,33 @@ def _fit_linears(tasks: list[tuple], n_jobs: int) -> list:
     )
 
 
+def _cross_fitted(x: sp.csr_matrix, y: np.ndarray, labelled: np.ndarray, c: float,
+                  n_classes: int, splits: list, seed: int, n_jobs: int):  # fmt: skip
+    """(model on all labelled rows, temperature, calibrated probabilities of every row), the
+    probabilities out of fold: each fold's model scores the rows it never saw, and the
+    temperature is fitted on those scores. C is scaled by n / rows, so a fold model weighs its
+    data against the penalty as the model on all rows does and its scores (and the
+    calibration read off them) have the same scale. The model on all rows is fitted first: the
+    two workers then finish together. Without folds (tiny data) the probabilities are in-sample
+    and nothing is calibrated."""
+    n = len(y)
+    fitted = _fit_linears(
+        [
+            (x[rows[labelled[rows]]], y[rows[labelled[rows]]], c * n / len(rows), seed, n_classes)
+            for rows in [np.arange(n), *(train for train, _ in splits)]
+        ],
+        n_jobs,
+    )
+    model, fold_models = fitted[0], fitted[1:]
+    if not splits:
+        return model, 1.0, _softmax(model.scores(x), 1.0)
+    scores = np.zeros((n, n_classes))
+    for (_, test), clf in zip(splits, fold_models, strict=True):
+        scores[test] = clf.scores(x[test])
+    temperature = _fit_temperature(scores[labelled], y[labelled]) if labelled.any() else 1.0
+    return model, temperature, _softmax(scores, temperature)
+
+
 # ---------------------------------------------------------------- building blocks
 
 
@@ -618,28 +645,9 @@ class _Core:
 
         step(0.1, f"sub-category classifier ({nr} classes), {len(splits)} folds + all")
 
-        # C scaled by n / rows: a fold model weighs its data against the penalty as the model
-        # on all rows does, so its scores (and the calibration read off them) have the same
-        # scale. The model on all rows goes first: the two workers then finish together.
-        everything = np.arange(n)
-        fitted = _fit_linears(
-            [
-                (x_reason[rows], y_r[rows], _C_REASON * n / len(rows), seed, nr)
-                for rows in [everything, *(tr for tr, _ in splits)]
-            ],
-            n_jobs,
+        self.reason_clf, self.t_reason, p_reason = _cross_fitted(
+            x_reason, y_r, np.ones(n, dtype=bool), _C_REASON, nr, splits, seed, n_jobs
         )
-        fitted = [*fitted[1:], fitted[0]]
-        self.reason_clf = fitted[-1]
-        self.t_reason = 1.0
-        if splits:
-            s_reason = np.zeros((n, nr))
-            for (_, te), clf in zip(splits, fitted[:-1], strict=True):
-                s_reason[te] = clf.scores(x_reason[te])
-            self.t_reason = _fit_temperature(s_reason, y_r)
-            p_reason = _softmax(s_reason, self.t_reason)
-        else:  # no folds: in-sample probabilities (tiny data; nothing is calibrated)
-            p_reason = _softmax(self.reason_clf.scores(x_reason), self.t_reason)
         step(0.45, "organisation features")
         # priors over organisations: district x reason, and district x reason x week
         self.n_weeks = 1 << 30  # not clamped yet: count the weeks first
@@ -667,31 +675,9 @@ class _Core:
         x_org = sp.hstack([base, votes, self._district_x_reason(d_code, p_reason)], format="csr")
         step(0.5, f"organisation classifier ({no} classes), {len(splits)} folds + all")
 
-        fitted = _fit_linears(
-            [
-                (
-                    x_org[rows[has_o[rows]]],
-                    y_o[rows[has_o[rows]]],
-                    _C_ORG * n / len(rows),
-                    seed,
-                    no1,
-                )
-                for rows in [everything, *(tr for tr, _ in splits)]
-            ],
-            n_jobs,
+        self.org_clf, self.t_org, p_org = _cross_fitted(
+            x_org, y_o, has_o, _C_ORG, no1, splits, seed, n_jobs
         )
-        fitted = [*fitted[1:], fitted[0]]
-        self.org_clf = fitted[-1]
-        self.t_org = 1.0
-        if splits:
-            s_org = np.zeros((n, max(no, 1)))
-            for (_, te), clf in zip(splits, fitted[:-1], strict=True):
-                s_org[te] = clf.scores(x_org[te])
-            if has_o.any():
-                self.t_org = _fit_temperature(s_org[has_o], y_o[has_o])
-            p_org = _softmax(s_org, self.t_org)
-        else:
-            p_org = _softmax(self.org_clf.scores(x_org), self.t_org)
 
         step(0.8, "organisation reranker")
         self.reranker: _Trees | None = None
