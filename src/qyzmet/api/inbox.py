@@ -30,6 +30,15 @@ def _require_officer(request: HttpRequest) -> None:
         raise forbidden("Only agency officers have an inbox.")
 
 
+def _case_out(request: HttpRequest, application, **extra) -> dict:
+    """A case as an officer sees it: what they may do now and the registry data it lacks."""
+    return application_out(
+        application, result_url=None,
+        actions=selectors.available_actions(user=request.user, application=application),
+        missing=selectors.evidence_missing(application=application), **extra,
+    )  # fmt: skip
+
+
 @router.get("", response=InboxPage, summary="Cases of my agencies, earliest deadline first")
 def inbox(
     request: HttpRequest,
@@ -76,12 +85,7 @@ def inbox_case(request: HttpRequest, application_id: int):
     application = selectors.application_get_for_officer(
         user=request.user, application_id=application_id
     )
-    actions = selectors.available_actions(user=request.user, application=application)
-    return application_out(
-        application, actions=actions, result_url=None,
-        signature=submission_signature(application),
-        missing=selectors.evidence_missing(application=application),
-    )
+    return _case_out(request, application, signature=submission_signature(application))
 
 
 @router.get("/{application_id}/history", response=list[HistoryOut], summary="Case history")
@@ -126,11 +130,7 @@ def inbox_action(request: HttpRequest, application_id: int, action: str, payload
         reason=payload.reason,
         signature_request_id=payload.signature_request_id,
     )
-    actions = selectors.available_actions(user=request.user, application=application)
-    return application_out(
-        application, actions=actions, result_url=None,
-        missing=selectors.evidence_missing(application=application),
-    )
+    return _case_out(request, application)
 
 
 @router.post(
@@ -151,8 +151,4 @@ def inbox_evidence_refetch(request: HttpRequest, application_id: int):
     application = services.application_evidence_refetch(
         actor=request.user, application_id=application_id
     ).application
-    actions = selectors.available_actions(user=request.user, application=application)
-    return application_out(
-        application, actions=actions, result_url=None,
-        missing=selectors.evidence_missing(application=application),
-    )  # fmt: skip
+    return _case_out(request, application)

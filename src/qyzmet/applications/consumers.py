@@ -43,11 +43,7 @@ def _notify(event: dict[str, Any]) -> None:
     }
     body = text_render(template, context)
     if kind == "submitted" and event.get("evidence_missing"):
-        with translation.override(lang):
-            body += "\n\n" + translation.gettext(
-                "Some data from the state registries could not be obtained. The agency will "
-                "review your application and may ask you for a document."
-            )
+        body += "\n\n" + EVIDENCE_MISSING.get(lang, EVIDENCE_MISSING["en"])
     notification_send(
         user_id=application.applicant_id,
         subject=f"{context['service']} — {application.number}",
@@ -101,6 +97,15 @@ def result_issue(event: dict[str, Any]) -> None:
     )
 
 
+# What the platform itself adds to a service's notifications, per language (as ESCALATION).
+EVIDENCE_MISSING = {
+    "kk": "Мемлекеттік тізілімдерден кейбір деректерді алу мүмкін болмады. Мекеме өтінішіңізді "
+          "қарап, сізден құжат сұрауы мүмкін.",
+    "ru": "Некоторые данные из государственных реестров не удалось получить. Ведомство "
+          "рассмотрит ваше заявление и может запросить у вас документ.",
+    "en": "Some data from the state registries could not be obtained. The agency will review "
+          "your application and may ask you for a document.",
+}  # fmt: skip
 WAITING = {
     "kk": "№{number} өтінішіңіз қабылданды. Мемлекеттік тізілімнен деректер әзірге алынбады: "
           "сұрауды автоматты түрде қайталаймыз және деректер келген бойда өтінішіңізді мекемеге "

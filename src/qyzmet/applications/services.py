@@ -78,6 +78,12 @@ class _Evidence:
     error: str = ""
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    def not_obtained(self, *, prefix: str = "") -> dict[str, dict[str, str]]:
+        """Every item not read, as `evidence_missing` keeps it: refused for good with the
+        registry's code, or not answering (`registry.unavailable`, the last reason given)."""
+        silent = {"code": RegistryUnavailable.code, "detail": f"{prefix}{self.error}"[:300]}
+        return {**self.failed, **{name: dict(silent) for name in self.pending}}
+
 
 def _evidence_fetch(
     *,
@@ -773,9 +779,7 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
         if found.pending and waited >= evidence_wait_max():
             # Waiting longer would eat the citizen's deadline: the officer decides without it.
             hours = int(evidence_wait_max().total_seconds() // 3600)
-            for name in found.pending:
-                missing[name] = {"code": RegistryUnavailable.code,
-                                 "detail": f"no answer within {hours} h: {found.error}"[:300]}
+            missing.update(found.not_obtained(prefix=f"no answer within {hours} h: "))
             found.pending = []
         if found.pending:
             application.evidence_attempts += 1
@@ -843,10 +847,7 @@ def application_evidence_refetch(*, actor, application_id: int) -> RefetchResult
             raise errors.nothing_missing()
         obtained = [name for name in wanted if name in found.facts]
         missing = {k: v for k, v in application.evidence_missing.items() if k not in obtained}
-        missing.update({k: v for k, v in found.failed.items() if k in missing})
-        for name in found.pending:
-            if name in missing:
-                missing[name] = {"code": RegistryUnavailable.code, "detail": found.error[:300]}
+        missing.update({k: v for k, v in found.not_obtained().items() if k in missing})
         application.evidence = {**application.evidence,
                                 **{k: found.facts[k] for k in obtained}}  # fmt: skip
         application.evidence_missing = missing

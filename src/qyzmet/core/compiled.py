@@ -37,10 +37,9 @@ class CompiledRead:
         queryset = self._build(**markers)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = []
-        for position, value in enumerate(params):
-            name = next((n for n, m in markers.items() if value == m), None)
-            slots.append((position, name, value))
+        by_marker = {marker: name for name, marker in markers.items()}
+        # (the parameter's name, or None for a constant of the query; markers are strings)
+        slots = [(by_marker.get(v) if isinstance(v, str) else None, v) for v in params]
         columns = [select[2] or select[0].target.attname for select in compiler.select]
         expressions = [select[0] for select in compiler.select]
         converters = compiler.get_converters(expressions)
@@ -55,7 +54,7 @@ class CompiledRead:
             with self._lock:
                 compiled = self._compiled.setdefault(key, self._compile(using))
         sql, slots, columns, compiler, converters = compiled
-        params = [values[name] if name is not None else constant for _, name, constant in slots]
+        params = [values[name] if name is not None else constant for name, constant in slots]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
