@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from qyzmet.appeals import services
 from qyzmet.appeals.models import Appeal
@@ -30,7 +31,8 @@ def _routed(citizen, triager, text="Яма на дороге во дворе", *
 
 def test_deadline_is_15_working_days(citizen, orgs):
     appeal = services.appeal_submit(actor=citizen, text="Яма", address="ул. Абая, 1")
-    start = appeal.created_at.date()
+    # The deadline counts from the day in the platform's time zone (Almaty), not UTC's day.
+    start = timezone.localtime(appeal.created_at).date()
     assert calendar_default().working_days_between(start, appeal.due_date) == 15
 
 
