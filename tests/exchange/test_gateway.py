@@ -30,6 +30,19 @@ PATH = f"/r1/{SERVICE_ID}/services"
 PERSONAL = {"user_id": "900517300017", "purpose": "application 7 for service x"}
 
 
+@pytest.fixture(autouse=True)
+def _log_stays_consistent():
+    """Whatever a test sends, answered or refused, the message log agrees with what was signed
+    (no false alarm from real traffic: logcheck.py) and seals completely."""
+    yield
+    from qyzmet.exchange.messagelog import message_log_seal, message_log_verify
+
+    result = message_log_verify()
+    assert result.ok, result.problems
+    while message_log_seal() is not None:
+        pass
+
+
 def test_allowed_call_is_forwarded_signed_and_logged():
     service()
     grant()

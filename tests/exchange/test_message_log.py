@@ -97,8 +97,8 @@ def test_edited_row_is_detected_sealed_or_not():
     assert any(f"entry {entry.pk}: content altered" in p for p in result.problems)
     with pytest.raises(CommandError):
         call_command("verify_message_log")
-    # The sealer leaves the altered entry out rather than vouch for it.
-    assert str(entry.pk) not in MessageLogSeal.objects.get().ranges.split(",")
+    # The sealer refuses the altered entry (and its request: an exchange is sealed whole).
+    assert not MessageLogSeal.objects.exists()
 
 
 def _rehash(entry_pk: int, **changes) -> None:
@@ -122,17 +122,19 @@ def test_rehashed_edit_of_a_sealed_entry_breaks_its_seal():
     assert not any("content altered" in p for p in problems)
 
 
-def test_rehashed_edit_of_an_unsealed_entry_is_caught_only_by_the_signature():
+def test_rehashed_edit_of_an_unsealed_entry_is_caught_by_what_was_signed():
     _exchanges(2)
     entry = MessageLogEntry.objects.filter(direction="response").order_by("id").first()
     _rehash(entry.pk, body='{"forged": true}')
     problems = message_log_verify().problems
-    assert any("body does not match its hash" in p for p in problems), problems
-    # ... and an unsigned field edited and rehashed before sealing goes unnoticed: the window
-    # docs/exchange.md describes.
+    assert any(f"entry {entry.pk}: body does not match its hash" in p for p in problems), problems
+    # ... and so is an edit of `outcome`, which no signed text holds: it must fit the signed
+    # status and body, and the response repeats it (tests/exchange/test_messagelog_tamper.py).
     other = MessageLogEntry.objects.filter(direction="request").order_by("id").last()
-    _rehash(other.pk, outcome="edited")
-    assert not any(f"entry {other.pk}" in p for p in message_log_verify().problems)
+    _rehash(other.pk, outcome="Server.ServerProxy.AccessDenied")
+    problems = message_log_verify().problems
+    assert any(f"entry {other.pk + 1}: outcome differs from its request" in p
+               for p in problems), problems  # fmt: skip
 
 
 def test_removed_sealed_row_is_detected():
@@ -184,23 +186,40 @@ def test_altered_or_removed_seal_is_detected():
     assert any(f"seal {third.pk}: seal chain broken" in p for p in problems), problems
 
 
+class _Undo(Exception):
+    pass
+
+
+def _exchange_rows() -> list[dict]:
+    """The two rows of a real exchange, whose own INSERT is then rolled back: a genuine pair
+    to write again under other ids (as a long transaction commits behind a seal)."""
+    mc = machine_client("KZ/GOV/990340001054/akimat")
+    grant(client_id=mc.client_id)
+    try:
+        with transaction.atomic():
+            assert mc.call(Client(), PATH, user_id="900517300017", purpose="z").status_code == 200
+            rows = list(MessageLogEntry.objects.order_by("-id").values()[:2])
+            raise _Undo
+    except _Undo:
+        pass
+    return sorted(rows, key=lambda r: r["id"])
+
+
 def test_entry_committed_behind_a_seal_is_sealed_later():
-    """A long transaction can commit an entry whose id a newer seal has passed: it is not
+    """A long transaction can commit an exchange whose ids a newer seal has passed: it is not
     covered by that seal (a gap), counts as unsealed, and the next seal takes it."""
     _exchanges(1)
-    rows = list(MessageLogEntry.objects.order_by("id").values())
-    late = {**rows[0], "id": rows[-1]["id"] + 5, "request_id": "late"}
-    late["entry_hash"] = entry_hash("", late)
-    ahead = {**rows[0], "id": rows[-1]["id"] + 10, "request_id": "ahead"}
-    ahead["entry_hash"] = entry_hash("", ahead)
-    MessageLogEntry.objects.bulk_create([MessageLogEntry(**ahead)])
+    top = MessageLogEntry.objects.order_by("-id").values_list("id", flat=True)[0]
+    late = [{**row, "id": top + 4 + n} for n, row in enumerate(_exchange_rows())]
+    ahead = [{**row, "id": top + 9 + n} for n, row in enumerate(_exchange_rows())]
+    MessageLogEntry.objects.bulk_create([MessageLogEntry(**row) for row in ahead])
     first = _seal()
-    assert first.ranges.endswith(f",{ahead['id']}")
-    MessageLogEntry.objects.bulk_create([MessageLogEntry(**late)])  # commits behind the seal
+    assert first.ranges.endswith(f",{top + 9}-{top + 10}")
+    MessageLogEntry.objects.bulk_create([MessageLogEntry(**row) for row in late])  # behind it
     result = message_log_verify()
-    assert result.ok and result.unsealed == 1
+    assert result.ok and result.unsealed == 2, result.problems
     second = _seal()
-    assert second.ranges == str(late["id"])
+    assert second.ranges == f"{top + 4}-{top + 5}"
     result = message_log_verify()
     assert result.ok and (result.unsealed, result.seals) == (0, 2)
 

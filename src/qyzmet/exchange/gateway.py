@@ -36,7 +36,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from . import conf, directory, headers, selectors, signing, transport
+from . import conf, directory, headers, logcheck, selectors, signing, transport
 from .messagelog import message_log_append
 from .models import SeenMessage, Subsystem
 from .provider import forwarded_path
@@ -306,9 +306,12 @@ def _exchange(call: Call, ctx: _Context, path_query: str, snap: directory.Snapsh
          "body": call.body.decode("utf-8", "replace") if keep else "",
          "body_hash": signing.body_hash(call.body), "signed": ctx.signed,
          "signature": ctx.signature[:200],
-         "signer": ctx.key_id if outcome not in _UNSIGNED else f"rejected:{ctx.key_id}"[:200]},
+         "signer": ctx.key_id if outcome not in _UNSIGNED
+         else f"{logcheck.REJECTED}{ctx.key_id}"[:200]},
         {**common, "direction": "response", "status": status,
-         "body": body.decode("utf-8", "replace") if keep else "",
+         # A refusal's body (our own error JSON, no personal data) is always kept: it names
+         # the outcome under the gateway's signature, so `outcome` can be checked (logcheck).
+         "body": body.decode("utf-8", "replace") if keep or outcome != "ok" else "",
          "body_hash": signing.body_hash(body), "signed": signed_response,
          "signature": response_signature, "signer": gateway.key_id},
     ])  # fmt: skip
@@ -317,11 +320,7 @@ def _exchange(call: Call, ctx: _Context, path_query: str, snap: directory.Snapsh
 
 # Refused requests whose signature is not (or could not be checked as) a valid one: the claimed
 # signature is kept for the record, its signer marked "rejected:" so verification skips it.
-_UNSIGNED = {
-    "Client.InvalidClientIdentifier", "Client.MissingMessageId",
-    "Server.ServerProxy.UnknownClient", "Server.ServerProxy.InvalidSignature",
-    "Server.ServerProxy.InvalidTimestamp",
-}  # fmt: skip
+_UNSIGNED = logcheck.UNSIGNED_OUTCOMES
 
 
 def reply_verify(*, reply: Reply, request_hash: str, message_id: str) -> bool:

@@ -14,17 +14,23 @@ Celery beat), before `verify_message_log` and before archiving. An entry whose t
 commits after a seal was made past its id (a long transaction) is not lost: it sits in a "gap"
 of that seal and the next seal picks it up ("late" entries).
 
-What verification (`message_log_verify`) guarantees:
-* sealed entries: editing any field (even with its entry_hash recomputed), removing one, or
-  moving one to another id is detected; so is removing, editing or reordering a seal (the
-  chain and the gateway's signatures); removing the newest seals turns their entries back into
-  "unsealed" ones and is detected only when an archive or an earlier verification report
-  recorded the newer seal hash.
-* unsealed entries (the last few seconds or the last `SEAL_EVERY` exchanges): editing a field
-  without recomputing entry_hash is detected, and so is changing anything the sender signed
-  (method, path, body, client, user id, purpose, message id; the response's status and body);
-  removing one is refused by the database triggers but not detected afterwards. This is the
-  window sealing closes; `verify_message_log` seals first to make it as small as possible.
+What verification (`message_log_verify`) guarantees (docs/exchange.md says it in full):
+* every entry, sealed or not: its columns are compared with what was signed (logcheck.py) —
+  the client's signed request, the gateway's signed response, and the pair's link (the
+  response signs the hash of the request's signed text) — so an edit of client, service, end
+  user, purpose, status, hashes, times, message ids or outcome is reported naming the entry and
+  the column, even with `entry_hash` recomputed; a request or response whose partner is gone
+  is reported too; and `entry_hash` must match the row;
+* sealed entries: besides, removing one or moving it to another id breaks its seal's digest;
+  removing, editing or reordering a seal breaks the chain or the gateway's signature. Removing
+  the newest seals together with their entries is detected only against an archive or an
+  earlier verification report that recorded the newer seal hash; removing a whole unsealed
+  exchange (both rows) is refused by the triggers but not detectable afterwards: that is the
+  window sealing closes, and why `verify_message_log` seals first.
+
+Sealing runs the same per-entry check first and refuses an inconsistent entry: it seals the
+consistent entries before it, then raises `MessageLogInconsistent` naming it; nothing past it
+is sealed until the entry is dealt with (an operator's decision: see docs/exchange.md).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +51,7 @@ from django.utils import timezone
 
 from qyzmet.audit.services import audit_record
 
-from . import conf, signing
+from . import conf, logcheck, signing
 from .models import ClientKey, MessageLogArchive, MessageLogEntry, MessageLogSeal
 
 logger = logging.getLogger(__name__)
@@ -117,6 +124,8 @@ def _appended(n: int) -> None:
 def _seal_quietly() -> None:
     try:
         message_log_seal(grace_seconds=conf.seal_grace_seconds())
+    except MessageLogInconsistent as exc:  # the alarm: sealing stays stopped at that entry
+        logger.error("the message log is inconsistent: %s", exc)
     except Exception:  # sealing is retried by the next run; never fail the caller for it
         logger.exception("sealing the message log failed")
 
@@ -186,11 +195,59 @@ def _gaps(seals: list[MessageLogSeal]) -> list[tuple[int, int]]:
 _ROW_FIELDS = ("id", "prev_hash", "entry_hash", *HASHED_FIELDS)
 
 
+class MessageLogInconsistent(ValueError):
+    """Sealing refused: an entry disagrees with what was signed (or with its partner). The
+    consistent entries before it were sealed (`sealed`); nothing after it was."""
+
+    def __init__(self, *, problems: list[str], sealed: MessageLogSeal | None) -> None:
+        self.problems, self.sealed = problems, sealed
+        done = f"sealed {sealed.entries} entries up to {sealed.last_id}; " if sealed else ""
+        super().__init__(f"sealing refused, {done}nothing after the inconsistent entry is "
+                         "sealed: " + "; ".join(problems[:10]))  # fmt: skip
+
+
+def _window_problems(rows: list[dict[str, Any]], keys: logcheck.VerificationKeys
+                     ) -> dict[int, list[str]]:  # fmt: skip
+    """id → problems for the rows about to be sealed: each on its own and with its partner
+    (looked up outside the window when it is not in it, e.g. sealed earlier)."""
+    bad: dict[int, list[str]] = {}
+    pairs = logcheck.Pairs()
+    for row in rows:
+        bad.setdefault(row["id"], []).extend(entry_problems(row, keys))
+        for r, problem in pairs.add(row):
+            bad.setdefault(r["id"], []).append(problem)
+    in_window = {row["id"] for row in rows}
+    wanted = sorted({row["request_id"] for row, _ in pairs.unmatched()})
+    for i in range(0, len(wanted), 500):
+        for row in MessageLogEntry.objects.filter(request_id__in=wanted[i:i + 500]).order_by(
+                "id").values(*_ROW_FIELDS):  # fmt: skip
+            if row["id"] not in in_window:
+                for r, problem in pairs.add(row):
+                    bad.setdefault(r["id"], []).append(problem)
+    for row, problem in pairs.unmatched():
+        if row["id"] in in_window:
+            bad.setdefault(row["id"], []).append(problem)
+    return {i: p for i, p in bad.items() if p and i in in_window}
+
+
+def _whole_pairs(rows: list[dict[str, Any]], among: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:  # fmt: skip
+    """`rows` without those whose partner is in `among` (the window) but not in `rows`: the
+    two messages of an exchange go into one seal, so an archive never splits them."""
+    kept = {row["id"] for row in rows}
+    partners: dict[str, list[int]] = {}
+    for row in among:
+        partners.setdefault(row["request_id"], []).append(row["id"])
+    return [r for r in rows if all(i in kept for i in partners[r["request_id"]])]
+
+
 def message_log_seal(*, grace_seconds: float = 0.0, before: dt.datetime | None = None,
                      limit: int = 50_000) -> MessageLogSeal | None:  # fmt: skip
     """Seal the committed entries no seal covers yet (older than `grace_seconds`, and than
-    `before` when given). Entries whose content no longer matches their hash are left out
-    and reported by verification. Returns the new seal, or None when there was nothing."""
+    `before` when given), after checking each against what was signed (`entry_problems`, and
+    its request/response partner). Returns the new seal, or None when there was nothing.
+    Raises `MessageLogInconsistent` when an entry fails: the entries before it are sealed
+    (whole exchanges only), it and everything after it are not."""
     with transaction.atomic():
         if connection.vendor == "postgresql":  # one sealer at a time; writers never wait
             with connection.cursor() as cursor:
@@ -207,20 +264,32 @@ def message_log_seal(*, grace_seconds: float = 0.0, before: dt.datetime | None =
             MessageLogEntry.objects.filter(window, at__lt=cutoff).order_by("id")
             .values(*_ROW_FIELDS)[:limit]
         )  # fmt: skip
-        rows = [r for r in rows if entry_hash(r["prev_hash"], r) == r["entry_hash"]]
-        if not rows:
-            return None
-        signer = signing.gateway_signer()
-        seal = {
-            "created_at": timezone.now(), "first_id": rows[0]["id"], "last_id": rows[-1]["id"],
-            "ranges": ranges_format([r["id"] for r in rows]), "entries": len(rows),
-            "digest": seal_digest((r["id"], r["entry_hash"]) for r in rows),
-            "key_id": signer.key_id,
-        }  # fmt: skip
-        prev = last.seal_hash if last else GENESIS
-        sh = seal_hash(prev, seal)
-        return MessageLogSeal.objects.create(**seal, prev_hash=prev, seal_hash=sh,
-                                             signature=signer.sign(sh))  # fmt: skip
+        if len(rows) == limit:  # the partner of the last rows may lie beyond the limit
+            counts = Counter(r["request_id"] for r in rows)
+            while rows and counts[rows[-1]["request_id"]] == 1:
+                rows.pop()
+        bad = _window_problems(rows, _verification_keys())
+        good = [r for r in rows if not bad or r["id"] < min(bad)]
+        good = _whole_pairs(good, rows)
+        seal = _seal_write(good, last) if good else None
+    if bad:
+        raise MessageLogInconsistent(
+            problems=[f"entry {i}: {p}" for i in sorted(bad) for p in bad[i]], sealed=seal)
+    return seal
+
+
+def _seal_write(rows: list[dict[str, Any]], last: MessageLogSeal | None) -> MessageLogSeal:
+    signer = signing.gateway_signer()
+    seal = {
+        "created_at": timezone.now(), "first_id": rows[0]["id"], "last_id": rows[-1]["id"],
+        "ranges": ranges_format([r["id"] for r in rows]), "entries": len(rows),
+        "digest": seal_digest((r["id"], r["entry_hash"]) for r in rows),
+        "key_id": signer.key_id,
+    }  # fmt: skip
+    prev = last.seal_hash if last else GENESIS
+    sh = seal_hash(prev, seal)
+    return MessageLogSeal.objects.create(**seal, prev_hash=prev, seal_hash=sh,
+                                         signature=signer.sign(sh))  # fmt: skip
 
 
 @dataclass
@@ -228,6 +297,7 @@ class Verification:
     checked: int = 0
     seals: int = 0
     unsealed: int = 0  # entries no seal covers yet (see the module's docstring)
+    head: str = ""  # the newest seal's hash: keep it elsewhere, give it back as `heads`
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -235,46 +305,43 @@ class Verification:
         return not self.problems
 
 
-def _signature_problem(row: dict[str, Any], keys: dict[str, Any]) -> str | None:
-    """None when the entry's signature is good (or it has none, e.g. a rejected request)."""
-    if not row.get("signature") or row.get("signer", "").startswith("rejected:"):
-        return None
-    key = keys.get(row.get("signer", ""))
-    if key is None:
-        return "signed with an unknown key"
-    if not signing.verify(key, row.get("signed", ""), row["signature"]):
-        return "signature does not verify"
-    if row.get("body_hash") and row["body_hash"] not in row.get("signed", "").split("\n"):
-        return "body hash is not the signed one"
-    body = row.get("body", "")
-    if body and signing.body_hash(body.encode()) != row.get("body_hash"):
-        return "body does not match its hash"
-    return None
-
-
-def _verification_keys() -> dict[str, Any]:
-    keys: dict[str, Any] = {
-        k: signing.public_key_load(pem)
-        for k, pem in ClientKey.objects.values_list("key_id", "public_pem")
-    }
+def _verification_keys() -> logcheck.VerificationKeys:
+    """Every client key ever registered (revoked ones too: old entries were signed with them)
+    with its subsystem, and the gateway's key."""
+    keys = logcheck.VerificationKeys()
+    for key_id, pem, owner in ClientKey.objects.values_list(
+        "key_id", "public_pem", "subsystem__xroad_id"
+    ):  # fmt: skip
+        keys.public[key_id], keys.owner[key_id] = signing.public_key_load(pem), owner
     gateway = signing.gateway_signer()
-    keys[gateway.key_id] = gateway.public
+    keys.public[gateway.key_id], keys.owner[gateway.key_id] = gateway.public, logcheck.GATEWAY
     return keys
 
 
-def _check_entry(row: dict[str, Any], result: Verification, keys: dict[str, Any],
-                 where: str) -> None:  # fmt: skip
+def entry_problems(row: dict[str, Any], keys: logcheck.VerificationKeys) -> list[str]:
+    """What is wrong with one entry on its own: its hash, its signature, and every column
+    against its signed text (logcheck.py). The pair check comes on top (logcheck.Pairs)."""
+    out = [] if entry_hash(row["prev_hash"], row) == row["entry_hash"] else [
+        "content altered (hash does not match)"]  # fmt: skip
+    return out + logcheck.entry_problems(row, keys)
+
+
+def _check_entry(row: dict[str, Any], result: Verification, keys: logcheck.VerificationKeys,
+                 where: str, pairs: logcheck.Pairs) -> None:  # fmt: skip
     result.checked += 1
-    if entry_hash(row["prev_hash"], row) != row["entry_hash"]:
-        result.problems.append(f"{where}entry {row['id']}: content altered "
-                               "(hash does not match)")  # fmt: skip
-    problem = _signature_problem(row, keys)
-    if problem:
+    for problem in entry_problems(row, keys):
         result.problems.append(f"{where}entry {row['id']}: {problem}")
+    for bad, problem in pairs.add({**row, "where": where}):
+        result.problems.append(f"{bad['where']}entry {bad['id']}: {problem}")
+
+
+def _check_unmatched(pairs: logcheck.Pairs, result: Verification) -> None:
+    for bad, problem in pairs.unmatched():
+        result.problems.append(f"{bad['where']}entry {bad['id']}: {problem}")
 
 
 def _check_seals(seals: list[dict[str, Any]], hashes: dict[int, str], start: str,
-                 result: Verification, keys: dict[str, Any], where: str,
+                 result: Verification, keys: logcheck.VerificationKeys, where: str,
                  archived: set[int] = frozenset()) -> set[int]:  # fmt: skip
     """The seal chain from `start`, and each seal's digest over the entry hashes it lists
     (`hashes`: id → entry_hash of the entries present). Returns the ids sealed."""
@@ -287,7 +354,7 @@ def _check_seals(seals: list[dict[str, Any]], hashes: dict[int, str], start: str
                                    "or altered)")  # fmt: skip
         if seal_hash(seal["prev_hash"], seal) != seal["seal_hash"]:
             result.problems.append(f"{ident}: seal altered (hash does not match)")
-        key = keys.get(seal["key_id"])
+        key = keys.public.get(seal["key_id"])
         if key is None or not signing.verify(key, seal["seal_hash"], seal["signature"]):
             result.problems.append(f"{ident}: the gateway's signature does not verify")
         ids = list(ranges_ids(seal["ranges"]))
@@ -319,21 +386,33 @@ def _archived_seal_ids() -> set[int]:
         MessageLogSeal.objects.filter(id__lte=upto.id).values_list("id", flat=True))
 
 
-def message_log_verify(*, archives: list[Path] | None = None) -> Verification:
-    """Check every entry's hash and signature, the seal chain, and that each seal's entries
-    are all there unchanged; and the same for archive files. Read-only: call
-    `message_log_seal` first to shrink the unsealed tail."""
+def message_log_verify(*, archives: list[Path] | None = None,
+                       heads: Iterable[str] = ()) -> Verification:  # fmt: skip
+    """Check every entry (its hash, its signature, each column against its signed text, its
+    request/response partner), the seal chain, and that each seal's entries are all there
+    unchanged; and the same for archive files (a pair split between an archive and the
+    database is matched across them). Read-only: call `message_log_seal` first to shrink the
+    unsealed tail. `heads`: seal hashes an earlier verification reported (`head`); each must
+    still be in the chain, else seals were cut off its end."""
     result = Verification()
     keys = _verification_keys()
+    pairs = logcheck.Pairs()
     for archive in archives or []:
-        archive_verify(path=archive, result=result, keys=keys)
+        archive_verify(path=archive, result=result, keys=keys, pairs=pairs)
     hashes: dict[int, str] = {}
     for row in MessageLogEntry.objects.order_by("id").values(*_ROW_FIELDS).iterator(2000):
-        _check_entry(row, result, keys, "")
+        _check_entry(row, result, keys, "", pairs)
         hashes[row["id"]] = row["entry_hash"]
+    _check_unmatched(pairs, result)
     seals = list(MessageLogSeal.objects.order_by("id").values(*_SEAL_VALUES))
     sealed = _check_seals(seals, hashes, GENESIS, result, keys, "", _archived_seal_ids())
     result.unsealed = sum(1 for i in hashes if i not in sealed)
+    result.head = seals[-1]["seal_hash"] if seals else ""
+    chain = {seal["seal_hash"] for seal in seals}
+    for head in heads:
+        if head not in chain:
+            result.problems.append(f"seal {head}: reported by an earlier verification, now "
+                                   "gone (seals removed from the end of the chain)")  # fmt: skip
     return result
 
 
@@ -342,10 +421,14 @@ def _signature_path(path: Path) -> Path:
 
 
 def archive_verify(*, path: Path, result: Verification | None = None,
-                   keys: dict[str, Any] | None = None) -> Verification:  # fmt: skip
-    """A signed archive: the detached signature over the file, then its entries and seals."""
+                   keys: logcheck.VerificationKeys | None = None,
+                   pairs: logcheck.Pairs | None = None) -> Verification:  # fmt: skip
+    """A signed archive: the detached signature over the file, then its entries and seals.
+    With `pairs` given, entries whose partner is not in the file wait there for the caller."""
     result = result or Verification()
     keys = keys if keys is not None else _verification_keys()
+    own_pairs = pairs is None
+    pairs = pairs if pairs is not None else logcheck.Pairs()
     where = f"{path.name}: "
     try:
         raw = path.read_bytes()
@@ -353,7 +436,7 @@ def archive_verify(*, path: Path, result: Verification | None = None,
     except (OSError, ValueError) as exc:
         result.problems.append(f"{where}cannot read the archive or its signature ({exc})")
         return result
-    key = keys.get(sig.get("key_id", ""))
+    key = keys.public.get(sig.get("key_id", ""))
     if key is None:
         result.problems.append(f"{where}signed with an unknown key")
     elif not signing.verify(key, raw, sig.get("signature", "")):
@@ -372,9 +455,11 @@ def archive_verify(*, path: Path, result: Verification | None = None,
         if "seal" in item:
             seals.append(item["seal"])
         else:
-            _check_entry(item, result, keys, where)
+            _check_entry(item, result, keys, where, pairs)
             hashes[item["id"]] = item["entry_hash"]
             count += 1
+    if own_pairs:
+        _check_unmatched(pairs, result)
     _check_seals(seals, hashes, header.get("first_prev_hash", ""), result, keys, where)
     if (not seals or seals[-1]["seal_hash"] != header.get("last_hash")
             or count != header.get("entries")):  # fmt: skip
