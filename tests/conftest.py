@@ -1,5 +1,6 @@
 """Shared fixtures. App-specific factories live in tests/<app>/factories.py."""
 
+import re
 import threading
 
 import pytest
@@ -28,23 +29,33 @@ def _media_root(settings, tmp_path):
     settings.QYZMET_MODEL_STORE = tmp_path / "models"
 
 
-# SQLite delete triggers of the append-only tables, as (create statements, drop statements).
-# The transparency log's triggers are armed only while the audit trail's exists.
-def _sqlite_delete_triggers() -> tuple[list[str], list[str]]:
-    from importlib import import_module
+# The append-only guards a flush must get past, as migrated: {name: statement that creates it}.
+# SQLite flushes by DELETE (its BEFORE DELETE triggers refuse), PostgreSQL by TRUNCATE (its
+# BEFORE TRUNCATE statement triggers refuse). Read from the database, not listed here, so the
+# guards of every app are covered and none depends on another being there.
+_FLUSH_GUARDS: dict[str, str] = {}
+_SQLITE_DELETE = re.compile(r"\bBEFORE\s+DELETE\s+ON\b", re.IGNORECASE)
 
-    audit = import_module("qyzmet.audit.migrations.0002_append_only_triggers")
-    exchange = import_module("qyzmet.exchange.migrations.0002_message_log_append_only")
-    create = [audit.SQLITE_DELETE_TRIGGER, *exchange.SQLITE_DELETE_TRIGGERS]
-    drop = ["DROP TRIGGER IF EXISTS audit_no_delete", *exchange.SQLITE_DROP_DELETE_TRIGGERS]
-    return create, drop
+
+def _flush_guards(cursor, vendor: str) -> dict[str, str]:
+    """The guards present now: name -> CREATE statement (PostgreSQL names carry the table)."""
+    if vendor == "sqlite":
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        return {name: sql for name, sql in cursor.fetchall() if _SQLITE_DELETE.search(sql)}
+    if vendor == "postgresql":
+        cursor.execute(
+            "SELECT tgname || ' ON ' || tgrelid::regclass::text, pg_get_triggerdef(oid) "
+            "FROM pg_trigger WHERE NOT tgisinternal AND tgtype & 32 <> 0"  # 32: TRUNCATE
+        )
+        return dict(cursor.fetchall())
+    return {}
 
 
 @pytest.fixture(autouse=True)
 def _append_only_flush_permit(request):
-    """Transactional tests end with a flush that deletes every row. PostgreSQL truncates (its
-    row triggers stay armed); SQLite deletes, so its delete triggers are lifted for that flush
-    and put back before the next test."""
+    """Transactional tests end with a flush that empties every table, which the append-only
+    guards refuse. Their guards are lifted for that flush and every guard known at the start of
+    the session is put back before the next test (also one a test itself dropped)."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "live_server" in request.fixturenames or (
         marker is not None and marker.kwargs.get("transaction")
@@ -56,13 +67,16 @@ def _append_only_flush_permit(request):
     from django.db import connection
 
     request.getfixturevalue("transactional_db" if transactional else "db")
-    create, drop = _sqlite_delete_triggers()
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for sql in create:
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        present = _flush_guards(cursor, vendor)
+        if not _FLUSH_GUARDS:
+            _FLUSH_GUARDS.update(present)
+        for name, sql in _FLUSH_GUARDS.items():
+            if name not in present:
                 cursor.execute(sql)
     yield
-    if transactional and connection.vendor == "sqlite":
+    if transactional:
         with connection.cursor() as cursor:
-            for sql in drop:
-                cursor.execute(sql)
+            for name in _flush_guards(cursor, vendor):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -1,9 +1,19 @@
 """Writing to the audit trail. Call inside the transaction of the change being recorded, so the
-change and its audit row commit or roll back together."""
+change and its audit row commit or roll back together.
+
+Every `TAIL_CHECK_EVERY`-th row a process writes schedules, after its transaction commits, a
+call of the *tail listeners* (the transparency log registers one that anchors the trail once
+enough rows wait). The writer's transaction never anchors and never waits for it: one counter
+increment per row and one `on_commit` per hundred rows is all the hot path pays."""
 
 from __future__ import annotations
 
+import itertools
+import logging
+from collections.abc import Callable
 from typing import Any
+
+from django.db import transaction
 
 from qyzmet.core.compiled import CompiledInsert
 
@@ -13,6 +23,31 @@ Kind = AuditEntry.Kind
 # Personal-data reads are the most frequent audit rows (one per registry read, hundreds a second
 # through the exchange gateway): written by a prepared one-row INSERT, not `objects.create`.
 _READ_INSERT = CompiledInsert(AuditEntry)
+
+log = logging.getLogger(__name__)
+TAIL_CHECK_EVERY = 100
+_written = itertools.count(1)  # rows this process wrote; next() is atomic under the GIL
+_tail_listeners: list[Callable[[], None]] = []
+
+
+def audit_tail_listen(listener: Callable[[], None]) -> None:
+    """Call `listener()` after the commit of every `TAIL_CHECK_EVERY`-th row of a process.
+    The listener must be cheap and must not raise into the writer (errors are logged)."""
+    if listener not in _tail_listeners:
+        _tail_listeners.append(listener)
+
+
+def _tail_notify() -> None:
+    for listener in list(_tail_listeners):
+        try:
+            listener()
+        except Exception:  # the writer's change is committed; the minute schedule catches up
+            log.exception("audit tail listener %r failed", listener)
+
+
+def _row_written() -> None:
+    if next(_written) % TAIL_CHECK_EVERY == 0 and _tail_listeners:
+        transaction.on_commit(_tail_notify)
 
 
 def _actor_label(actor: Any | None) -> str:
@@ -31,7 +66,7 @@ def audit_record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one audit row. `actor` is a user (or None for the system)."""
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         kind=kind,
         actor_id=getattr(actor, "pk", None),
         actor_label=_actor_label(actor),
@@ -42,6 +77,8 @@ def audit_record(
         purpose=purpose[:300],
         data=data or {},
     )
+    _row_written()  # after the INSERT: outside a transaction, on_commit runs at once
+    return entry
 
 
 def personal_data_read(
@@ -57,3 +94,4 @@ def personal_data_read(
         purpose=purpose[:300],
         data=data or {},
     )
+    _row_written()

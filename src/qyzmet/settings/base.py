@@ -154,7 +154,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qyzmet.applications.tasks.evidence_retry_due",
         "schedule": 60.0,
     },
-    "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 3600.0},
+    # Every minute: the unanchored audit tail is at most a minute old (docs/transparency.md).
+    "transparency-anchor-audit": {"task": "transparency.anchor_audit", "schedule": 60.0},
     "appeals-deadlines-flag": {"task": "qyzmet.appeals.tasks.deadlines_flag", "schedule": 3600.0},
     "appeals-media-fetch-sweep": {
         "task": "qyzmet.appeals.tasks.media_fetch_sweep", "schedule": 600.0,

@@ -200,3 +200,54 @@ def perfect_subtrees(leaves: Sequence[bytes]) -> Iterator[tuple[int, list[bytes]
 def resolve_with(plan: Plan, fetch: Callable[[Iterable[Key]], Mapping[Key, bytes]]) -> list[bytes]:
     """Resolve a plan through one `fetch` call for all the subtrees it needs."""
     return plan_resolve(plan, fetch(plan_keys(plan)))
+
+
+# --- verification (RFC 9162 §2.1.3.2 and §2.1.4.2) ------------------------------------------
+
+
+def inclusion_root(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
+    """The root an inclusion path leads to (§2.1.3.2), or None when the path cannot be right
+    for that index and size."""
+    if not 0 <= index < size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return r if sn == 0 else None
+
+
+def consistency_verify(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Whether `proof` shows the tree of size `second` with root `second_root` extends the tree
+    of size `first` with root `first_root` (§2.1.4.2). A witnessed head is checked this way."""
+    if first == second:
+        return not proof and first_root == second_root
+    if not 0 < first < second or not proof:
+        return False
+    path = list(proof)
+    if first & (first - 1) == 0:  # first is an exact power of two
+        path.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == first_root and sr == second_root

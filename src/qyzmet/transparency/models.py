@@ -9,9 +9,12 @@
   perfect-subtree roots of the size's binary decomposition) so an append needs no reads.
 * `TreeHead` — every signed tree head the log has published.
 * `LogKey` — the log's signing key, the private half encrypted at rest.
+* `AuditAnchorRows` — the (id, row hash) pairs an `audit-anchor` entry's `rows_root` commits to,
+  so a verifier can name the audit rows changed, deleted or inserted since.
 
-Leaves, nodes and tree heads are append-only: the models refuse updates and deletes, and
-database triggers (migration 0002) refuse them for anyone who bypasses the models.
+Leaves, nodes, tree heads and anchor rows are append-only: the models refuse updates and
+deletes, and database triggers (migrations 0002, 0003) refuse them for anyone who bypasses the
+models, whether or not the audit trail's own triggers are there.
 """
 
 from __future__ import annotations
@@ -89,6 +92,16 @@ class TreeHead(_AppendOnly):
     root_hash = models.BinaryField(max_length=32)
     signature = models.BinaryField()
     key_id = models.CharField(max_length=64)
+
+
+class AuditAnchorRows(_AppendOnly):
+    """The rows of one version-2 audit anchor, packed: for each audit entry in id order 40
+    bytes, uint64 big-endian id then SHA-256 of its canonical bytes. Their Merkle tree root (RFC
+    9162 leaves over those 40 bytes) is the anchor's `rows_root`, which the log itself holds:
+    these bytes are trusted only as far as they hash to it."""
+
+    leaf_index = models.BigIntegerField(primary_key=True)  # the anchor's LogLeaf.index
+    rows = models.BinaryField()
 
 
 class LogKey(models.Model):

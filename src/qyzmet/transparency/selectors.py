@@ -123,6 +123,27 @@ def tree_head_latest() -> TreeHead | None:
     return TreeHead.objects.order_by("-tree_size").first()
 
 
+def tree_head_document(*, tree_size: int) -> dict[str, Any]:
+    """A signed tree head as published to witnesses: the `/sth` fields plus the public key that
+    signed it, so the head can be checked later without trusting the database's key table."""
+    import base64
+
+    from django.conf import settings
+
+    head = TreeHead.objects.get(tree_size=tree_size)
+    key = LogKey.objects.get(key_id=head.key_id)
+    return {
+        "log": getattr(settings, "QYZMET_PUBLIC_BASE_URL", ""),
+        "tree_size": head.tree_size,
+        "timestamp": head.timestamp_ms,
+        "sha256_root_hash": base64.b64encode(bytes(head.root_hash)).decode(),
+        "tree_head_signature": base64.b64encode(bytes(head.signature)).decode(),
+        "key_id": head.key_id,
+        "algorithm": key.algorithm,
+        "public_key": key.public_pem,
+    }
+
+
 def log_key(*, key_id: str | None = None) -> LogKey | None:
     keys = LogKey.objects.all()
     return keys.filter(key_id=key_id).first() if key_id else keys.filter(active=True).first()
@@ -153,48 +174,13 @@ def all_leaf_hashes(*, tree_size: int, chunk: int = 50_000) -> list[bytes]:
     return out
 
 
-def audit_anchor_verify(*, batch: int = 10_000) -> tuple[int, list[str]]:
-    """Recompute the audit hash chain from the trail as it is now and compare it with every
-    anchor in the log, and check each anchor is included under the latest signed tree head.
-    Returns (anchors checked, what is wrong — empty when all agree)."""
-    import base64
+def audit_anchor_verify() -> tuple[int, list[str]]:
+    """(anchors checked, what is wrong): see `anchor_verify.audit_anchors_verify`, which also
+    reports the unanchored tail and names each changed, deleted or inserted row."""
+    from .anchor_verify import audit_anchors_verify
 
-    from qyzmet.audit.selectors import audit_entries_after
-
-    from .services import ZERO_CHAIN, audit_chain_step, audit_entry_canonical
-
-    problems: list[str] = []
-    anchors = audit_anchors()
-    chain = ZERO_CHAIN
-    head = tree_head_latest()
-    for leaf, anchor in anchors:
-        label = f"anchor #{leaf.index} (audit {anchor['from_id']}..{anchor['to_id']})"
-        if base64.b64decode(anchor["previous_chain_hash"]) != chain:
-            problems.append(f"{label}: does not continue the previous anchor's chain")
-        after, count = anchor["from_id"] - 1, 0
-        while True:
-            rows = [e for e in audit_entries_after(after_id=after, limit=batch)]
-            rows = [e for e in rows if e.id <= anchor["to_id"]]
-            for entry in rows:
-                chain = audit_chain_step(chain, entry.id, audit_entry_canonical(entry))
-                count += 1
-            if len(rows) < batch:
-                break
-            after = rows[-1].id
-        if count != anchor["count"]:
-            problems.append(f"{label}: {count} audit entries now, {anchor['count']} anchored")
-        if chain != base64.b64decode(anchor["chain_hash"]):
-            problems.append(f"{label}: the audit trail no longer hashes to the anchored chain")
-            chain = base64.b64decode(anchor["chain_hash"])  # judge later anchors on their own
-        if head is None or leaf.index >= head.tree_size:
-            problems.append(f"{label}: not yet covered by a signed tree head")
-            continue
-        path = proof_inclusion(leaf_index=leaf.index, tree_size=head.tree_size)
-        if _root_from_path(leaf.index, head.tree_size, bytes(leaf.leaf_hash), path) != bytes(
-            head.root_hash
-        ):
-            problems.append(f"{label}: not included in the signed tree head {head.tree_size}")
-    return len(anchors), problems
+    report = audit_anchors_verify()
+    return report.anchors, report.problems
 
 
 def _root_from_path(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes:

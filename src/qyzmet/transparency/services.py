@@ -1,4 +1,5 @@
-"""Writes to the transparency log: appends, signed tree heads, the log key, audit anchors.
+"""Writes to the transparency log: appends, signed tree heads, the log key, audit anchors,
+publishing tree heads to witnesses.
 
 Appends happen under one lock (the `LogHead` row), so leaf indexes are dense and never reused
 and the perfect-subtree nodes an append completes are written with it. The log is its own
@@ -10,8 +11,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import itertools
 import json
+import logging
 import os
 import struct
 from collections.abc import Iterable
@@ -23,11 +24,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from qyzmet.audit.selectors import audit_entries_after
+from qyzmet.audit.selectors import audit_entries_after, audit_id_watermark, audit_tail
+from qyzmet.core.events import event_publish
 from qyzmet.documents.selectors import document_by_public_id
 
-from . import merkle, signing
-from .models import LogHead, LogKey, LogLeaf, LogNode, TreeHead, node_key
+from . import events, merkle, signing
+from .models import AuditAnchorRows, LogHead, LogKey, LogLeaf, LogNode, TreeHead, node_key
+
+log = logging.getLogger(__name__)
 
 EMBEDDED_PASSPHRASE = "qyzmet-embedded-log-key-not-for-production"  # noqa: S105 (demo only)
 ZERO_CHAIN = bytes(32)
@@ -181,18 +185,46 @@ def tree_head_current() -> TreeHead:
     signature = signing.tree_head_sign(key=_private_key(key), message=message)
     try:
         with transaction.atomic():
-            return TreeHead.objects.create(
+            head = TreeHead.objects.create(
                 tree_size=size,
                 timestamp_ms=timestamp_ms,
                 root_hash=root,
                 signature=signature,
                 key_id=key.key_id,
             )
+            # Witnesses get it after commit; the outbox retries until every one has it.
+            event_publish(topic=events.TREE_HEAD_SIGNED, payload={"tree_size": size})
+            return head
     except IntegrityError:
         return TreeHead.objects.get(tree_size=size)
 
 
+def tree_head_witness_publish(*, tree_size: int) -> list[str]:
+    """Publish the signed head of `tree_size` to every configured witness; returns their names.
+    Raises WitnessFailed naming every witness that failed, after trying all of them, so the
+    outbox keeps the event and retries (witnesses accept the same head twice)."""
+    from .selectors import tree_head_document
+    from .witnesses import WitnessFailed, witnesses_configured
+
+    head = tree_head_document(tree_size=tree_size)
+    published, failures = [], []
+    for witness in witnesses_configured():
+        try:
+            witness.publish(head)
+            published.append(witness.name)
+        except WitnessFailed as exc:
+            log.warning("tree head %s not published: %s", tree_size, exc)
+            failures.append(str(exc))
+    if failures:
+        raise WitnessFailed("; ".join(failures))
+    return published
+
+
 # --- anchoring the audit trail -------------------------------------------------------------
+
+ANCHOR_VERSION = 2
+ANCHOR_BATCH = 10_000
+ROW_RECORD = struct.Struct(">Q32s")  # one anchored row: id, SHA-256 of its canonical bytes
 
 
 def audit_entry_canonical(entry: Any) -> bytes:
@@ -220,6 +252,11 @@ def audit_chain_step(previous: bytes, entry_id: int, canonical: bytes) -> bytes:
     return hashlib.sha256(previous + struct.pack(">Q", entry_id) + digest).digest()
 
 
+def audit_row_leaf(record: bytes) -> bytes:
+    """The Merkle leaf of one anchored row: RFC 9162 leaf hash of uint64(id) || SHA-256(row)."""
+    return merkle.leaf_hash(record)
+
+
 def audit_anchor_last() -> dict[str, Any] | None:
     leaf = LogLeaf.objects.filter(kind=LogLeaf.Kind.AUDIT_ANCHOR).order_by("-index").first()
     return json.loads(bytes(leaf.entry)) if leaf else None
@@ -227,54 +264,78 @@ def audit_anchor_last() -> dict[str, Any] | None:
 
 @transaction.atomic
 def audit_anchor_append(*, entries: Iterable[tuple[int, bytes]]) -> LogLeaf | None:
-    """Continue the audit hash chain over `entries` ((id, canonical bytes), ascending ids, all
-    after the last anchor) and append an `audit-anchor` entry {from_id, to_id, count,
-    chain_hash}. The chain carries on from the previous anchor's hash, so the anchors together
-    commit to the whole trail. Nothing to anchor → None."""
+    """Anchor `entries` ((id, canonical bytes), ascending ids, all after the last anchor): append
+    an `audit-anchor` entry (version 2) {from_id, to_id, count, rows_root, previous_chain_hash,
+    chain_hash} and keep the rows' (id, hash) records beside it (`AuditAnchorRows`).
+
+    `rows_root` is the RFC 9162 Merkle root over the rows, so a verifier holding the records can
+    name each row changed, deleted or inserted since; the chain carries on from the previous
+    anchor, so the anchors together commit to the whole trail. Nothing to anchor → None."""
     _head_locked()  # one anchorer at a time: the last anchor cannot move under us
     last = audit_anchor_last()
-    chain = base64.b64decode(last["chain_hash"]) if last else ZERO_CHAIN
+    previous = base64.b64decode(last["chain_hash"]) if last else ZERO_CHAIN
     after = last["to_id"] if last else 0
-    first_id = last_id = None
-    count = 0
+    chain = previous
+    records: list[bytes] = []
+    last_id = after
     for entry_id, canonical in entries:
-        if entry_id <= (last_id if last_id is not None else after):
-            raise ValueError(f"audit entry {entry_id} is not after {last_id or after}")
+        if entry_id <= last_id:
+            raise ValueError(f"audit entry {entry_id} is not after {last_id}")
         chain = audit_chain_step(chain, entry_id, canonical)
-        first_id = entry_id if first_id is None else first_id
+        records.append(ROW_RECORD.pack(entry_id, hashlib.sha256(canonical).digest()))
         last_id = entry_id
-        count += 1
-    if not count:
+    if not records:
         return None
     data = {
         "type": LogLeaf.Kind.AUDIT_ANCHOR.value,
-        "from_id": first_id,
+        "version": ANCHOR_VERSION,
+        "from_id": ROW_RECORD.unpack(records[0])[0],
         "to_id": last_id,
-        "count": count,
-        "previous_chain_hash": base64.b64encode(
-            base64.b64decode(last["chain_hash"]) if last else ZERO_CHAIN
-        ).decode(),
+        "count": len(records),
+        "rows_root": base64.b64encode(merkle.mth([audit_row_leaf(r) for r in records])).decode(),
+        "previous_chain_hash": base64.b64encode(previous).decode(),
         "chain_hash": base64.b64encode(chain).decode(),
     }
-    return log_append(kind=LogLeaf.Kind.AUDIT_ANCHOR, ref=f"{last_id:020d}", data=data)
+    leaf = log_append(kind=LogLeaf.Kind.AUDIT_ANCHOR, ref=f"{last_id:020d}", data=data)
+    AuditAnchorRows.objects.create(leaf_index=leaf.index, rows=b"".join(records))
+    return leaf
 
 
-def audit_anchor_run(*, batch: int = 10_000, settle_seconds: int = 300) -> list[LogLeaf]:
-    """Anchor everything in the audit trail not anchored yet, one anchor per `batch` entries.
-    Entries younger than `settle_seconds` wait for the next run: on PostgreSQL ids are handed
-    out before commit, so a young id may still have a lower neighbour in flight."""
+def audit_anchor_run(*, batch: int = ANCHOR_BATCH, wait_seconds: float = 5.0) -> list[LogLeaf]:
+    """Anchor every audit entry not anchored yet, one anchor per `batch` entries, up to the
+    trail's watermark: the highest id below which no entry can still be in flight
+    (`audit_id_watermark`; on PostgreSQL ids are handed out before commit). So nothing is left
+    waiting for a settle time, and no late row ever lands inside an anchored range. When the
+    watermark cannot be established within `wait_seconds` (a writer holds its transaction
+    open), nothing is anchored and the next run tries again."""
+    watermark = audit_id_watermark(wait_seconds=wait_seconds)
+    if watermark is None:
+        log.warning("audit anchoring postponed: a writer of the audit trail is still open")
+        return []
     anchors: list[LogLeaf] = []
-    cutoff = timezone.now() - dt.timedelta(seconds=settle_seconds)
     while True:
         last = audit_anchor_last()
         after = last["to_id"] if last else 0
-        fetched = audit_entries_after(after_id=after, limit=batch)
-        rows = list(itertools.takewhile(lambda e: e.at <= cutoff, fetched))
-        if not rows:
-            return anchors
+        rows = [e for e in audit_entries_after(after_id=after, limit=batch) if e.id <= watermark]
         leaf = audit_anchor_append(entries=((e.id, audit_entry_canonical(e)) for e in rows))
         if leaf is None:
             return anchors
         anchors.append(leaf)
-        if len(rows) < len(fetched) or len(fetched) < batch:
+        if len(rows) < batch:
             return anchors
+
+
+def audit_anchor_rows() -> int:
+    """How many rows must wait before the trail is anchored without waiting for the minute
+    schedule (`QYZMET_AUDIT_ANCHOR_ROWS`, default 1,000)."""
+    return int(getattr(settings, "QYZMET_AUDIT_ANCHOR_ROWS", 1000))
+
+
+def audit_anchor_if_due() -> list[LogLeaf]:
+    """Anchor now if at least `audit_anchor_rows()` entries wait after the last anchor; what the
+    audit trail's tail listener triggers, after the writer's commit. Cheap when not due: one
+    indexed read of the last anchor and one count of the (short) tail."""
+    last = audit_anchor_last()
+    if audit_tail(after_id=last["to_id"] if last else 0).count < audit_anchor_rows():
+        return []
+    return audit_anchor_run()
