@@ -120,7 +120,8 @@ def audit_anchors_verify(
         report.problems.append(
             f"the latest signed tree head (size {head.tree_size}) does not verify with its key"
         )
-    chain, previous_to = ZERO_CHAIN, 0
+    # Before the first anchor nothing may exist: not even ids below 1 an insider could invent.
+    chain, previous_to = ZERO_CHAIN, -(2**63)
     for leaf, anchor in audit_anchors():
         report.anchors += 1
         label = f"anchor #{leaf.index} (audit {anchor['from_id']}..{anchor['to_id']})"
@@ -145,7 +146,7 @@ def audit_anchors_verify(
                     "anchored rows_root; the rows cannot be named"
                 )
                 now_root = merkle.mth(
-                    [audit_row_leaf(ROW_RECORD.pack(i, h)) for i, h in now_hashes.items()]
+                    [audit_row_leaf(ROW_RECORD.pack(i % 2**64, h)) for i, h in now_hashes.items()]
                 )
                 if now_root != base64.b64decode(anchor["rows_root"]):
                     report.problems.append(f"{label}: its audit rows were changed")
