@@ -7,13 +7,16 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.ai import services as ai_services
 from qyzmet.appeals import selectors as appeal_selectors
 from qyzmet.core.problem import forbidden
 from qyzmet.identity.auth import USER_AUTH
+
+from .fields import CURSOR_MAX, LIMIT_DESCRIPTION, ObjectId
+from .responses import problems
 
 router = Router(tags=["ai"], auth=USER_AUTH)
 
@@ -70,24 +73,40 @@ def _model(mv) -> dict:
     }
 
 
-@router.get("/models", response=list[ModelOut], summary="Model versions")
+@router.get("/models", response={200: list[ModelOut], **problems(403)}, summary="Model versions")
 def model_list(request: HttpRequest):
     _admin(request)
     return [_model(mv) for mv in ai_selectors.model_list()]
 
 
-@router.post("/models/rollback", response=ModelOut, summary="Roll back to the previous model")
+@router.post(
+    "/models/rollback",
+    response={200: ModelOut, **problems(403, 409)},
+    summary="Roll back to the previous model",
+)
 def model_rollback(request: HttpRequest):
     return _model(ai_services.model_rollback(actor=request.user))
 
 
-@router.post("/models/{version_id}/activate", response=ModelOut, summary="Activate a model")
-def model_activate(request: HttpRequest, version_id: int):
+@router.post(
+    "/models/{version_id}/activate",
+    response={200: ModelOut, **problems(403, 404, 409)},
+    summary="Activate a model",
+)
+def model_activate(request: HttpRequest, version_id: ObjectId):
     return _model(ai_services.model_activate(actor=request.user, version_id=version_id))
 
 
-@router.get("/suggestions", response=SuggestionPage, summary="Every routing suggestion")
-def suggestions(request: HttpRequest, cursor: str | None = None, limit: int = 50):
+@router.get(
+    "/suggestions",
+    response={200: SuggestionPage, **problems(403)},
+    summary="Every routing suggestion",
+)
+def suggestions(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(50, description=LIMIT_DESCRIPTION),
+):
     _admin(request)
     page = appeal_selectors.suggestion_log(cursor=cursor, limit=limit)
     items = [

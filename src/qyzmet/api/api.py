@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
@@ -20,8 +19,9 @@ from . import (
     signatures,
     transparency,
 )
+from .openapi import ContractAPI
 
-api = NinjaAPI(
+api = ContractAPI(
     title="Qyzmet API",
     version="1",
     description="Public services online: catalogue, applications, the officer's inbox, results.",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Header, Router, Status
+from ninja import File, Header, Path, Query, Router, Status
 from ninja.files import UploadedFile
 
 from qyzmet.applications import selectors, services
@@ -15,6 +16,8 @@ from qyzmet.documents.selectors import document_for_source, document_pdf
 from qyzmet.identity.auth import USER_AUTH
 from qyzmet.ui.labels import evidence_waiting_notice
 
+from .fields import CODE_MAX, CURSOR_MAX, LIMIT_DESCRIPTION, ObjectId
+from .responses import problems
 from .schemas import (
     ActionIn,
     ApplicationIn,
@@ -31,6 +34,7 @@ from .schemas import (
 )
 
 router = Router(tags=["applications"], auth=USER_AUTH)
+PDF_SCHEMA = {"type": "string", "format": "binary"}
 
 
 def submission_signature(application) -> dict | None:
@@ -72,7 +76,11 @@ def _submitted_status(application, created: bool) -> int:
     return 201 if created else 200
 
 
-@router.post("/sign", response={201: SignatureRequestOut}, summary="Sign a submission")
+@router.post(
+    "/sign",
+    response={201: SignatureRequestOut, **problems(403, 404, 409)},
+    summary="Sign a submission",
+)
 def application_sign(request: HttpRequest, payload: SignIn):
     """Step 1 of a signed submission: the form is validated, the registry facts read, and a
     signature request is made over the RFC 8785 form of `{"kind":
@@ -90,7 +98,12 @@ def application_sign(request: HttpRequest, payload: SignIn):
 
 @router.post(
     "",
-    response={200: ApplicationOut, 201: ApplicationOut, 202: ApplicationOut},
+    response={
+        200: ApplicationOut,
+        201: ApplicationOut,
+        202: ApplicationOut,
+        **problems(403, 404, 409),
+    },
     summary="Apply for a service",
 )
 def application_create(
@@ -129,7 +142,11 @@ def application_create(
 
 
 @router.get("", response=ApplicationPage, summary="My applications")
-def application_list(request: HttpRequest, cursor: str | None = None, limit: int = 20):
+def application_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(20, description=LIMIT_DESCRIPTION),
+):
     page = selectors.application_list_for_citizen(user=request.user, cursor=cursor, limit=limit)
     return {
         "items": [
@@ -148,16 +165,24 @@ def application_list(request: HttpRequest, cursor: str | None = None, limit: int
     }
 
 
-@router.get("/{application_id}", response=ApplicationOut, summary="One of my applications")
-def application_read(request: HttpRequest, application_id: int):
+@router.get(
+    "/{application_id}",
+    response={200: ApplicationOut, **problems(404)},
+    summary="One of my applications",
+)
+def application_read(request: HttpRequest, application_id: ObjectId):
     application = selectors.application_get_for_citizen(
         user=request.user, application_id=application_id
     )
     return _out(request, application)
 
 
-@router.put("/{application_id}/draft", response=ApplicationOut, summary="Update a draft")
-def application_draft_update(request: HttpRequest, application_id: int, payload: DraftIn):
+@router.put(
+    "/{application_id}/draft",
+    response={200: ApplicationOut, **problems(404, 409)},
+    summary="Update a draft",
+)
+def application_draft_update(request: HttpRequest, application_id: ObjectId, payload: DraftIn):
     application = services.application_draft_save(
         actor=request.user, service_code="", data=payload.data, application_id=application_id
     )
@@ -166,10 +191,12 @@ def application_draft_update(request: HttpRequest, application_id: int, payload:
 
 @router.post(
     "/{application_id}/submit",
-    response={200: ApplicationOut, 202: ApplicationOut},
+    response={200: ApplicationOut, 202: ApplicationOut, **problems(403, 404, 409)},
     summary="Submit a draft",
 )
-def application_draft_submit(request: HttpRequest, application_id: int, payload: DraftSubmitIn):
+def application_draft_submit(
+    request: HttpRequest, application_id: ObjectId, payload: DraftSubmitIn
+):
     """Submit a draft; sign it first with `POST /applications/sign` and `draft_id`. 202 when a
     registry did not answer and the application waits for its evidence (see `POST
     /applications`)."""
@@ -188,16 +215,27 @@ def application_draft_submit(request: HttpRequest, application_id: int, payload:
     )
 
 
-@router.get("/{application_id}/history", response=list[HistoryOut], summary="Status history")
-def application_history(request: HttpRequest, application_id: int):
+@router.get(
+    "/{application_id}/history",
+    response={200: list[HistoryOut], **problems(404)},
+    summary="Status history",
+)
+def application_history(request: HttpRequest, application_id: ObjectId):
     selectors.application_get_for_citizen(user=request.user, application_id=application_id)
     return selectors.application_history(application_id=application_id)
 
 
 @router.post(
-    "/{application_id}/actions/{action}", response=ApplicationOut, summary="Take an action"
+    "/{application_id}/actions/{action}",
+    response={200: ApplicationOut, **problems(403, 404, 409)},
+    summary="Take an action",
 )
-def application_action(request: HttpRequest, application_id: int, action: str, payload: ActionIn):
+def application_action(
+    request: HttpRequest,
+    application_id: ObjectId,
+    action: Annotated[str, Path(max_length=CODE_MAX)],
+    payload: ActionIn,
+):
     """The applicant's workflow actions, e.g. `provide_info` after a request for information."""
     selectors.application_get_for_citizen(user=request.user, application_id=application_id)
     application = services.application_act(
@@ -207,11 +245,13 @@ def application_action(request: HttpRequest, application_id: int, action: str, p
 
 
 @router.post(
-    "/{application_id}/attachments", response={201: AttachmentOut}, summary="Attach a file"
+    "/{application_id}/attachments",
+    response={201: AttachmentOut, **problems(404, 409, 413, 415)},
+    summary="Attach a file",
 )
 def application_attach(
     request: HttpRequest,
-    application_id: int,
+    application_id: ObjectId,
     file: UploadedFile = File(...),  # noqa: B008  (ninja's way of declaring a file part)
 ):
     """PDF, JPEG or PNG up to the configured limit; the type is read from the content."""
@@ -224,8 +264,13 @@ def application_attach(
     return Status(201, attachment)
 
 
-@router.get("/{application_id}/result", summary="Download the result document (PDF)")
-def application_result(request: HttpRequest, application_id: int):
+@router.get(
+    "/{application_id}/result",
+    response={200: None, **problems(404)},
+    summary="Download the result document (PDF)",
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {"schema": PDF_SCHEMA}}}}},
+)
+def application_result(request: HttpRequest, application_id: ObjectId):
     application = selectors.application_get_for_citizen(
         user=request.user, application_id=application_id
     )

@@ -9,17 +9,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from qyzmet.identity.auth import USER_AUTH, bearer
 from qyzmet.identity.selectors import user_roles
 from qyzmet.identity.services import api_token_issue, api_token_revoke, login_start, login_verify
 
+from .fields import IIN_PATTERN, TOKEN_MAX, service_checked
+from .responses import problems
+
 router = Router(tags=["auth"])
 
 
 class LoginIn(Schema):
-    iin: str
-    password: str
+    iin: str = service_checked(max_length=12, pattern=IIN_PATTERN)
+    password: str = Field(max_length=1024)
 
 
 class ChallengeOut(Schema):
@@ -29,8 +33,8 @@ class ChallengeOut(Schema):
 
 
 class VerifyIn(Schema):
-    challenge: str
-    code: str
+    challenge: str = Field(max_length=TOKEN_MAX, description="From POST /auth/login")
+    code: str = Field(max_length=16, description="The 6 digits of the SMS (spaces ignored)")
 
 
 class TokenOut(Schema):
@@ -50,7 +54,12 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or ""
 
 
-@router.post("/login", response={202: ChallengeOut}, auth=None, summary="Start signing in")
+@router.post(
+    "/login",
+    response={202: ChallengeOut, **problems(401, 423, 429)},
+    auth=None,
+    summary="Start signing in",
+)
 def login(request: HttpRequest, payload: LoginIn):
     """Check IIN and password; a one-time code goes to the person's phone by SMS."""
     challenge = login_start(iin=payload.iin, password=payload.password, ip=_client_ip(request))
@@ -64,7 +73,12 @@ def login(request: HttpRequest, payload: LoginIn):
     )
 
 
-@router.post("/verify", response=TokenOut, auth=None, summary="Finish signing in")
+@router.post(
+    "/verify",
+    response={200: TokenOut, **problems(401, 423, 429)},
+    auth=None,
+    summary="Finish signing in",
+)
 def verify(request: HttpRequest, payload: VerifyIn):
     """Exchange the challenge and the SMS code for a bearer token."""
     user = login_verify(challenge=payload.challenge, code=payload.code)

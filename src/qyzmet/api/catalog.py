@@ -3,10 +3,11 @@ authentication — this is what the state publishes about itself."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
+from pydantic import Field
 
 from qyzmet.catalog.package import lang_normalise
 from qyzmet.catalog.selectors import (
@@ -17,6 +18,9 @@ from qyzmet.catalog.selectors import (
     service_search,
 )
 from qyzmet.core.problem import not_found
+
+from .fields import CODE_MAX
+from .responses import problems
 
 router = Router(tags=["catalog"])
 
@@ -79,8 +83,8 @@ class LifeEventOut(Schema):
 
 
 class ServiceFilters(Schema):
-    q: str = ""
-    life_event: str | None = None
+    q: str = Field("", max_length=200, description="Words of the title or summary, any language")
+    life_event: str | None = Field(None, max_length=CODE_MAX)
     lang: Lang | None = None
 
 
@@ -115,8 +119,14 @@ def services_list(request: HttpRequest, filters: Query[ServiceFilters]) -> list[
     return [_summary(s, lang) for s in found]
 
 
-@router.get("/services/{code}", response=ServiceDetailOut, summary="One service")
-def service_detail(request: HttpRequest, code: str, lang: Lang | None = None) -> dict[str, Any]:
+@router.get(
+    "/services/{code}", response={200: ServiceDetailOut, **problems(404)}, summary="One service"
+)
+def service_detail(
+    request: HttpRequest,
+    code: Annotated[str, Path(max_length=CODE_MAX)],
+    lang: Lang | None = None,
+) -> dict[str, Any]:
     """The current version of a service: what it asks, what it checks, what it costs."""
     service = service_current(code=code)
     if service is None:

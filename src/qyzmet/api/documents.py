@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 
 from qyzmet.documents.selectors import document_signature_check, document_verification
+
+from .fields import TOKEN_MAX
+from .responses import problems
 
 router = Router(tags=["documents"])
 
@@ -51,7 +55,7 @@ class VerificationOut(Schema):
 
 @router.get(
     "/verify/{public_id}",
-    response=VerificationOut,
+    response={200: VerificationOut, **problems(404)},
     auth=None,
     summary="Verify a document",
     description=(
@@ -60,7 +64,9 @@ class VerificationOut(Schema):
         "seal certificate and the transparency log entry check out. Unknown ids answer 404."
     ),
 )
-def verify(request: HttpRequest, public_id: str) -> VerificationOut:
+def verify(
+    request: HttpRequest, public_id: Annotated[str, Path(max_length=TOKEN_MAX)]
+) -> VerificationOut:
     dto = document_verification(public_id=public_id)
     check = document_signature_check(public_id=public_id)
     seal = SealOut(valid=check.valid, **{k: getattr(check, k) for k in SealOut.model_fields

@@ -8,13 +8,18 @@ by the service layer."""
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from qyzmet.core.problem import Problem
 from qyzmet.exchange import selectors, services
 from qyzmet.identity.auth import USER_AUTH
 
+from .responses import problems
+
 router = Router(tags=["exchange"], auth=USER_AUTH)
+# An X-Road identifier: instance/class/member/subsystem[/service], each part a short code.
+XROAD_ID_MAX = 300
 
 
 class SubsystemOut(Schema):
@@ -31,8 +36,8 @@ class ServiceOut(Schema):
 
 
 class RightIn(Schema):
-    service: str
-    client: str
+    service: str = Field(max_length=XROAD_ID_MAX, description="The service's X-Road id")
+    client: str = Field(max_length=XROAD_ID_MAX, description="The client subsystem's X-Road id")
 
 
 class RightOut(Schema):
@@ -68,8 +73,12 @@ def _managed(request: HttpRequest) -> set[str]:
     return orgs
 
 
-@router.get("/rights", response=list[RightOut], summary="Access rights to my services")
-def rights_list(request: HttpRequest, service: str = ""):
+@router.get(
+    "/rights",
+    response={200: list[RightOut], **problems(403)},
+    summary="Access rights to my services",
+)
+def rights_list(request: HttpRequest, service: str = Query("", max_length=XROAD_ID_MAX)):
     orgs = _managed(request)
     out = []
     for svc in selectors.service_list(provider_org_codes=orgs):
@@ -81,7 +90,11 @@ def rights_list(request: HttpRequest, service: str = ""):
     return out
 
 
-@router.post("/rights", response={200: RightOut, 201: RightOut}, summary="Grant an access right")
+@router.post(
+    "/rights",
+    response={200: RightOut, 201: RightOut, **problems(403, 404)},
+    summary="Grant an access right",
+)
 def right_grant(request: HttpRequest, payload: RightIn):
     right, created = services.access_right_grant(
         actor=request.user, service_id=payload.service, client_id=payload.client,
@@ -92,7 +105,11 @@ def right_grant(request: HttpRequest, payload: RightIn):
     return Status(201 if created else 200, body)
 
 
-@router.post("/rights/revoke", response={204: None}, summary="Revoke an access right")
+@router.post(
+    "/rights/revoke",
+    response={204: None, **problems(403, 404)},
+    summary="Revoke an access right",
+)
 def right_revoke(request: HttpRequest, payload: RightIn):
     services.access_right_revoke(
         actor=request.user, service_id=payload.service, client_id=payload.client,

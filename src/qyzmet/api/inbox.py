@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Path, Query, Router, Status
 
 from qyzmet.applications import selectors, services
 from qyzmet.core.problem import forbidden
 from qyzmet.identity.auth import USER_AUTH
 
 from .applications import submission_signature
+from .fields import CODE_MAX, CURSOR_MAX, LIMIT_DESCRIPTION, ObjectId
+from .responses import problems
 from .schemas import (
     ActionIn,
     ApplicationOut,
@@ -23,6 +27,7 @@ from .schemas import (
 )
 
 router = Router(tags=["inbox"], auth=USER_AUTH)
+Action = Annotated[str, Path(max_length=CODE_MAX, description="A workflow action, e.g. `approve`")]
 
 
 def _require_officer(request: HttpRequest) -> None:
@@ -39,15 +44,19 @@ def _case_out(request: HttpRequest, application, **extra) -> dict:
     )  # fmt: skip
 
 
-@router.get("", response=InboxPage, summary="Cases of my agencies, earliest deadline first")
+@router.get(
+    "",
+    response={200: InboxPage, **problems(403)},
+    summary="Cases of my agencies, earliest deadline first",
+)
 def inbox(
     request: HttpRequest,
-    state: str | None = None,
-    service_code: str | None = None,
+    state: str | None = Query(None, max_length=CODE_MAX),
+    service_code: str | None = Query(None, max_length=CODE_MAX),
     overdue: bool | None = None,
-    status: str = "open",
-    cursor: str | None = None,
-    limit: int = 25,
+    status: str = Query("open", max_length=CODE_MAX),
+    cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    limit: int = Query(25, description=LIMIT_DESCRIPTION),
 ):
     _require_officer(request)
     page = selectors.inbox_list(
@@ -79,8 +88,10 @@ def inbox(
     }
 
 
-@router.get("/{application_id}", response=ApplicationOut, summary="Open a case")
-def inbox_case(request: HttpRequest, application_id: int):
+@router.get(
+    "/{application_id}", response={200: ApplicationOut, **problems(403, 404)}, summary="Open a case"
+)
+def inbox_case(request: HttpRequest, application_id: ObjectId):
     _require_officer(request)
     application = selectors.application_get_for_officer(
         user=request.user, application_id=application_id
@@ -88,8 +99,12 @@ def inbox_case(request: HttpRequest, application_id: int):
     return _case_out(request, application, signature=submission_signature(application))
 
 
-@router.get("/{application_id}/history", response=list[HistoryOut], summary="Case history")
-def inbox_case_history(request: HttpRequest, application_id: int):
+@router.get(
+    "/{application_id}/history",
+    response={200: list[HistoryOut], **problems(403, 404)},
+    summary="Case history",
+)
+def inbox_case_history(request: HttpRequest, application_id: ObjectId):
     _require_officer(request)
     selectors.application_get_for_officer(
         user=request.user, application_id=application_id, purpose="reading case history"
@@ -99,11 +114,11 @@ def inbox_case_history(request: HttpRequest, application_id: int):
 
 @router.post(
     "/{application_id}/actions/{action}/sign",
-    response={201: SignatureRequestOut},
+    response={201: SignatureRequestOut, **problems(403, 404, 409)},
     summary="Sign a decision",
 )
 def inbox_action_sign(
-    request: HttpRequest, application_id: int, action: str, payload: DecisionSignIn
+    request: HttpRequest, application_id: ObjectId, action: Action, payload: DecisionSignIn
 ):
     """Step 1 of a signed decision: the same checks as the action, then a signature request
     over the RFC 8785 form of `{"kind": "qyzmet.application.decision/1", "application":
@@ -116,8 +131,14 @@ def inbox_action_sign(
     return Status(201, signature_request_out(sig_request))
 
 
-@router.post("/{application_id}/actions/{action}", response=ApplicationOut, summary="Act on a case")
-def inbox_action(request: HttpRequest, application_id: int, action: str, payload: ActionIn):
+@router.post(
+    "/{application_id}/actions/{action}",
+    response={200: ApplicationOut, **problems(403, 404, 409)},
+    summary="Act on a case",
+)
+def inbox_action(
+    request: HttpRequest, application_id: ObjectId, action: Action, payload: ActionIn
+):
     """Take a workflow action (take, request_info, approve, refuse, ...). 409 when the state does
     not allow it, 403 when the officer's role does not. A decision that ends the case may carry
     `signature_request_id` (a confirmed `…/sign` request over exactly this action and reason);
@@ -135,10 +156,10 @@ def inbox_action(request: HttpRequest, application_id: int, action: str, payload
 
 @router.post(
     "/{application_id}/evidence/refetch",
-    response=ApplicationOut,
+    response={200: ApplicationOut, **problems(403, 404, 409)},
     summary="Ask the registries again for missing data",
 )
-def inbox_evidence_refetch(request: HttpRequest, application_id: int):
+def inbox_evidence_refetch(request: HttpRequest, application_id: ObjectId):
     """For a case that came in without some registry data (`evidence_missing`): read those
     items again through the exchange gateway, as this officer. What arrives joins `evidence`;
     what is still missing stays in `evidence_missing` with the new reason. 409 when nothing is

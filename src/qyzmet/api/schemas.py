@@ -9,6 +9,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from .fields import ObjectId
+
 
 def _signature_id() -> Any:
     return Field(
@@ -22,7 +24,7 @@ def _signature_id() -> Any:
 class ApplicationIn(Schema):
     service_code: str = Field(min_length=1, max_length=100)
     data: dict[str, Any]
-    language: str = Field("kk", pattern="^(kk|ru|en)$")
+    language: str = Field("kk", max_length=2, pattern="^(kk|ru|en)$")
     draft: bool = False
     signature_request_id: str | None = _signature_id()
 
@@ -39,7 +41,7 @@ class DraftSubmitIn(Schema):
 class SignIn(Schema):
     service_code: str = Field("", max_length=100)
     data: dict[str, Any]
-    draft_id: int | None = Field(None, description="Sign the submission of this draft")
+    draft_id: ObjectId | None = Field(None, description="Sign the submission of this draft")
 
 
 class DecisionSignIn(Schema):

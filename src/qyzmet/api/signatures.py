@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
 from qyzmet.core.problem import FieldError, validation
@@ -19,13 +20,24 @@ from qyzmet.documents.selectors import document_signature_check
 from qyzmet.identity.auth import USER_AUTH
 from qyzmet.signatures import selectors, services
 
+from .fields import CODE_MAX, TOKEN_MAX, service_checked
+from .responses import problems
+
 router = Router(tags=["signatures"], auth=USER_AUTH)
+RequestId = Annotated[str, Path(max_length=TOKEN_MAX)]
 
 
 class RequestIn(Schema):
     purpose: str = Field(max_length=120, examples=["application.submit"])
     payload: dict
-    organisation_code: str = Field("", description="Sign as an official of this organisation")
+    organisation_code: str = Field(
+        "", max_length=CODE_MAX, description="Sign as an official of this organisation"
+    )
+
+
+# Base64 text of the bytes checked by POST /verify (about 6 MB of data, 750 kB of CMS).
+PAYLOAD_MAX = 8_000_000
+SIGNATURE_MAX = 1_000_000
 
 
 class RequestOut(Schema):
@@ -52,9 +64,13 @@ class SignedOut(Schema):
     signed_at: dt.datetime
 
 
-class VerifyIn(Schema):
-    payload: str = Field(description="The signed bytes, base64")
-    signature: str = Field(description="Detached CMS: base64 of DER, or PEM")
+class SignatureVerifyIn(Schema):
+    """Named apart from the sign-in's `VerifyIn`: OpenAPI components are keyed by name."""
+
+    payload: str = Field(max_length=PAYLOAD_MAX, description="The signed bytes, base64")
+    signature: str = Field(
+        max_length=SIGNATURE_MAX, description="Detached CMS: base64 of DER, or PEM"
+    )
 
 
 class VerdictOut(Schema):
@@ -83,7 +99,11 @@ class SealCheckOut(Schema):
 
 
 class RevokeIn(Schema):
-    reason: str = Field(examples=["key_compromise"])
+    reason: str = service_checked(
+        max_length=CODE_MAX,
+        description="An RFC 5280 reason: unspecified, key_compromise, superseded, …",
+        examples=["key_compromise"],
+    )
 
 
 class CertificateOut(Schema):
@@ -120,7 +140,11 @@ def _signed_out(dto) -> dict:
     }
 
 
-@router.post("/requests", response={201: RequestOut}, summary="Prepare a signature")
+@router.post(
+    "/requests",
+    response={201: RequestOut, **problems(403, 409, 429)},
+    summary="Prepare a signature",
+)
 def request_create(request: HttpRequest, payload: RequestIn):
     row = services.signature_request_create(
         actor=request.user,
@@ -131,8 +155,12 @@ def request_create(request: HttpRequest, payload: RequestIn):
     return Status(201, _request_out(row))
 
 
-@router.get("/requests/{request_id}", response=RequestOut, summary="What a request signs")
-def request_read(request: HttpRequest, request_id: str):
+@router.get(
+    "/requests/{request_id}",
+    response={200: RequestOut, **problems(404)},
+    summary="What a request signs",
+)
+def request_read(request: HttpRequest, request_id: RequestId):
     return _request_out(
         selectors.signature_request_get(user_id=request.user.pk, request_id=request_id)
     )
@@ -140,16 +168,18 @@ def request_read(request: HttpRequest, request_id: str):
 
 @router.post(
     "/requests/{request_id}/confirm",
-    response={201: SignedOut},
+    response={201: SignedOut, **problems(404, 409, 410, 429)},
     summary="Sign with the one-time code",
 )
-def request_confirm(request: HttpRequest, request_id: str, payload: ConfirmIn):
+def request_confirm(request: HttpRequest, request_id: RequestId, payload: ConfirmIn):
     dto = services.signature_confirm(actor=request.user, request_id=request_id, code=payload.code)
     return Status(201, _signed_out(dto))
 
 
-@router.post("/verify", response=VerdictOut, auth=None, summary="Verify a detached signature")
-def verify(request: HttpRequest, payload: VerifyIn):
+@router.post(
+    "/verify", response={200: VerdictOut}, auth=None, summary="Verify a detached signature"
+)
+def verify(request: HttpRequest, payload: SignatureVerifyIn):
     try:
         data = base64.b64decode(payload.payload, validate=True)
     except (binascii.Error, ValueError):
@@ -177,9 +207,13 @@ def certificate_list(request: HttpRequest):
 
 
 @router.post(
-    "/certificates/{serial}/revoke", response=CertificateOut, summary="Revoke a certificate now"
+    "/certificates/{serial}/revoke",
+    response={200: CertificateOut, **problems(404, 409)},
+    summary="Revoke a certificate now",
 )
-def certificate_revoke(request: HttpRequest, serial: str, payload: RevokeIn):
+def certificate_revoke(
+    request: HttpRequest, serial: Annotated[str, Path(max_length=TOKEN_MAX)], payload: RevokeIn
+):
     c = services.certificate_revoke(actor=request.user, serial=serial, reason=payload.reason)
     return CertificateOut(
         serial=c.serial,
@@ -194,7 +228,7 @@ def certificate_revoke(request: HttpRequest, serial: str, payload: RevokeIn):
 
 @router.get(
     "/documents/{public_id}",
-    response=SealCheckOut,
+    response={200: SealCheckOut, **problems(404)},
     auth=None,
     summary="Check a result document's electronic seal",
     description=(
@@ -203,6 +237,6 @@ def certificate_revoke(request: HttpRequest, serial: str, payload: RevokeIn):
         "Unknown ids answer 404."
     ),
 )
-def document_seal(request: HttpRequest, public_id: str):
+def document_seal(request: HttpRequest, public_id: Annotated[str, Path(max_length=TOKEN_MAX)]):
     check = document_signature_check(public_id=public_id)
     return SealCheckOut(valid=check.valid, **check.__dict__)

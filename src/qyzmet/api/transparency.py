@@ -8,12 +8,17 @@ import binascii
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from qyzmet.core.problem import FieldError, validation
 from qyzmet.transparency import selectors
 from qyzmet.transparency.services import log_key_active, tree_head_current
 
+from .fields import ID_MAX
+from .responses import problems
+
 router = Router(tags=["transparency"])
+PEM = {"type": "string", "description": "SubjectPublicKeyInfo, PEM"}
 
 
 def _b64(value: bytes) -> str:
@@ -53,18 +58,18 @@ class EntriesOut(Schema):
 
 
 class ProofQuery(Schema):
-    hash: str
-    tree_size: int | None = None
+    hash: str = Field(max_length=64, description="Leaf hash or SHA-256 of the entry, base64")
+    tree_size: int | None = Field(None, le=ID_MAX)
 
 
 class ConsistencyQuery(Schema):
-    first: int
-    second: int
+    first: int = Field(le=ID_MAX)
+    second: int = Field(le=ID_MAX)
 
 
 class EntriesQuery(Schema):
-    start: int
-    end: int
+    start: int = Field(le=ID_MAX)
+    end: int = Field(le=ID_MAX)
 
 
 @router.get(
@@ -94,6 +99,7 @@ def sth(request: HttpRequest) -> TreeHeadOut:
     "/key",
     auth=None,
     summary="The log's public key (PEM)",
+    openapi_extra={"responses": {200: {"content": {"application/x-pem-file": {"schema": PEM}}}}},
     description="SubjectPublicKeyInfo PEM of the key that signs tree heads.",
 )
 def key(request: HttpRequest) -> HttpResponse:
@@ -117,7 +123,7 @@ def _hash_param(value: str) -> bytes:
 
 @router.get(
     "/proof",
-    response=InclusionOut,
+    response={200: InclusionOut, **problems(404)},
     auth=None,
     summary="Inclusion proof",
     description=(
@@ -155,7 +161,7 @@ def consistency(request: HttpRequest, params: Query[ConsistencyQuery]) -> Consis
 
 @router.get(
     "/entries",
-    response=EntriesOut,
+    response={200: EntriesOut},
     auth=None,
     summary="Log entries for monitors",
     description="Entries start..end inclusive (at most 1000), each with its base64 entry bytes.",
