@@ -9,12 +9,16 @@ from the middleware, so that a route made public by mistake fails this test."""
 
 from __future__ import annotations
 
+import json
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 from django.test import Client
 
+from qyzmet.api.api import api
+from qyzmet.api.docs import SelfHostedSwagger
 from qyzmet.appeals.demo import organisations_ensure
 from qyzmet.identity.models import Organisation
 from qyzmet.identity.services import api_token_issue
@@ -148,3 +152,59 @@ def test_over_real_http_the_api_and_the_portal_send_no_store(live_server):
     assert mine.status_code == 200 and no_store(mine)
     assert catalogue.status_code == 200 and not no_store(catalogue)
     assert login.status_code == 200 and no_store(login)  # a form with a CSRF token
+
+
+class _Scripts(HTMLParser):
+    """Every <script> and <style> element of a page, and every style="" attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.inline_styles = 0
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.inline_styles += tag == "style" or any(name == "style" for name, _ in attrs)
+        if tag == "script":
+            self.scripts.append({**dict(attrs), "text": ""})
+            self._in_script = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = self._in_script and tag != "script"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1]["text"] = (self.scripts[-1]["text"] or "") + data
+
+
+def test_the_api_docs_page_runs_under_a_csp_without_unsafe_inline(db):
+    response = Client().get("/api/v1/docs")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+
+    page = _Scripts()
+    page.feed(response.content.decode())
+    assert page.inline_styles == 0
+    executable = [s for s in page.scripts if s.get("type") != "application/json"]
+    assert executable and all(s.get("src") and not (s["text"] or "").strip() for s in executable)
+    # Swagger UI and the page's starter come from this site's static files, not a CDN.
+    for script in executable:
+        assert script["src"].startswith("/static/")
+        assert Client().get(script["src"]).status_code == 200
+    (settings,) = [s for s in page.scripts if s.get("type") == "application/json"]
+    assert json.loads(settings["text"])["url"] == "/api/v1/openapi.json"
+
+
+def test_a_settings_value_cannot_close_the_json_element(rf):
+    """json_script escapes <, > and &: even a hostile value stays data, and no script is added."""
+    hostile = "</script><script>alert(1)</script>"
+    docs = SelfHostedSwagger(settings={"filter": hostile})
+    response = docs.render_page(rf.get("/api/v1/docs"), api)
+    page = _Scripts()
+    page.feed(response.content.decode())
+    (settings,) = [s for s in page.scripts if s.get("type") == "application/json"]
+    assert json.loads(settings["text"])["filter"] == hostile
+    assert all(s.get("src") for s in page.scripts if s.get("type") != "application/json")

@@ -19,6 +19,7 @@ from . import (
     signatures,
     transparency,
 )
+from .docs import SelfHostedSwagger
 from .openapi import ContractAPI
 
 api = ContractAPI(
@@ -27,6 +28,7 @@ api = ContractAPI(
     description="Public services online: catalogue, applications, the officer's inbox, results.",
     urls_namespace="api-v1",
     docs_url="/docs",
+    docs=SelfHostedSwagger(),
     openapi_url="/openapi.json",
 )
 api.add_router("/auth", auth.router)
