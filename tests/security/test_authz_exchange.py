@@ -60,6 +60,7 @@ MATRIX = [
     ("page", "post", "/backoffice/exchange/grant/", RIGHT, _expect(302, 403, 403, 403, 302)),
     ("page", "post", "/backoffice/exchange/revoke/", RIGHT, _expect(302, 403, 403, 403, 302)),
     ("page", "get", "/r1/listClients", None, _expect(200, 200, 200, 200, 200)),
+    ("page", "get", "/r1/keys", None, _expect(200, 200, 200, 200, 200)),
     ("page", "get", "/r1/{service_path}", None, _expect(400, 400, 400, 400, 400)),
 ]
 

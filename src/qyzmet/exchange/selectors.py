@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import signing
 from .models import AccessRight, ClientKey, Member, MessageLogEntry, Service, Subsystem
 
 _CODE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}"
@@ -137,3 +138,37 @@ def message_log_entries(*, request_id: str = "", limit: int = 100) -> list[Messa
     if request_id:
         qs = qs.filter(request_id=request_id)
     return list(qs[:limit])
+
+
+def keys_published() -> dict:
+    """The public keys an outside party needs to check what this gateway and its members sign:
+    the gateway's (it signs every reply, the message-log seals and archives, and each hop to a
+    remote provider) and every client subsystem's registered key (they sign their requests).
+    Revoked client keys are listed apart, with the time of revocation: messages signed before
+    it still verify with them. `key_id` is the `X-Road-Key-Id` a signed message carries."""
+    gateway = signing.gateway_signer()
+    members, revoked = [], []
+    for key in ClientKey.objects.select_related("subsystem__member").order_by(
+            "subsystem__xroad_id", "created_at", "key_id"):  # fmt: skip
+        entry = {
+            "key_id": key.key_id, "algorithm": key.algorithm, "public_key": key.public_pem,
+            "subsystem": key.subsystem.xroad_id, "member": key.subsystem.member.xroad_id,
+            "created_at": key.created_at.isoformat(),
+        }  # fmt: skip
+        if key.revoked_at is None:
+            members.append(entry)
+        else:
+            revoked.append({**entry, "revoked_at": key.revoked_at.isoformat()})
+    return {
+        "format": "qyzmet-exchange-keys/1",
+        "key_id": "first 32 hex digits of SHA-256 over the key's DER SubjectPublicKeyInfo",
+        "signed_strings": [signing.REQUEST_TAG, signing.RESPONSE_TAG],
+        "gateway": {
+            "key_id": gateway.key_id,
+            "algorithm": signing.algorithm_of(gateway.key),
+            "public_key": signing.public_pem(gateway.key),
+            "signs": ["responses", "message-log seals", "message-log archives", "forwarded calls"],
+        },
+        "keys": members,
+        "revoked": revoked,
+    }

@@ -1,11 +1,15 @@
-"""HTTP edge of the gateway: `/r1/listClients` and `{METHOD} /r1/{serviceId}/{path}`.
+"""HTTP edge of the gateway: `/r1/listClients`, `/r1/keys` and `{METHOD} /r1/{serviceId}/{path}`.
 
 Thin: turn the Django request into a `gateway.Call`, hand it over, copy the reply back. No
 session, no CSRF: machine clients authenticate every message with its signature."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -18,6 +22,25 @@ def list_clients(request: HttpRequest) -> HttpResponse:
     """listClients (public, as on an X-Road security server): members and subsystems."""
     instance = request.GET.get("xRoadInstance", "")
     return JsonResponse({"member": selectors.clients_list(instance=instance)})
+
+
+# Keys change seldom; a client that cached the list re-reads it within five minutes (a new
+# key is then known; a revoked one is already refused by the gateway itself, at once).
+KEYS_MAX_AGE = 300
+
+
+@require_GET
+def keys(request: HttpRequest) -> HttpResponse:
+    """The gateway's and the members' public keys (public, as certificates are), so that an
+    outside client can check a signed reply with nothing but this list (docs/exchange.md)."""
+    body = json.dumps(selectors.keys_published(), sort_keys=True, indent=1).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response = get_conditional_response(request, etag=etag, response=response)
+    patch_cache_control(response, public=True, max_age=KEYS_MAX_AGE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @csrf_exempt
