@@ -2,6 +2,9 @@ from django.urls import include, path
 
 from qyzmet.api.api import api
 
+# DEBUG off: a plain page in kk/ru/en, problem+json under /api/; never a traceback.
+handler500 = "qyzmet.core.errors.server_error"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -24,14 +24,19 @@ GOOD = {
 }
 
 
-def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
+def _check(
+    env: dict[str, str], command: list[str] | None = None
+) -> subprocess.CompletedProcess:
+    """`qyzmet check --deploy --fail-level ERROR` (or `command`) under the production settings
+    with exactly `env`."""
     # Nothing from the test process may leak in (the browser tests allow async-unsafe ORM calls).
     clean = {
         k: v for k, v in os.environ.items()
         if not k.startswith("QYZMET_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     return subprocess.run(
-        [sys.executable, "-m", "qyzmet", "check", "--deploy", "--fail-level", "ERROR"],
+        [sys.executable, "-m", "qyzmet",
+         *(command or ["check", "--deploy", "--fail-level", "ERROR"])],
         env={**clean, "DJANGO_SETTINGS_MODULE": "qyzmet.settings.production", **env},
         cwd=ROOT,
         capture_output=True,

@@ -1,5 +1,6 @@
 """Production: everything from environment variables. Refuses to start with a default secret key
-or with DEBUG on."""
+or with DEBUG on; `qyzmet check --deploy` refuses weak or published secrets and demo data
+(qyzmet/core/checks.py, qyzmet/countries/kz/checks.py; docs/operations.md)."""
 
 import os
 
@@ -23,6 +24,11 @@ if len(SECRET_KEY) < 50 or "not-for-production" in SECRET_KEY or "insecure" in S
 DEBUG = os.environ.get("QYZMET_DEBUG", "0") == "1"
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset QYZMET_DEBUG)")
+# Demo commands (demo_load) refuse to run when this is set.
+QYZMET_PRODUCTION = True
+# The deploy checks on data (demo users, the demo Open311 key) read this database even when
+# `check --deploy` is run without `--database`.
+QYZMET_DEPLOY_CHECK_DATABASES = ["default"]
 
 ALLOWED_HOSTS = [h for h in _env("QYZMET_ALLOWED_HOSTS").split(",") if h]
 DATABASES = {"default": database_from_url(_env("QYZMET_DATABASE_URL"))}

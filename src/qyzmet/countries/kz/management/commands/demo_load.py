@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qyzmet.ai.selectors import model_store
 from qyzmet.countries.kz import demo
@@ -35,6 +36,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, count: int, seed: int, no_model: bool = False, **options) -> None:
+        if getattr(settings, "QYZMET_PRODUCTION", False):
+            # Demo users sign in with a published password; the demo Open311 key is published.
+            raise CommandError(
+                "demo_load refuses to run under the production settings: it creates users with "
+                "the published demo password and a published Open311 api_key. Load the demo "
+                "with the embedded settings (qyzmet.settings.embedded) on a database of its own."
+            )
         existing = Person.objects.count()
         if existing >= max(count, 1):
             self.stdout.write(f"Population registry: {existing} persons already, kept.")
