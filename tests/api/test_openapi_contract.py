@@ -77,6 +77,8 @@ def test_every_operation_documents_its_problems(doc):
         required = {400} | ({401} if operation.get("security") else set())
         required |= {422} if takes_input else set()
         required |= {413} if operation.get("requestBody") else set()
+        session = any("SessionAuth" in s for s in operation.get("security") or [])
+        required |= {403} if session and method != "get" else set()  # CSRF refusal
         missing += [f"{method.upper()} {path}: {s}" for s in sorted(required)
                     if str(s) not in responses]  # fmt: skip
         for status, response in responses.items():

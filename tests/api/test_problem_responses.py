@@ -72,6 +72,8 @@ CASES: list[tuple[int, str, str, Callable[[Client], Any]]] = [
      lambda c: Client().post("/api/v1/auth/verify", {"challenge": "x" * 32, "code": "123456"},
                              content_type=JSON)),
     (403, "get", "/api/v1/inbox", lambda c: c.get("/api/v1/inbox")),
+    (403, "post", "/api/v1/appeals/{appeal_id}/take",  # no bearer: the session's CSRF check
+     lambda c: Client(enforce_csrf_checks=True).post("/api/v1/appeals/1/take")),
     (403, "get", "/api/v1/ai/models", lambda c: c.get("/api/v1/ai/models")),
     (404, "get", "/api/v1/catalog/services/{code}",
      lambda c: Client().get("/api/v1/catalog/services/no-such-service")),

@@ -6,7 +6,9 @@ publish a contract without a single error status. `ContractAPI` finishes the doc
 
 * the statuses every operation shares are added where they apply — 400 to all (bytes that are
   not text, unreadable bodies and cursors are refused before any handler runs), 401 to those
-  that need a signed-in caller, 422 to those that take input, 413 to those that take a body;
+  that need a signed-in caller, 403 to the unsafe ones that accept the portal's session cookie
+  (ninja checks the CSRF token before it tries the cookie, and refuses with 403), 422 to those
+  that take input, 413 to those that take a body;
 * each operation's own statuses (declared with `qyzmet.api.responses.problems`) and the shared
   ones answer the `Problem` schema with the media type application/problem+json, which is the
   Content-Type the API really sends.
@@ -26,13 +28,18 @@ from .responses import PROBLEM_STATUSES, Problem
 
 PROBLEM_REF = REF_TEMPLATE.format(model=Problem.__name__)
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+SAFE_METHODS = {"get", "head", "options", "trace"}
+SESSION_SCHEME = "SessionAuth"  # ninja names security schemes after the auth class
 
 
-def shared_statuses(operation: dict[str, Any]) -> set[int]:
+def shared_statuses(method: str, operation: dict[str, Any]) -> set[int]:
     """The problem statuses an operation answers because of its shape, whatever it does."""
     statuses = {400}
-    if operation.get("security"):
+    security = operation.get("security") or []
+    if security:
         statuses.add(401)
+    if method not in SAFE_METHODS and any(SESSION_SCHEME in s for s in security):
+        statuses.add(403)  # a session cookie without a valid CSRF token (ninja's check)
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.add(422)
     if operation.get("requestBody"):
@@ -64,7 +71,7 @@ def problems_document(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             declared = {int(status) for status in responses if 400 <= int(status) < 500}
-            for status in sorted(declared | shared_statuses(operation)):
+            for status in sorted(declared | shared_statuses(method, operation)):
                 responses.pop(str(status), None)
                 responses[status] = problem_response(status)
             operation["responses"] = dict(sorted(responses.items(), key=lambda kv: int(kv[0])))

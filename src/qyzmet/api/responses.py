@@ -54,7 +54,7 @@ PROBLEM_STATUSES: dict[int, str] = {
     400: "Bad request: the request cannot be read (malformed JSON or form, bytes that are not "
     "text, an invalid cursor or range)",
     401: "Not signed in, or the credentials or code are wrong",
-    403: "Signed in, but this person may not do this",
+    403: "This person may not do this (or a session cookie came without a valid CSRF token)",
     404: "No such resource, or it is not yours (the two are not told apart)",
     409: "The resource's state does not allow this now",
     410: "Gone: the one-time code has expired; start again",
@@ -68,7 +68,8 @@ PROBLEM_STATUSES: dict[int, str] = {
 
 def problems(*statuses: int) -> dict[int, type[Problem]]:
     """Response entries for the problem statuses an operation answers beyond the shared ones
-    (400 everywhere, 401 with authentication, 413 and 422 with input are added for all)."""
+    (400 everywhere, 401 with authentication, 403 for CSRF, 413 and 422 with input are added
+    to all that fit, by `qyzmet.api.openapi`)."""
     unknown = [s for s in statuses if s not in PROBLEM_STATUSES]
     if unknown:
         raise ValueError(f"no description for problem status(es) {unknown}")
