@@ -88,7 +88,12 @@ def _child(*, out: Path, seconds: float, pdf_seconds: float) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
+
+    # The benchmark measures one person signing as fast as possible: lift the signing-code
+    # quota that protects real people (the throttle's own queries still run and are counted).
+    settings.QYZMET_SIGN_CODES_PER_WINDOW = settings.QYZMET_SIGN_CODES_PER_ADDRESS = 10**9
 
     call_command("migrate", verbosity=0, interactive=False)
     from cryptography.hazmat.primitives import hashes
@@ -97,7 +102,7 @@ def _child(*, out: Path, seconds: float, pdf_seconds: float) -> None:
 
     from qyzmet.documents.services import document_issue
     from qyzmet.identity.models import User
-    from qyzmet.notifications.models import Notification
+    from qyzmet.notifications.selectors import sms_demo_messages
     from qyzmet.signatures.authority import chain_above, material
     from qyzmet.signatures.cms import cms_integrity_fast, cms_parse, cms_sign
     from qyzmet.signatures.selectors import signature_external_verify
@@ -154,8 +159,9 @@ def _child(*, out: Path, seconds: float, pdf_seconds: float) -> None:
 
     def remote():
         request = signature_request_create(actor=user, purpose="bench", payload={"n": time.time()})
-        # The outbox SMS is written on commit; autocommit mode commits at once.
-        body = Notification.objects.filter(recipient=user.phone).latest("pk").body
+        # The outbox SMS is written on commit; autocommit mode commits at once. The code is
+        # read as the demo phone shows it (the database keeps it masked).
+        body = sms_demo_messages(phone=user.phone, limit=1)[0].text
         code = next(
             part for part in body.replace(",", " ").split() if part.isdigit() and len(part) == 6
         )

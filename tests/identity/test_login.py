@@ -11,13 +11,14 @@ from django.utils import timezone
 from qyzmet.audit.models import AuditEntry
 from qyzmet.core.problem import Problem
 from qyzmet.identity.auth import user_for_token
-from qyzmet.identity.models import OneTimeCode, User
+from qyzmet.identity.models import OneTimeCode, Throttle
 from qyzmet.identity.services import (
     api_token_issue,
     api_token_revoke,
     login_start,
     login_verify,
 )
+from qyzmet.identity.throttle import subject_key
 
 from .factories import PASSWORD, UserFactory, next_iin
 from .helpers import latest_code_for
@@ -48,10 +49,10 @@ def test_success_with_code():
 def test_sms_is_in_the_users_language():
     user = UserFactory(language="ru")
     login_start(iin=user.iin, password=PASSWORD)
-    from qyzmet.notifications.selectors import sms_outbox_latest
+    from qyzmet.notifications.selectors import sms_demo_messages
 
-    body = sms_outbox_latest(phone=user.phone, limit=1)[0].body
-    assert "код" in body
+    text = sms_demo_messages(phone=user.phone, limit=1)[0].text
+    assert "код" in text
 
 
 def test_wrong_code_then_right_code():
@@ -89,17 +90,27 @@ def test_expired_code_refused():
     assert exc.value.extra["restart"] is True
 
 
-def test_five_wrong_codes_burn_the_challenge():
+def test_five_wrong_codes_burn_the_challenge_and_lock():
+    """Wrong codes are failed sign-ins: the fifth locks the IIN, and the challenge is over."""
     user = UserFactory()
     challenge = login_start(iin=user.iin, password=PASSWORD).challenge
     code = latest_code_for(user.phone)
     wrong = f"{(int(code) + 1) % 1000000:06d}"
-    for _ in range(5):
-        with pytest.raises(Problem):
+    for _ in range(4):
+        with pytest.raises(Problem) as exc:
             login_verify(challenge=challenge, code=wrong)
+        assert exc.value.code == "invalid_code"
+    with pytest.raises(Problem) as exc:
+        login_verify(challenge=challenge, code=wrong)
+    assert (exc.value.status, exc.value.code) == (423, "account_locked")
     with pytest.raises(Problem) as exc:
         login_verify(challenge=challenge, code=code)
-    assert exc.value.code == "invalid_code"
+    assert exc.value.code == "account_locked"
+    # With the lockout out of the way, the challenge itself is still finished.
+    Throttle.objects.filter(scope__startswith="login.fail").delete()
+    with pytest.raises(Problem) as exc:
+        login_verify(challenge=challenge, code=code)
+    assert exc.value.code == "invalid_code" and exc.value.extra["restart"] is True
 
 
 def test_a_new_code_supersedes_the_old_one():
@@ -111,22 +122,27 @@ def test_a_new_code_supersedes_the_old_one():
         login_verify(challenge=first, code=first_code)
 
 
+def failures(iin: str, address: str = "") -> int:
+    """The failed sign-ins counted for this IIN from this address (0 if none)."""
+    row = Throttle.objects.filter(
+        scope="login.fail.pair", key=subject_key("iin+address", iin, address)
+    ).first()
+    return row.count if row is not None else 0
+
+
 def test_five_wrong_passwords_lock_the_account():
     user = UserFactory()
     for attempt in range(1, 5):
         with pytest.raises(Problem) as exc:
             login_start(iin=user.iin, password="wrong password")
         assert (exc.value.status, exc.value.code) == (401, "invalid_credentials")
-        user.refresh_from_db()
-        assert user.failed_logins == attempt
+        assert failures(user.iin) == attempt
     with pytest.raises(Problem) as exc:
         login_start(iin=user.iin, password="wrong password")
     assert (exc.value.status, exc.value.code) == (423, "account_locked")
-    user.refresh_from_db()
-    assert user.failed_logins == 5
-    assert user.locked_until is not None
-    assert user.locked_until - timezone.now() > dt.timedelta(minutes=14)
-    assert exc.value.extra["locked_until"] == user.locked_until.isoformat()
+    assert failures(user.iin) == 5
+    until = dt.datetime.fromisoformat(exc.value.extra["locked_until"])
+    assert until - timezone.now() > dt.timedelta(minutes=14)
 
     # Even the right password is refused while the lock lasts.
     with pytest.raises(Problem) as exc:
@@ -139,12 +155,13 @@ def test_five_wrong_passwords_lock_the_account():
     assert actions.count("login.locked") == 1
     assert actions[-1] == "login.refused_locked"
 
-    # When the lock has passed, the right password works and the code resets the counter.
-    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    # When the lock has passed, the right password works and the code clears the count.
+    Throttle.objects.filter(scope__startswith="login.fail").update(
+        blocked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
     challenge = login_start(iin=user.iin, password=PASSWORD).challenge
     login_verify(challenge=challenge, code=latest_code_for(user.phone))
-    user.refresh_from_db()
-    assert (user.failed_logins, user.locked_until) == (0, None)
+    assert failures(user.iin) == 0
 
 
 def test_failures_cannot_be_rolled_back_by_a_caller():
@@ -155,7 +172,7 @@ def test_failures_cannot_be_rolled_back_by_a_caller():
         login_start(iin=user.iin, password="wrong password")
     with pytest.raises(Problem):
         login_start(iin=user.iin, password="wrong password")
-    assert User.objects.get(pk=user.pk).failed_logins == 1
+    assert failures(user.iin) == 1
     assert security_actions(user.iin) == ["login.failure"]
 
 

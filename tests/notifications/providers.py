@@ -10,6 +10,6 @@ class DownSmsProvider:
 
     calls = 0
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, secret: str = "") -> str:
         type(self).calls += 1
         raise SmsDeliveryFailed("provider unreachable")

@@ -106,8 +106,9 @@ APPLY = {"service_code": SERVICE, "data": {"purpose": "bank"}}
 # (kind, method, path, body, expectations)
 MATRIX = [
     # --- API: authentication -------------------------------------------------------------
+    # The fifth failure for one IIN from one address locks it (423), account or not.
     ("api", "post", "/api/v1/auth/login", {"iin": UNKNOWN_IIN, "password": "x" * 12},
-     _expect(401, 401, 401, 401, 401)),
+     _expect(401, 401, 401, 401, 423)),
     ("api", "post", "/api/v1/auth/verify", {"challenge": "unknown", "code": "000000"},
      _expect(401, 401, 401, 401, 401)),
     ("api", "get", "/api/v1/auth/me", None, _expect(401, 200, 200, 200, 200)),

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from qyzmet.notifications.models import Notification
+from qyzmet.notifications.selectors import sms_demo_messages
 from qyzmet.signatures.services import pki_init
 from tests.identity.factories import UserFactory
 from tests.registries.factories import PersonFactory
@@ -32,9 +32,10 @@ def signer(**overrides: Any):
 
 
 def sms_code(user) -> str:
-    """The last one-time code texted to the person, read as their phone would show it."""
-    body = Notification.objects.filter(channel="sms", recipient=user.phone).latest("pk").body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    """The last one-time code texted to the person, read as their phone would show it (the
+    demo inbox: the database keeps it masked)."""
+    text = sms_demo_messages(phone=user.phone, limit=1)[0].text
+    return re.search(r"\b(\d{6})\b", text).group(1)
 
 
 @dataclass

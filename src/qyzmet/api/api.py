@@ -46,6 +46,8 @@ api.add_router("/ai", ai.router)
 def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
     response = api.create_response(request, problem.as_dict(request.path), status=problem.status)
     response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    for name, value in problem.headers.items():
+        response[name] = value
     return response
 
 

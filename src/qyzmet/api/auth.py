@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from qyzmet.identity.auth import USER_AUTH, bearer
+from qyzmet.identity.client import client_address_of
 from qyzmet.identity.selectors import user_roles
 from qyzmet.identity.services import api_token_issue, api_token_revoke, login_start, login_verify
 
@@ -51,7 +52,7 @@ class MeOut(Schema):
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
+    return client_address_of(request)
 
 
 @router.post(
@@ -61,7 +62,9 @@ def _client_ip(request: HttpRequest) -> str:
     summary="Start signing in",
 )
 def login(request: HttpRequest, payload: LoginIn):
-    """Check IIN and password; a one-time code goes to the person's phone by SMS."""
+    """Check IIN and password; a one-time code goes to the person's phone by SMS. Refusals are
+    problem+json: 401 wrong IIN or password, 423 locked (the same for every IIN), 429 with
+    Retry-After when too many codes were requested (no SMS is sent)."""
     challenge = login_start(iin=payload.iin, password=payload.password, ip=_client_ip(request))
     return Status(
         202,
@@ -80,8 +83,9 @@ def login(request: HttpRequest, payload: LoginIn):
     summary="Finish signing in",
 )
 def verify(request: HttpRequest, payload: VerifyIn):
-    """Exchange the challenge and the SMS code for a bearer token."""
-    user = login_verify(challenge=payload.challenge, code=payload.code)
+    """Exchange the challenge and the SMS code for a bearer token. 429 with Retry-After once the
+    wrong-code budget of the IIN or the address is spent (no code is compared then)."""
+    user = login_verify(challenge=payload.challenge, code=payload.code, ip=_client_ip(request))
     return {
         "access_token": api_token_issue(user=user),
         "token_type": "Bearer",

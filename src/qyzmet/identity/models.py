@@ -31,8 +31,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
     USERNAME_FIELD = "iin"
@@ -85,6 +83,26 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+
+
+class Throttle(models.Model):
+    """One rate-limit counter: how many events of a kind (`scope`) one subject had since
+    `window_start`, and until when the subject is refused.
+
+    The subject is never stored in clear: `key` is an HMAC (SECRET_KEY) of what is counted — an
+    IIN, a client address, or both — so the table works alike for IINs with and without an
+    account and tells a reader of the database nobody's IIN. Counters live in the database,
+    not in a process, so every web worker sees the same count; every change is one conditional
+    UPDATE (or one INSERT that a unique constraint arbitrates)."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="throttle_once")]
 
 
 class ApiToken(models.Model):

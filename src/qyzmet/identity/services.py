@@ -3,7 +3,8 @@ people, organisations and memberships.
 
 Every sign-in attempt lands in the audit trail (kind `security`). Failed attempts are written in
 their own committed transaction before the error is raised: a lockout that a rollback could undo
-would not be a lockout.
+would not be a lockout. The limits themselves (code quotas, wrong-code budgets, the two-level
+lockout) are counted in the database by `throttle.py`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,19 @@ from django.utils.translation import gettext_lazy
 from qyzmet.audit.services import audit_record
 from qyzmet.core.problem import FieldError, Problem
 from qyzmet.countries.kz.identifiers import InvalidIdentifier, bin_validate, iin_validate
-from qyzmet.notifications.channels import sms_channel
+from qyzmet.notifications.channels import sms_code_send
 
 from .auth import token_hash
+from .client import client_address
 from .models import ApiToken, Membership, OneTimeCode, Organisation, User
+from .throttle import (
+    code_issue_take,
+    login_failure_count,
+    login_failures_clear,
+    login_locked_until,
+    wrong_code_count,
+    wrong_codes_check,
+)
 
 SECURITY = "security"
 LOGIN_PURPOSE = "login"
@@ -80,12 +90,13 @@ def _invalid_credentials() -> Problem:
 
 
 def _locked(until: dt.datetime) -> Problem:
+    """The lockout answer: the same bytes for an IIN with an account and one without."""
     local = timezone.localtime(until)
     return Problem(
         423,
         "account_locked",
         _("Account temporarily locked"),
-        _("Too many wrong passwords. You can try again after %(time)s on %(date)s.")
+        _("Too many failed sign-in attempts. You can try again after %(time)s on %(date)s.")
         % {"time": local.strftime("%H:%M"), "date": local.strftime("%d.%m.%Y")},
         extra={"locked_until": until.isoformat()},
     )
@@ -113,44 +124,47 @@ def _phone_hint(phone: str) -> str:
     return "".join(digits[-2:]) if len(digits) >= 2 else ""
 
 
-def _record_failure(*, user: User, ip: str, now: dt.datetime) -> dt.datetime | None:
-    """Count one wrong password and lock the account at the limit. Runs in its own durable
-    transaction so it commits even though the caller raises right after."""
-    max_failures = settings.QYZMET_LOGIN_MAX_FAILURES
+def _record_failure(
+    *, iin: str, user: User | None, ip: str, now: dt.datetime, reason: str
+) -> dt.datetime | None:
+    """Count one failed sign-in for this IIN (account or not) and lock at the limits. Runs in
+    its own durable transaction so it commits even though the caller raises right after."""
     with transaction.atomic(durable=True):
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        failures = User.objects.filter(pk=user.pk).values_list("failed_logins", flat=True).get()
-        locked_until = None
-        if failures >= max_failures:
-            locked_until = now + dt.timedelta(minutes=settings.QYZMET_LOGIN_LOCKOUT_MINUTES)
-            User.objects.filter(pk=user.pk).update(locked_until=locked_until)
+        locked_until = login_failure_count(iin=iin, address=ip, now=now)
+        _audit_failure(iin=iin, user=user, ip=ip, reason=reason, locked_until=locked_until)
+    return locked_until
+
+
+def _audit_failure(
+    *, iin: str, user: User | None, ip: str, reason: str, locked_until: dt.datetime | None
+) -> None:
+    target = {"object_type": "user", "object_id": user.pk} if user is not None else {}
+    audit_record(
+        actor=None,
+        kind=SECURITY,
+        action="login.failure",
+        subject_iin=iin,
+        data={"reason": reason, "ip": ip},
+        **target,
+    )
+    if locked_until is not None:
         audit_record(
             actor=None,
             kind=SECURITY,
-            action="login.failure",
-            object_type="user",
-            object_id=user.pk,
-            subject_iin=user.iin,
-            data={"reason": "wrong_password", "ip": ip, "failures": failures},
+            action="login.locked",
+            subject_iin=iin,
+            data={"ip": ip, "until": locked_until.isoformat()},
+            **target,
         )
-        if locked_until is not None:
-            audit_record(
-                actor=None,
-                kind=SECURITY,
-                action="login.locked",
-                object_type="user",
-                object_id=user.pk,
-                subject_iin=user.iin,
-                data={"ip": ip, "until": locked_until.isoformat(), "failures": failures},
-            )
-    return locked_until
 
 
 def login_start(*, iin: str, password: str, ip: str = "") -> Challenge:
     """First step of signing in: check the IIN and password, then text a one-time code.
 
-    An unknown IIN and a wrong password give the same error and cost the same hashing time,
-    so the answer does not reveal who has an account.
+    An unknown IIN and a wrong password give the same error, cost the same hashing time and
+    count toward the same lockout (kept per IIN value, account or not), so neither the 401 nor
+    the 423 reveals who has an account. A right password past the code quota gets 429 and no
+    SMS. `ip` defaults to the address of the request being served.
     """
     try:
         iin = iin_validate(iin)
@@ -163,75 +177,77 @@ def login_start(*, iin: str, password: str, ip: str = "") -> Challenge:
             reason,
             errors=[FieldError("/iin", reason)],
         ) from exc
+    ip = ip or client_address()
     now = timezone.now()
-    user = User.objects.filter(iin=iin).first()
-    if user is None or not user.is_active:
-        User().set_password(password)  # the same Argon2 work as a real check
+    locked_until = login_locked_until(iin=iin, address=ip, now=now)
+    if locked_until is not None:
         with transaction.atomic(durable=True):
             audit_record(
                 actor=None,
                 kind=SECURITY,
-                action="login.failure",
+                action="login.refused_locked",
                 subject_iin=iin,
-                data={"reason": "unknown_iin" if user is None else "inactive", "ip": ip},
+                data={"ip": ip, "until": locked_until.isoformat()},
             )
-        raise _invalid_credentials()
+        raise _locked(locked_until)
 
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            with transaction.atomic(durable=True):
-                audit_record(
-                    actor=None,
-                    kind=SECURITY,
-                    action="login.refused_locked",
-                    object_type="user",
-                    object_id=user.pk,
-                    subject_iin=iin,
-                    data={"ip": ip, "until": user.locked_until.isoformat()},
-                )
-            raise _locked(user.locked_until)
-        # The lock has passed: the count starts again.
-        User.objects.filter(pk=user.pk, locked_until=user.locked_until).update(
-            locked_until=None, failed_logins=0
-        )
+    user = User.objects.filter(iin=iin).first()
+    if user is None or not user.is_active:
+        User().set_password(password)  # the same Argon2 work as a real check
+        reason = "unknown_iin" if user is None else "inactive"
+        locked_until = _record_failure(iin=iin, user=None, ip=ip, now=now, reason=reason)
+        raise _locked(locked_until) if locked_until is not None else _invalid_credentials()
 
     if not user.check_password(password):
-        locked_until = _record_failure(user=user, ip=ip, now=now)
-        if locked_until is not None:
-            raise _locked(locked_until)
-        raise _invalid_credentials()
+        locked_until = _record_failure(iin=iin, user=user, ip=ip, now=now, reason="wrong_password")
+        raise _locked(locked_until) if locked_until is not None else _invalid_credentials()
 
     ttl = int(settings.QYZMET_OTP_TTL_SECONDS)
     code = f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
     challenge = secrets.token_urlsafe(24)
     expires_at = now + dt.timedelta(seconds=ttl)
-    with transaction.atomic():
-        # An earlier code still waiting is superseded: only the newest one works.
-        OneTimeCode.objects.filter(
-            user=user, purpose=LOGIN_PURPOSE, used_at__isnull=True, expires_at__gt=now
-        ).update(expires_at=now)
-        OneTimeCode.objects.create(
-            user=user,
-            purpose=LOGIN_PURPOSE,
-            challenge=challenge,
-            code_hash=otp_hash(challenge=challenge, code=code),
-            expires_at=expires_at,
-        )
-        audit_record(
-            actor=user,
-            kind=SECURITY,
-            action="login.password_ok",
-            object_type="user",
-            object_id=user.pk,
-            subject_iin=iin,
-            data={"ip": ip, "delivery": "sms"},
-        )
-        with translation.override(user.language or "kk"):
-            text = _(
-                "Qyzmet: your sign-in code is %(code)s. It is valid for %(minutes)s minutes. "
-                "Do not tell it to anyone."
-            ) % {"code": code, "minutes": max(1, ttl // 60)}
-        sms_channel().send(phone=user.phone, text=text)
+    try:
+        with transaction.atomic():
+            code_issue_take(purpose=LOGIN_PURPOSE, iin=iin, address=ip, now=now)
+            # An earlier code still waiting is superseded: only the newest one works.
+            OneTimeCode.objects.filter(
+                user=user, purpose=LOGIN_PURPOSE, used_at__isnull=True, expires_at__gt=now
+            ).update(expires_at=now)
+            OneTimeCode.objects.create(
+                user=user,
+                purpose=LOGIN_PURPOSE,
+                challenge=challenge,
+                code_hash=otp_hash(challenge=challenge, code=code),
+                expires_at=expires_at,
+            )
+            audit_record(
+                actor=user,
+                kind=SECURITY,
+                action="login.password_ok",
+                object_type="user",
+                object_id=user.pk,
+                subject_iin=iin,
+                data={"ip": ip, "delivery": "sms"},
+            )
+            with translation.override(user.language or "kk"):
+                text = _(
+                    "Qyzmet: your sign-in code is %(code)s. It is valid for %(minutes)s minutes. "
+                    "Do not tell it to anyone."
+                ) % {"code": code, "minutes": max(1, ttl // 60)}
+            sms_code_send(phone=user.phone, text=text, code=code)
+    except Problem as problem:
+        if problem.status == 429:
+            with transaction.atomic():
+                audit_record(
+                    actor=user,
+                    kind=SECURITY,
+                    action="login.code_throttled",
+                    object_type="user",
+                    object_id=user.pk,
+                    subject_iin=iin,
+                    data={"ip": ip, "retry_after": problem.extra.get("retry_after")},
+                )
+        raise
     return Challenge(
         challenge=challenge,
         expires_at=expires_at,
@@ -240,9 +256,47 @@ def login_start(*, iin: str, password: str, ip: str = "") -> Challenge:
     )
 
 
-def login_verify(*, challenge: str, code: str) -> User:
-    """Second step: the code from the SMS. A code works once, before it expires, and a challenge
-    allows at most OTP_MAX_ATTEMPTS tries. Wrong tries are committed before the error."""
+def _code_wrong(*, otp: OneTimeCode, ip: str, now: dt.datetime) -> Problem:
+    """A wrong code: it uses a try of this challenge, a try of the IIN's and the address's
+    wrong-code budgets (across challenges), and counts as a failed sign-in toward the lockout."""
+    iin = otp.user.iin
+    OneTimeCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+    wrong_code_count(purpose=LOGIN_PURPOSE, iin=iin, address=ip, now=now)
+    locked_until = login_failure_count(iin=iin, address=ip, now=now)
+    audit_record(
+        actor=None,
+        kind=SECURITY,
+        action="login.code_wrong",
+        object_type="user",
+        object_id=otp.user_id,
+        subject_iin=iin,
+        data={"attempt": otp.attempts + 1, "ip": ip},
+    )
+    if locked_until is not None:
+        # The lock ends this challenge too: no more tries on it.
+        OneTimeCode.objects.filter(pk=otp.pk).update(expires_at=now)
+        audit_record(
+            actor=None,
+            kind=SECURITY,
+            action="login.locked",
+            object_type="user",
+            object_id=otp.user_id,
+            subject_iin=iin,
+            data={"ip": ip, "until": locked_until.isoformat()},
+        )
+        return _locked(locked_until)
+    if otp.attempts + 1 >= OTP_MAX_ATTEMPTS:
+        return _invalid_code(
+            _("The code is wrong and no tries are left. Start again."), restart=True
+        )
+    return _invalid_code()
+
+
+def login_verify(*, challenge: str, code: str, ip: str = "") -> User:
+    """Second step: the code from the SMS. A code works once, before it expires; a challenge
+    allows at most OTP_MAX_ATTEMPTS tries, and the IIN and the address have a wrong-code budget
+    across challenges (429 when spent). Wrong tries are committed before the error."""
+    ip = ip or client_address()
     now = timezone.now()
     code = (code or "").strip().replace(" ", "")
     problem: Problem | None = None
@@ -255,54 +309,43 @@ def login_verify(*, challenge: str, code: str) -> User:
         )
         if otp is None:
             problem = _invalid_code(_("This sign-in has expired. Start again."), restart=True)
+        elif (locked_until := login_locked_until(iin=otp.user.iin, address=ip, now=now)):
+            problem = _locked(locked_until)
         elif otp.used_at is not None or otp.expires_at <= now:
             problem = _invalid_code(
                 _("This code has expired or was already used. Start again."), restart=True
             )
         elif otp.attempts >= OTP_MAX_ATTEMPTS:
             problem = _invalid_code(_("Too many wrong codes. Start again."), restart=True)
-        elif not otp.user.is_active or (otp.user.locked_until and otp.user.locked_until > now):
-            problem = (
-                _locked(otp.user.locked_until)
-                if otp.user.locked_until
-                else _invalid_code(restart=True)
-            )
-        elif not hmac.compare_digest(otp.code_hash, otp_hash(challenge=challenge, code=code)):
-            OneTimeCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
-            if otp.attempts + 1 >= OTP_MAX_ATTEMPTS:
-                problem = _invalid_code(
-                    _("The code is wrong and no tries are left. Start again."), restart=True
-                )
-            else:
-                problem = _invalid_code()
-            audit_record(
-                actor=None,
-                kind=SECURITY,
-                action="login.code_wrong",
-                object_type="user",
-                object_id=otp.user_id,
-                subject_iin=otp.user.iin,
-                data={"attempt": otp.attempts + 1},
-            )
+        elif not otp.user.is_active:
+            problem = _invalid_code(restart=True)
         else:
-            otp.used_at = now
-            otp.attempts += 1
-            otp.save(update_fields=["used_at", "attempts"])
-            User.objects.filter(pk=otp.user_id).update(failed_logins=0, locked_until=None)
-            audit_record(
-                actor=otp.user,
-                kind=SECURITY,
-                action="login.success",
-                object_type="user",
-                object_id=otp.user_id,
-                subject_iin=otp.user.iin,
-            )
+            try:
+                wrong_codes_check(purpose=LOGIN_PURPOSE, iin=otp.user.iin, address=ip, now=now)
+            except Problem as refused:
+                problem = refused
+            else:
+                if not hmac.compare_digest(
+                    otp.code_hash, otp_hash(challenge=challenge, code=code)
+                ):
+                    problem = _code_wrong(otp=otp, ip=ip, now=now)
+                else:
+                    otp.used_at = now
+                    otp.attempts += 1
+                    otp.save(update_fields=["used_at", "attempts"])
+                    login_failures_clear(iin=otp.user.iin, address=ip)
+                    audit_record(
+                        actor=otp.user,
+                        kind=SECURITY,
+                        action="login.success",
+                        object_type="user",
+                        object_id=otp.user_id,
+                        subject_iin=otp.user.iin,
+                    )
     if problem is not None:
         raise problem
-    user = otp.user
-    user.failed_logins = 0
-    user.locked_until = None
-    return user
+    assert otp is not None
+    return otp.user
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from qyzmet.core.problem import Problem
 from qyzmet.notifications.selectors import (
     notification_list_for_user,
     notification_unread_count,
-    sms_outbox_latest,
+    sms_demo_messages,
 )
 from qyzmet.notifications.services import notification_mark_read
 
@@ -52,11 +52,12 @@ def _demo_sms_page_enabled() -> bool:
 @never_cache
 def dev_otp_view(request: HttpRequest) -> HttpResponse:
     """The embedded SMS outbox, so a demo user can read their one-time code. It shows every
-    recent SMS, so it exists only in DEBUG or when QYZMET_DEMO_SMS_PAGE is switched on."""
+    recent SMS, so it exists only in DEBUG or when QYZMET_DEMO_SMS_PAGE is switched on. Codes
+    come from the in-memory demo inbox (QYZMET_DEMO_SMS_INBOX): the database holds them masked."""
     if not _demo_sms_page_enabled():
         raise Http404
     response = render(
-        request, "portal/account/dev_otp.html", {"messages_sms": sms_outbox_latest(limit=20)}
+        request, "portal/account/dev_otp.html", {"messages_sms": sms_demo_messages(limit=20)}
     )
     response["X-Robots-Tag"] = "noindex"
     return response

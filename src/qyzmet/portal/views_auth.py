@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from qyzmet.core.problem import Problem
+from qyzmet.identity.client import client_address_of
 from qyzmet.identity.services import login_start, login_verify
 
 SESSION_CHALLENGE = "login_challenge"
@@ -39,7 +40,14 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
+    return client_address_of(request)
+
+
+def _with_retry_after(response: HttpResponse, problem: Problem | None) -> HttpResponse:
+    """A refusal for too many attempts tells browsers and tools when to come back."""
+    for name, value in (problem.headers if problem is not None else {}).items():
+        response[name] = value
+    return response
 
 
 def _summary(errors: dict[str, str], general: str = "", general_field: str = "") -> list[dict]:
@@ -69,6 +77,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if not password:
             errors["password"] = _("Enter your password.")
         general = ""
+        refused: Problem | None = None
         if not errors:
             try:
                 challenge = login_start(iin=iin, password=password, ip=_client_ip(request))
@@ -78,6 +87,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 if not problem.errors:
                     general = problem.detail
                     context["locked"] = problem.code == "account_locked"
+                    refused = problem
             else:
                 request.session[SESSION_CHALLENGE] = challenge.challenge
                 request.session[SESSION_PHONE_HINT] = challenge.phone_hint
@@ -86,8 +96,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         context["errors"] = errors
         context["general_error"] = general
         context["summary"] = _summary(errors, general, "iin")
-        status = 400 if errors else (423 if context["locked"] else 401 if general else 200)
-        return render(request, "portal/auth/login.html", context, status=status)
+        # 401 wrong IIN or password, 423 locked, 429 too many codes requested (with the wait).
+        status = 400 if errors else (refused.status if refused is not None else 200)
+        response = render(request, "portal/auth/login.html", context, status=status)
+        return _with_retry_after(response, refused)
     return render(request, "portal/auth/login.html", context)
 
 
@@ -108,17 +120,24 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         code = (request.POST.get("code") or "").strip()
         errors: dict[str, str] = {}
+        refused: Problem | None = None
+        status = 400
         if not code:
             errors["code"] = _("Enter the 6-digit code from the SMS.")
         elif not (code.isdigit() and len(code) == 6):
             errors["code"] = _("The code is 6 digits.")
         else:
             try:
-                user = login_verify(challenge=challenge, code=code)
+                user = login_verify(challenge=challenge, code=code, ip=_client_ip(request))
             except Problem as problem:
                 errors["code"] = problem.detail
-                # Expired, used up or too many tries: this challenge is finished.
-                context["restart"] = bool(problem.extra.get("restart", True))
+                # Expired, used up or too many tries: this challenge is finished. Too many wrong
+                # codes overall (429) leaves it waiting; a lock (423) ends it.
+                context["restart"] = bool(
+                    problem.extra.get("restart", problem.status != 429)
+                )
+                if problem.status in (423, 429):
+                    refused, status = problem, problem.status
             else:
                 next_url = _safe_next(request, request.session.get(SESSION_NEXT))
                 for key in (SESSION_CHALLENGE, SESSION_PHONE_HINT, SESSION_NEXT):
@@ -131,7 +150,8 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
                 request.session.pop(key, None)
         context["errors"] = errors
         context["summary"] = _summary(errors)
-        return render(request, "portal/auth/login_code.html", context, status=400)
+        response = render(request, "portal/auth/login_code.html", context, status=status)
+        return _with_retry_after(response, refused)
     return render(request, "portal/auth/login_code.html", context)
 
 

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qyzmet.identity.client.ClientAddressMiddleware",
     "qyzmet.core.cache_control.PersonalDataNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -134,6 +135,29 @@ QYZMET_UPLOAD_CONTENT_TYPES = ["application/pdf", "image/jpeg", "image/png"]
 QYZMET_LOGIN_MAX_FAILURES = 5
 QYZMET_LOGIN_LOCKOUT_MINUTES = 15
 QYZMET_OTP_TTL_SECONDS = 300
+# Failed sign-ins (wrong passwords and wrong sign-in codes) lock an IIN per client address at
+# QYZMET_LOGIN_MAX_FAILURES and from all addresses at the per-IIN limit (identity/throttle.py).
+QYZMET_LOGIN_MAX_FAILURES_PER_IIN = 20
+QYZMET_LOGIN_FAILURE_WINDOW_SECONDS = 3600
+# One-time codes: how many are sent and how many wrong ones are tried, per IIN and per client
+# address, for sign-in (OTP) and for signing (SIGN). Past a limit: 429 + Retry-After, no SMS.
+QYZMET_OTP_CODES_PER_WINDOW = 3
+QYZMET_OTP_CODES_PER_ADDRESS = 20
+QYZMET_OTP_CODE_WINDOW_SECONDS = 900
+QYZMET_OTP_WRONG_CODES_PER_WINDOW = 10
+QYZMET_OTP_WRONG_CODES_PER_ADDRESS = 50
+QYZMET_OTP_WRONG_CODE_WINDOW_SECONDS = 3600
+QYZMET_SIGN_CODES_PER_WINDOW = 3
+QYZMET_SIGN_CODES_PER_ADDRESS = 20
+QYZMET_SIGN_CODE_WINDOW_SECONDS = 900
+QYZMET_SIGN_WRONG_CODES_PER_WINDOW = 10
+QYZMET_SIGN_WRONG_CODES_PER_ADDRESS = 50
+QYZMET_SIGN_WRONG_CODE_WINDOW_SECONDS = 3600
+# Reverse proxies in front of the web process that append to X-Forwarded-For (0: ignore it).
+QYZMET_TRUSTED_PROXY_COUNT = 0
+# The embedded demo keeps the clear text of its outbox SMS in memory for /dev/otp/; the
+# database only ever holds them with one-time codes masked. Never on in production.
+QYZMET_DEMO_SMS_INBOX = False
 QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
 # Evidence is fetched through the exchange gateway (access rights, signed messages, message log);
 # the registries accept only requests that carry the gateway's proof.

@@ -27,4 +27,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 QYZMET_EMBEDDED_SCHEDULER = CELERY_TASK_ALWAYS_EAGER
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# /dev/otp/ shows the demo's SMS with their codes, from memory only (notifications/demo_inbox.py).
+QYZMET_DEMO_SMS_INBOX = True
 DEFAULT_FROM_EMAIL = "noreply@qyzmet.local"

@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.core.coroutines import coroutine_run
 from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found, validation
+from qyzmet.identity.client import client_address
 from qyzmet.identity.selectors import organisation_get, user_has_role
-from qyzmet.notifications.channels import sms_channel
+from qyzmet.identity.throttle import SIGN, code_issue_take, wrong_code_count, wrong_codes_check
+from qyzmet.notifications.channels import sms_code_send
 
 from . import pki
 from .algorithms import algorithm_get
@@ -349,7 +351,9 @@ def signature_request_create(
     *, actor: Any, purpose: str, payload: dict, organisation_code: str = "", ref: str = ""
 ) -> SignatureRequest:
     """Prepare `payload` for signing: its RFC 8785 canonical bytes and their SHA-256, and text
-    a fresh one-time code that names what is being signed (purpose and hash prefix)."""
+    a fresh one-time code that names what is being signed (purpose and hash prefix). Signing
+    codes have a quota per person and per client address (identity.throttle): past it, 429 with
+    Retry-After and no SMS."""
     errors = []
     if not purpose.strip() or len(purpose) > PURPOSE_MAX:
         errors.append(FieldError("/purpose", f"1 to {PURPOSE_MAX} characters"))
@@ -368,6 +372,7 @@ def signature_request_create(
     if not getattr(actor, "phone", ""):
         raise conflict("no_phone", _("A phone number is needed to receive the signing code."))
     sha256 = payload_hash(canonical)
+    code_issue_take(purpose=SIGN, iin=actor.iin, address=client_address(), now=timezone.now())
     code = f"{secrets.randbelow(10**6):06d}"
     request = SignatureRequest(
         user=actor,
@@ -394,7 +399,7 @@ def signature_request_create(
         "Do not tell it to anyone."
     ) % {"code": code, "purpose": purpose.strip()[:40], "hash": sha256[:12]}
     phone = actor.phone
-    transaction.on_commit(lambda: sms_channel().send(phone=phone, text=text))
+    transaction.on_commit(lambda: sms_code_send(phone=phone, text=text, code=code))
     return request
 
 
@@ -431,8 +436,10 @@ def signature_confirm(*, actor: Any, request_id: str, code: str) -> SignedPayloa
     """Sign the request's canonical bytes with the person's platform-held key, if `code` is
     the fresh one-time code sent for this very request. A used, expired, wrong or foreign code
     makes no signature. Failed attempts are counted in their own transaction so the count
-    survives the error."""
+    survives the error; they also spend the person's and the address's wrong-code budget across
+    requests, and once it is spent no code is compared (429 with Retry-After)."""
     now = timezone.now()
+    address = client_address()
     with transaction.atomic():
         request = (
             SignatureRequest.objects.select_for_update()
@@ -453,12 +460,14 @@ def signature_confirm(*, actor: Any, request_id: str, code: str) -> SignedPayloa
             raise _code_problem(
                 _("Too many wrong codes. Start the signing again."), "too_many_attempts", 429
             )
+        wrong_codes_check(purpose=SIGN, iin=actor.iin, address=address, now=now)
         good = hmac.compare_digest(
             request.code_hash,
             _code_hash(request_id=request.id, sha256=request.sha256, code=str(code).strip()),
         )
         if not good:
             SignatureRequest.objects.filter(pk=request.pk).update(attempts=F("attempts") + 1)
+            wrong_code_count(purpose=SIGN, iin=actor.iin, address=address, now=now)
     if not good:
         raise _code_problem(_("The code is wrong. Check the SMS and type the 6 digits again."))
 
