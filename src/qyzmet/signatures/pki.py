@@ -8,6 +8,8 @@ the `serialNumber` attribute written "IIN" + 12 digits, an organisation's BIN is
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+import warnings
 from typing import Any
 
 from cryptography import x509
@@ -27,11 +29,61 @@ LIFETIME_DAYS = {
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clock skew of relying parties
 
 
-def _fit(text: str, limit: int = 64) -> str:
-    """At most `limit` UTF-8 bytes, cut on a character boundary: `cryptography` counts bytes
-    for the RFC 5280 upper bounds, and a Kazakh agency name easily exceeds 64 of them."""
-    data = text.strip().encode()[:limit]
-    return data.decode(errors="ignore").strip() or "?"
+# RFC 5280 Appendix A: ub-common-name and ub-organization-name are 64, counted in characters
+# of the DirectoryString (zlint and X.520 count them so), not in UTF-8 bytes. A Kazakh or
+# Russian agency name of 40 letters is 80 bytes and fits.
+UB_NAME = 64
+# X.520 `name` (id-at-name, 2.5.4.41): ub-name is 32768. It carries an agency's full name when
+# the CN and O had to be shortened; 256 characters keep the RFC 4514 text of the whole subject
+# within the 500 characters of Certificate.subject.
+ID_AT_NAME = x509.ObjectIdentifier("2.5.4.41")
+FULL_NAME_MAX = 256
+ELLIPSIS = "…"
+# Left dangling before the ellipsis, these read badly ("Министерство юстиции (…"): dropped.
+_DANGLING = " ,;:-–—(/&«"
+
+# cryptography counts UTF-8 bytes for the CN bound: it refuses more than 64 unless told not to
+# validate, and then warns, also each time such a certificate is parsed. We bound characters
+# ourselves (name_shorten), so for our code that warning is noise: a person's name of 33
+# Cyrillic letters already passes 64 bytes. (pytest restores the warning filters around each
+# test, so tests that read such certificates filter it themselves.)
+warnings.filterwarnings(
+    "ignore",
+    message=r"Attribute's length must be >= 1 and <= 64",
+    category=UserWarning,
+    module=r"qyzmet\.",
+)
+
+
+def name_clean(text: str) -> str:
+    """NFC, with runs of white space made one space: the text whose characters are counted."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def name_shorten(text: str, limit: int = UB_NAME) -> str:
+    """`text` in at most `limit` characters. A longer text ends after its last whole word that
+    fits, followed by an ellipsis; it is never cut inside a word or inside a character (text is
+    NFC-normalised first, so Kazakh letters are single code points, and a cut never separates a
+    combining mark from its letter). Only a first word longer than the limit is cut inside,
+    because nothing else would fit."""
+    text = name_clean(text)
+    if len(text) <= limit:
+        return text or "?"
+    room = limit - len(ELLIPSIS)
+    cut = text.rfind(" ", 0, room + 1)  # the space after the last word that fits whole
+    if cut <= 0:
+        cut = room
+        while cut > 0 and unicodedata.combining(text[cut]):
+            cut -= 1
+    head = text[:cut].rstrip(_DANGLING) or text[:cut]
+    return head + ELLIPSIS
+
+
+def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
+    if oid == NameOID.COMMON_NAME and len(value.encode()) > UB_NAME:
+        # Within 64 characters (name_shorten) but over 64 bytes: see the filter above.
+        return x509.NameAttribute(oid, value, _validate=False)
+    return x509.NameAttribute(oid, value)
 
 
 def subject_name(
@@ -43,18 +95,28 @@ def subject_name(
     surname: str = "",
     given_name: str = "",
 ) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name))]
+    """The subject of one of our certificates. Names longer than the X.509 upper bounds are
+    shortened at a word boundary with an ellipsis (name_shorten); the full name of the
+    organisation (or, for a person without one, of the subject) then also goes into the X.520
+    `name` attribute, which has no such bound, so that verifiers show it whole."""
+    cn, cn_full = name_shorten(common_name), name_clean(common_name)
+    attributes = [_attribute(NameOID.COMMON_NAME, cn)]
     if surname:
-        attributes.append(x509.NameAttribute(NameOID.SURNAME, _fit(surname)))
+        attributes.append(_attribute(NameOID.SURNAME, name_shorten(surname)))
     if given_name:
-        attributes.append(x509.NameAttribute(NameOID.GIVEN_NAME, _fit(given_name)))
+        attributes.append(_attribute(NameOID.GIVEN_NAME, name_shorten(given_name)))
     if iin:
         attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, f"IIN{iin}"))
     attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ"))
-    if organisation:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organisation)))
+    org_full = name_clean(organisation)
+    org = name_shorten(org_full) if org_full else ""
+    if org:
+        attributes.append(_attribute(NameOID.ORGANIZATION_NAME, org))
     if bin_:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{bin_}"))
+    full = org_full if org != org_full else cn_full if cn != cn_full else ""
+    if full:
+        attributes.append(_attribute(ID_AT_NAME, name_shorten(full, FULL_NAME_MAX)))
     return x509.Name(attributes)
 
 
