@@ -37,6 +37,7 @@ PUBLIC_PATH = re.compile(
       | algorithms/                         # the public algorithm register
       | pki/                                # CA certificates, CRLs, OCSP
       | open311/v2/                         # GeoReport v2: public by design
+      | r1/keys$                            # the exchange gateway's public keys
       | static/
       | api/v1/(?:
             catalog/
