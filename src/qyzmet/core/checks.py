@@ -147,8 +147,8 @@ def _passphrase_errors(name: str, what: str, check_id: str) -> list[Error]:
     hint = (
         f"Set {name} to a random value of at least {PASSPHRASE_MIN_LENGTH} characters from your "
         "secret store (e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`). "
-        "Keys already encrypted under another passphrase must be re-encrypted "
-        "(see docs/operations.md)."
+        "Keys ever encrypted under a published passphrase are exposed: replace them "
+        "(docs/operations.md, Deploy checks)."
     )
     if not values:
         return [Error(
