@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
 
+from qyzmet.core.clean_text import json_faults
+from qyzmet.core.input_guard import malformed, too_large
 from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
 
 from . import (
@@ -22,6 +28,22 @@ from . import (
 from .docs import SelfHostedSwagger
 from .openapi import ContractAPI
 
+
+class TextJSONParser(Parser):
+    """JSON bodies whose strings are text: `json.loads` turns the escapes "\\u0000" and
+    "\\ud800" into a NUL and a lone surrogate, which PostgreSQL and UTF-8 refuse later. The
+    request guard (qyzmet.core.input_guard) refuses them first, with pointers; this holds the
+    line if a request reaches the API without it (ninja answers 400)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        faults = json_faults(data)
+        if faults:
+            pointer, fault = faults[0]
+            raise ValueError(f"{pointer}: {fault}")
+        return data
+
+
 api = ContractAPI(
     title="Qyzmet API",
     version="1",
@@ -30,6 +52,7 @@ api = ContractAPI(
     docs_url="/docs",
     docs=SelfHostedSwagger(),
     openapi_url="/openapi.json",
+    parser=TextJSONParser(),
 )
 api.add_router("/auth", auth.router)
 api.add_router("/catalog", catalog.router)
@@ -96,3 +119,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(
         request, Problem(exc.status_code, "http_error", str(exc.message), str(exc.message))
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(request, too_large(None, settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(UnreadablePostError)
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+def on_unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body Django cannot read (broken multipart, too many fields): the client's fault, 400."""
+    return problem_response(request, malformed("form", str(exc)[:200]))

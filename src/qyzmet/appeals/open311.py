@@ -276,7 +276,16 @@ def _float(value: str | None, name: str) -> float | None:
         raise ValueError(_("%(name)s must be a number") % {"name": name}) from exc
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.content_type and request.content_type not in FORM_TYPES:
+        # GeoReport v2 posts service requests as form fields; a JSON body would otherwise look
+        # like a request without an api_key.
+        return _error(fmt, 415, _("Send the service request as form fields "
+                                  "(application/x-www-form-urlencoded or multipart/form-data), "
+                                  "not as %(type)s.") % {"type": request.content_type[:100]})
     p = request.POST
     key = services.open311_key_check(raw=p.get("api_key"))
     if key is None:
@@ -325,6 +334,13 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     row = {"service_request_id": appeal.number, "token": str(appeal.token),
            "service_notice": place_note(appeal.place_status) or "", "account_id": None}
     return _respond(fmt, [row], root="service_requests", item="request", status=201)
+
+
+def input_refused(request: HttpRequest, problem: Problem) -> HttpResponse:
+    """The request guard's refusal (bad bytes, a body too large; `qyzmet.core.input_guard`) in
+    the specification's error format, in the format the path asks for."""
+    fmt = "xml" if request.path_info.endswith(".xml") else "json"
+    return _error(fmt, problem.status, problem.detail)
 
 
 @_localised

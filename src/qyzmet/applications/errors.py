@@ -113,3 +113,11 @@ def nothing_missing() -> Problem:
         "No registry data is missing",
         "The case has all the registry data its service asks for, or it is closed.",
     )
+
+
+def text_invalid(pointers: list[str]) -> Problem:
+    """Form data with U+0000 or a lone surrogate: refused before anything is stored, since
+    PostgreSQL cannot hold the one and no page can show the other."""
+    detail = "This text contains a character that cannot be stored (U+0000 or a lone surrogate)."
+    return Problem(422, "validation_failed", "Validation failed", "The input is not valid.",
+                   [FieldError(pointer, detail) for pointer in pointers])

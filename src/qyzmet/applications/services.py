@@ -19,6 +19,7 @@ from django.utils import timezone
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.catalog.selectors import service_current, service_pinned
 from qyzmet.core.calendar import calendar_default
+from qyzmet.core.clean_text import json_faults
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import FieldError, Problem, not_found, validation
 from qyzmet.identity.selectors import user_roles
@@ -337,8 +338,7 @@ def application_submission_sign(
     A registry that does not answer does not stop the citizen: what they sign then covers the
     form data and the facts that were read, and names the items still pending (see
     `submission_payload`); the submission waits for those items and the retry reads them."""
-    if not isinstance(data, dict):
-        raise validation([FieldError("/", "The form data must be an object.")])
+    _require_object(data)
     if draft_id is not None:
         draft = Application.objects.filter(
             pk=draft_id, applicant=actor, state=Application.DRAFT
@@ -403,8 +403,12 @@ def application_submit_signed(
 
 
 def _require_object(data: Any) -> None:
+    """Form data is an object of text the database can store (checked before anything is)."""
     if not isinstance(data, dict):
         raise validation([FieldError("/", "The form data must be an object.")])
+    faults = json_faults(data)
+    if faults:
+        raise errors.text_invalid([pointer for pointer, _fault in faults])
 
 
 def _draft_for_update(*, actor, draft_id: int) -> Application:
@@ -477,6 +481,7 @@ def application_submit(
         settings, "QYZMET_REQUIRE_SUBMISSION_SIGNATURE", False
     ):
         raise errors.signature_required()
+    _require_object(data)
     request_hash = _request_hash(service_code, data)
     if idempotency_key:
         existing = Application.objects.filter(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
 from qyzmet.catalog.package import Form, pointer_split
+from qyzmet.core.clean_text import text_fault
 from qyzmet.core.formats import format_checker
 from qyzmet.identity.services import identifier_reason
 
@@ -152,6 +153,11 @@ def form_data_from_post(*, form: Form, post: Mapping[str, Any]) -> tuple[dict, d
             data[name] = checked
             continue
         text = str(post.get(name, "") or "").strip()
+        if text_fault(text):
+            # NUL or a lone surrogate: never stored, never shown back (the page must render).
+            raw[name] = ""
+            errors[name] = _("Remove the characters that cannot be used in text.")
+            continue
         raw[name] = text
         if text == "":
             continue
