@@ -4,6 +4,7 @@ problem+json body — never a traceback, never settings. The production settings
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -85,7 +86,7 @@ def test_under_the_production_settings_a_500_shows_no_internals(tmp_path):
     """The real production settings, in a process of their own (DEBUG off there by force)."""
     env = {**GOOD, "QYZMET_ALLOWED_HOSTS": "testserver",
            "QYZMET_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # fmt: skip
-    clean = {k: v for k, v in __import__("os").environ.items() if not k.startswith("QYZMET_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("QYZMET_")}
     result = subprocess.run(
         [sys.executable, "-c", _PRODUCTION_REQUEST],
         env={**clean, "DJANGO_SETTINGS_MODULE": "qyzmet.settings.production", **env},

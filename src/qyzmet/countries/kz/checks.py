@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
@@ -32,7 +33,9 @@ def demo_users_found(*, using: str = "default") -> list[str]:
     users = get_user_model()._default_manager.using(using).filter(iin__in=list(logins))
     found = []
     for user in users.only("iin", "email", "password"):
-        if user.email == logins[user.iin].email or user.check_password(demo.DEMO_PASSWORD):
+        # hashers.check_password, not user.check_password: a check never writes (no rehash).
+        if user.email == logins[user.iin].email or check_password(demo.DEMO_PASSWORD,
+                                                                  user.password):
             found.append(user.iin)
     return sorted(found)
 
