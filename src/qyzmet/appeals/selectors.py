@@ -10,8 +10,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from qyzmet.core.pagination import Page, cursor_decode, cursor_encode, page_limit
-from qyzmet.core.problem import Problem, forbidden, not_found
+from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
+from qyzmet.core.problem import forbidden, not_found
 
 from .models import Appeal, AppealEvent, AppealPhoto, RoutingCorrection, RoutingSuggestion
 from .services import handler_organisations, user_can_triage, user_handles
@@ -21,7 +21,7 @@ def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20)
     limit = page_limit(limit)
     qs = Appeal.objects.filter(citizen_id=user.pk).order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("i", 0)))
+        qs = qs.filter(id__lt=cursor_read(cursor, i=cursor_key)["i"])
     items = list(qs[: limit + 1])
     nxt = cursor_encode({"i": items[limit - 1].pk}) if len(items) > limit else None
     return Page(items[:limit], nxt)
@@ -86,13 +86,8 @@ def inbox_list(
     qs = Appeal.objects.filter(organisation_code__in=sorted(orgs), is_open=True).order_by(
         "due_date", "id")
     if cursor:
-        data = cursor_decode(cursor)
-        try:
-            due = dt.date.fromisoformat(data["d"])
-            last = int(data["i"])
-        except (KeyError, ValueError, TypeError) as exc:
-            raise Problem(400, "invalid_cursor", "Invalid cursor",
-                          "The cursor is not valid.") from exc
+        position = cursor_read(cursor, d=dt.date.fromisoformat, i=cursor_key)
+        due, last = position["d"], position["i"]
         qs = qs.filter(Q(due_date__gt=due) | Q(due_date=due, id__gt=last))
     items = list(qs[: limit + 1])
     nxt = None
@@ -125,7 +120,7 @@ def suggestion_log(*, cursor: str | None = None, limit: int = 50) -> Page:
     limit = page_limit(limit)
     qs = RoutingSuggestion.objects.select_related("appeal").order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("i", 0)))
+        qs = qs.filter(id__lt=cursor_read(cursor, i=cursor_key)["i"])
     items = list(qs[: limit + 1])
     nxt = cursor_encode({"i": items[limit - 1].pk}) if len(items) > limit else None
     return Page(items[:limit], nxt)

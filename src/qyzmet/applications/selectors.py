@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
 from qyzmet.catalog.selectors import service_pinned
-from qyzmet.core.pagination import Page, cursor_decode, cursor_encode, page_limit
+from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import not_found
 from qyzmet.identity.selectors import user_roles
 from qyzmet.signatures.selectors import signed_payload_for_request
@@ -38,7 +38,7 @@ def application_list_for_citizen(*, user, cursor: str | None = None, limit: int 
     limit = page_limit(limit)
     qs = Application.objects.filter(applicant=user).order_by("-id")
     if cursor:
-        qs = qs.filter(id__lt=int(cursor_decode(cursor).get("id", 0)))
+        qs = qs.filter(id__lt=cursor_read(cursor, id=cursor_key)["id"])
     rows = list(qs[: limit + 1])
     next_cursor = cursor_encode({"id": rows[limit - 1].pk}) if len(rows) > limit else None
     return Page(rows[:limit], next_cursor)
@@ -86,12 +86,12 @@ def inbox_list(
     elif overdue is False:
         qs = qs.filter(Q(due_date__gte=today) | Q(is_open=False))
     if cursor:
-        position = cursor_decode(cursor)
-        due = dt.date.fromisoformat(position["due"])
+        position = cursor_read(cursor, due=dt.date.fromisoformat, id=cursor_key)
+        due = position["due"]
         # The redundant lower bound lets PostgreSQL start the index scan at the cursor instead
         # of walking (and discarding) every earlier case of the agency.
         qs = qs.filter(due_date__gte=due).filter(
-            Q(due_date__gt=due) | Q(id__gt=int(position["id"]))
+            Q(due_date__gt=due) | Q(id__gt=position["id"])
         )
     # One ordered, limited index scan per agency, merged here: `agency_code IN (...)` would make
     # the database sort every open case of all the officer's agencies to find the first page.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,28 @@ def cursor_decode(cursor: str) -> dict[str, Any]:
             raise ValueError
         return position
     except (ValueError, TypeError) as exc:
+        raise Problem(400, "invalid_cursor", "Invalid cursor", "The cursor is malformed.") from exc
+
+
+def cursor_key(value: Any) -> int:
+    """A row id read from a cursor: an integer that fits a 64-bit primary key. A bigger number
+    would reach the database and fail there (SQLite raises OverflowError) instead of here."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("not an id")
+    key = int(value)
+    if not 0 <= key < 2**63:
+        raise ValueError("id out of range")
+    return key
+
+
+def cursor_read(cursor: str, **fields: Callable[[Any], Any]) -> dict[str, Any]:
+    """The named fields of a cursor, each converted by its callable; 400 problem when one is
+    missing or does not convert. A cursor is client input: a well-formed base64 JSON object
+    with the wrong members must be refused, not reach a query as a KeyError."""
+    position = cursor_decode(cursor)
+    try:
+        return {name: convert(position[name]) for name, convert in fields.items()}
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise Problem(400, "invalid_cursor", "Invalid cursor", "The cursor is malformed.") from exc
 
 
