@@ -221,6 +221,14 @@ def test_demo_load_refuses_under_production_settings(settings):
     assert not User.objects.exists()
 
 
+@pytest.mark.django_db
+def test_appeals_demo_refuses_under_production_settings(settings):
+    settings.QYZMET_PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run under the production settings"):
+        call_command("appeals_demo")
+    assert appeals_services.open311_key_check(raw=DEMO_API_KEY) is None
+
+
 # --- the real production settings, in a process of their own -------------------------------
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from qyzmet.ai.selectors import model_store
 from qyzmet.appeals.demo import HISTORY_COUNT, HISTORY_SOURCE, appeals_demo_load
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if getattr(settings, "QYZMET_PRODUCTION", False) and not options.get("history_remove"):
+            # The demo Open311 api_key is published in the source and in the README.
+            raise CommandError(
+                "appeals_demo refuses to run under the production settings: it creates the "
+                "published demo Open311 api_key. Load the demo with the embedded settings."
+            )
         if options.get("history_remove"):
             removed = past_appeals_remove(actor=None, source=HISTORY_SOURCE)
             self.stdout.write(f"Appeals history: {removed} past appeals removed")
