@@ -288,3 +288,27 @@ def test_the_code_page_refuses_with_the_wait_once_the_budget_is_spent(settings):
     html = response.content.decode()
     assert "Повторите попытку через" in html
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_the_sweep_drops_only_counters_that_refuse_nothing(settings):
+    """A fuzzer leaves a counter per IIN it tried; the hourly sweep removes them once their
+    window is over, but never a lock that still runs."""
+    from django.utils import timezone
+
+    from qyzmet.identity.models import Throttle
+    from qyzmet.identity.tasks import throttle_sweep_task
+
+    user = UserFactory()
+    for _ in range(settings.QYZMET_LOGIN_MAX_FAILURES):
+        post(api("203.0.113.5"), LOGIN, {"iin": user.iin, "password": "guess"})
+    post(api("203.0.113.5"), LOGIN, {"iin": next_iin(dt.date(1990, 1, 1), "M"), "password": "x"})
+    hour_ago = timezone.now() - dt.timedelta(seconds=settings.QYZMET_OTP_WRONG_CODE_WINDOW_SECONDS)
+    Throttle.objects.update(window_start=hour_ago)
+    # Gone: the other IIN's two counters and this IIN's all-address count (below its limit).
+    assert throttle_sweep_task.delay().get() == 3
+    still_locked = post(api("203.0.113.5"), LOGIN, {"iin": user.iin, "password": PASSWORD})
+    assert still_locked.status_code == 423
+    Throttle.objects.update(blocked_until=timezone.now())  # the lock is over too
+    assert throttle_sweep_task.delay().get() == 1
+    assert not Throttle.objects.exists()

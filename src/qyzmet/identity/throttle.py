@@ -262,3 +262,22 @@ def wrong_code_count(*, purpose: str, iin: str, address: str, now: dt.datetime) 
         key = keys[which]
         if key:
             _bump(rule=rule, key=key, now=now, below_limit=False)
+
+
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def throttle_sweep(*, now: dt.datetime) -> int:
+    """Delete counters that no longer refuse anything: their window is over and any lock has
+    ended. Keeps the table as small as the current traffic (a fuzzer trying many IINs leaves
+    rows behind). Safe to re-run; returns how many rows went."""
+    longest = max(
+        [rule.window for rule, _ in _lock_rules()]
+        + [rule.window for p in (LOGIN, SIGN) for w in ("issue", "wrong")
+           for rule, _ in _code_rules(p, w)]
+    )  # fmt: skip
+    stale = Throttle.objects.filter(
+        window_start__lte=now - dt.timedelta(seconds=longest)
+    ).exclude(blocked_until__gt=now)
+    deleted, _ = stale.delete()
+    return deleted

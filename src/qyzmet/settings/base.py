@@ -193,6 +193,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "qyzmet.core.tasks.outbox_sweep", "schedule": 30.0},
+    "identity-throttle-sweep": {
+        "task": "qyzmet.identity.tasks.throttle_sweep", "schedule": 3600.0,
+    },
     "deadlines-flag": {"task": "qyzmet.applications.tasks.deadlines_flag", "schedule": 3600.0},
     # Applications waiting for a registry that did not answer (backoff 1, 2, 4 ... 60 minutes).
     "applications-evidence-retry": {
