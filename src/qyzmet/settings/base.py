@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the request: bad bytes and oversized bodies stop here.
     "qyzmet.core.input_guard.InputGuardMiddleware",
+    # The resolver's 404 and ninja's 405 on /api/ as problem+json, like every other API error.
+    "qyzmet.core.api_fallbacks.ApiFallbackProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
