@@ -109,3 +109,22 @@ def test_a_right_code_within_the_limits_still_signs(django_capture_on_commit_cal
     code = sms_code(user)
     assert _confirm(client, request_id, _wrong(code)).status_code == 400
     assert _confirm(client, request_id, code).status_code == 201
+
+
+def test_the_signing_page_answers_429_with_retry_after_once_the_budget_is_spent(
+    settings, django_capture_on_commit_callbacks
+):
+    """The citizen's signing page tells the same truth as the API: the status and when to come
+    back, not a plain 400 for a code that was never compared."""
+    settings.QYZMET_SIGN_WRONG_CODES_PER_WINDOW = 2
+    user = signer()
+    request_id = _request(_api(user), django_capture_on_commit_callbacks).json()["id"]
+    page = Client(REMOTE_ADDR="10.2.0.1")
+    page.force_login(user)
+    url = f"/sign/{request_id}/"
+    statuses = [page.post(url, {"code": _wrong(sms_code(user))}).status_code for _ in range(2)]
+    assert statuses == [400, 400]
+    refused = page.post(url, {"code": sms_code(user)})
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= settings.QYZMET_SIGN_WRONG_CODE_WINDOW_SECONDS
+    assert SignatureRequest.objects.get(pk=request_id).used_at is None

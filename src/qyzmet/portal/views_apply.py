@@ -234,7 +234,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
                 key=key,
                 draft_id=draft_id,
             )
-        return _render_form(
+        response = _render_form(
             request,
             code=code,
             package=package,
@@ -244,6 +244,11 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             key=key,
             draft_id=draft_id,
         )
+        if problem.status == 429:  # too many signing codes: say so, and when to come back
+            response.status_code = 429
+            for header, value in problem.headers.items():
+                response[header] = value
+        return response
     params = {"key": key, **({"draft": str(draft_id)} if draft_id else {})}
     done = reverse("apply-signed", kwargs={"code": code, "request_id": sig_request.id})
     done += "?" + urlencode(params)

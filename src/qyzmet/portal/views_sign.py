@@ -101,7 +101,8 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
                     actor=request.user, request_id=request_id, code=form.cleaned_data["code"]
                 )
             except Problem as exc:
-                problem, status = exc, 400
+                # A throttle (429) or lockout answers its own status and Retry-After.
+                problem, status = exc, exc.status if exc.status in (423, 429) else 400
             else:
                 if next_url:
                     return redirect(next_url)
@@ -116,7 +117,10 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
         "signed": signed_payload_for_request(request_id=request_id),
         "next_url": next_url,
     }
-    return render(request, "portal/sign/confirm.html", context, status=status)
+    response = render(request, "portal/sign/confirm.html", context, status=status)
+    for header, value in (problem.headers if problem else {}).items():
+        response[header] = value
+    return response
 
 
 @login_required
