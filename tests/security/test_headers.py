@@ -59,7 +59,7 @@ AREAS: dict[str, tuple[list[tuple], set[str]]] = {
     }),
     "transparency": (transparency.MATRIX, {row[2] for row in transparency.MATRIX}),
     "govstack": (govstack.MATRIX, set()),
-    "exchange": (exchange.MATRIX, set()),
+    "exchange": (exchange.MATRIX, {"/r1/keys"}),  # public keys, like the PKI's certificates
 }  # fmt: skip
 
 
