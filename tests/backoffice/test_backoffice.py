@@ -167,8 +167,8 @@ def test_refuse_without_reason_names_the_field_and_changes_nothing(client):
     response = client.post(_case(application, "bo-act"), {"action": "refuse", "reason": " "})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'href="#reason-refuse"' in html
-    assert 'id="reason-refuse-error"' in html and 'aria-invalid="true"' in html
+    assert 'href="#reason"' in html
+    assert 'id="reason-error"' in html and 'aria-invalid="true"' in html
     application.refresh_from_db()
     assert application.state == "in_review"
     assert ApplicationEvent.objects.count() == events

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
 from qyzmet.catalog.selectors import service_pinned
+from qyzmet.core.calendar import calendar_default
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import not_found
 from qyzmet.identity.selectors import user_roles
@@ -110,6 +111,16 @@ def inbox_list(
         last = rows[limit - 1]
         next_cursor = cursor_encode({"due": last.due_date.isoformat(), "id": last.pk})
     return Page(rows[:limit], next_cursor)
+
+
+# A case due within this many working days is "due soon" in the inbox: time to act on it today.
+DUE_SOON_WORKING_DAYS = 2
+
+
+def deadline_soon_limit(*, today: dt.date) -> dt.date:
+    """The last due date the inbox marks "due soon": two working days from `today` (weekends and
+    holidays of the country's calendar do not count). Pure computation, no query."""
+    return calendar_default().add_working_days(today, DUE_SOON_WORKING_DAYS)
 
 
 def application_get_for_officer(*, user, application_id: int, purpose: str = "") -> Application:

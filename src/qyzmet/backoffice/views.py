@@ -21,10 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qyzmet.ai.selectors import user_is_ai_admin
+from qyzmet.appeals.services import handler_organisations, user_can_triage
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
 from qyzmet.catalog.selectors import service_search
 from qyzmet.core.problem import Problem
+from qyzmet.documents.selectors import document_for_source
+from qyzmet.exchange.services import admin_orgs
+from qyzmet.identity.selectors import organisation_names
 from qyzmet.ui.forms import field_order, value_display
 from qyzmet.ui.labels import (
     STATUS_LABELS,
@@ -38,6 +43,30 @@ from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 25
 REASON_MAX_CHARS = 4000
+
+
+def back_office_areas(*, user: Any) -> list[dict[str, str]]:
+    """The parts of the back office this person may use, each with a line saying what it is
+    for. Built from the same role checks the areas themselves apply, so the home page never
+    offers a link that ends in "Access denied" (the roles are cached on the user: no queries)."""
+    areas = []
+    if app_selectors.officer_agencies(user=user):
+        areas.append({"url": reverse("bo-inbox"), "title": _("Applications"),
+                      "text": _("Cases of your agency, earliest deadline first.")})
+    if handler_organisations(user=user) or user_can_triage(user=user):
+        areas.append({"url": reverse("bo-appeals-inbox"), "title": _("Citizens' appeals"),
+                      "text": _("Appeals sent to your organisation, to answer in time.")})
+    if user_can_triage(user=user):
+        areas.append({"url": reverse("bo-appeals-triage"), "title": _("Appeals triage"),
+                      "text": _("Appeals the routing model was not sure about: "
+                                "choose who answers them.")})
+    if user_is_ai_admin(user=user):
+        areas.append({"url": reverse("bo-ai"), "title": _("AI model registry"),
+                      "text": _("Versions, quality figures and thresholds of the models.")})
+    if admin_orgs(user=user):
+        areas.append({"url": reverse("bo-exchange-rights"), "title": _("Data exchange access"),
+                      "text": _("Which systems may call your organisation's services.")})
+    return areas
 
 
 def officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -58,11 +87,19 @@ def _flag(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-@officer_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    """The agency's cases, earliest deadline first, with filters and keyset pages."""
+    """The back office's front door. An officer lands on the agency's cases (earliest deadline
+    first, with filters and keyset pages) under links to the other areas they may use; someone
+    who works only on appeals, models or exchange rights gets just those links; anyone else 403."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    areas = back_office_areas(user=request.user)
     agencies = app_selectors.officer_agencies(user=request.user)
+    if not agencies:
+        if not areas:
+            return render(request, "backoffice/forbidden.html", status=403)
+        return render(request, "backoffice/home.html", {"areas": areas})
     lang = current_lang()
     services = [s for s in service_search() if s.agency_code in agencies]
     service_codes = {s.code for s in services}
@@ -95,6 +132,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_(problem.detail or problem.title))
     titles = PackageTitles(lang)
     today = timezone.localdate()
+    soon = app_selectors.deadline_soon_limit(today=today)
     rows = [
         {
             "application": a,
@@ -102,9 +140,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "applicant": a.applicant.full_name or a.applicant_iin,
             "state": status_label(a.state),
             "paused": a.paused_at is not None,
-            "overdue": bool(
-                a.is_open and a.paused_at is None and a.due_date and a.due_date < today
-            ),
+            **_deadline_marks(a, today=today, soon=soon),
         }
         for a in page.items
     ]
@@ -119,7 +155,58 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "services": [(s.code, s.title(lang)) for s in services],
         "next_url": next_url,
         "is_first_page": cursor is None,
+        "areas": areas if len(areas) > 1 else [],
     })
+
+
+def _deadline_marks(application: Any, *, today: Any, soon: Any) -> dict[str, bool]:
+    """Overdue (the deadline has passed) or due soon (within two working days), for an open case
+    whose clock runs; a paused case waits for the applicant and gets neither."""
+    running = bool(application.is_open and application.paused_at is None and application.due_date)
+    overdue = running and application.due_date < today
+    return {"overdue": overdue, "due_soon": running and not overdue
+            and application.due_date <= soon}
+
+
+def _ranked_actions(workflow: Any, names: list[str]) -> list[dict[str, Any]]:
+    """The actions open to the officer, the usual next step first: one that moves the case on
+    (take, approve), then one that pauses it (ask the applicant), a refusal last. The first
+    forward step is the primary button; every other is secondary."""
+    actions = []
+    for name in names:
+        step = workflow.action(name)
+        target = workflow.state(step.to) if step else None
+        danger = bool(target and target.outcome == "refused")
+        pauses = bool(target and target.clock_paused)
+        actions.append({
+            "name": name,
+            "label": action_button(name),
+            "requires_reason": bool(step and step.requires_reason),
+            "danger": danger,
+            "final": bool(target and target.final),
+            "rank": 2 if danger else 1 if pauses else 0,
+        })
+    actions.sort(key=lambda a: a["rank"])
+    for i, a in enumerate(actions):
+        a["primary"] = i == 0 and a["rank"] == 0
+    return actions
+
+
+def _issued_document(application: Any) -> dict[str, str] | None:
+    """Where the officer checks the result the case issued: its public verification page, which
+    shows the signed PDF and its place in the transparency log."""
+    if application.outcome != "approved":
+        return None
+    document = document_for_source(source_ref=f"application:{application.pk}")
+    if document is None:
+        return None
+    return {"verify_url": reverse("document-verify", kwargs={"public_id": document.public_id})}
+
+
+def _agency_name(code: str, lang: str) -> str:
+    """The agency by its name in the page's language, never by its code."""
+    names = organisation_names(codes=[code]).get(code) or {}
+    return names.get(lang) or names.get("kk") or names.get("en") or _("the agency")
 
 
 def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
@@ -127,26 +214,22 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     package = app_selectors.application_package(application=application)
     form = package.form
     workflow = package.workflow
-    actions = []
-    for name in app_selectors.available_actions(user=request.user, application=application):
-        step = workflow.action(name)
-        actions.append({
-            "name": name,
-            "label": action_button(name),
-            "requires_reason": bool(step and step.requires_reason),
-            "danger": bool(step and workflow.state(step.to) and workflow.state(step.to).outcome
-                           == "refused"),
-            "final": bool(step and workflow.state(step.to) and workflow.state(step.to).final),
-        })
+    actions = _ranked_actions(
+        workflow, app_selectors.available_actions(user=request.user, application=application)
+    )
+    today = timezone.localdate()
     history = app_selectors.application_history(application_id=application.pk)
     signatures = app_selectors.application_signatures(application=application)
     return {
         "application": application,
         "title": package.title(lang),
         "status": status_label(application.state),
-        "overdue": bool(application.is_open and application.paused_at is None
-                        and application.due_date
-                        and application.due_date < timezone.localdate()),
+        "agency": _agency_name(application.agency_code, lang),
+        "document": _issued_document(application),
+        "needs_reason": [a["label"] for a in actions if a["requires_reason"]],
+        "has_final": any(a["final"] for a in actions),
+        **_deadline_marks(application, today=today,
+                          soon=app_selectors.deadline_soon_limit(today=today)),
         "data_rows": [
             (form.label(name, lang) if name in form.labels else name,
              value_display(form=form, name=name, value=application.data.get(name), lang=lang))
@@ -269,7 +352,7 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
     context["errors"] = {action: error}
     context["posted"] = {"action": action, "reason": reason}
     context["summary"] = [{
-        "target": f"reason-{action}",
+        "target": "reason",
         "message": f"{_('Reason')} ({action_button(action)}): {error}",
     }]
     return render(request, "backoffice/case.html", context)
