@@ -13,7 +13,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qyzmet.ai.selectors import model_store
-from qyzmet.countries.kz import demo
+from qyzmet.countries.kz import demo, demo_desk
 from qyzmet.countries.kz.demo_registries import registries_extra_generate
 from qyzmet.registries.population.models import Person
 from qyzmet.registries.vehicles.models import Vehicle
@@ -68,6 +68,9 @@ class Command(BaseCommand):
         for name in ("check_services", "exchange_sync", "pki_init"):
             if name in commands:
                 call_command(name, stdout=self.stdout, stderr=self.stderr)
+        # After the catalogue, the gateway's rights and the PKI: the cases are real submissions.
+        cases = demo_desk.demo_open_cases_ensure()
+        self.stdout.write(f"Open cases in the agencies' inboxes: {cases['cases']} created.")
         if not no_model:
             self._demo_model()
         # The address gazetteer learns from the same published appeals as the demo model, and

@@ -1,0 +1,54 @@
+"""The demo gives every agency's officer a desk worth looking at: open cases made through the
+real services (history, deadline, registry evidence), one overdue and one due soon, and loading
+the demo again adds nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from qyzmet.applications import selectors as app_selectors
+from qyzmet.applications.models import Application, ApplicationEvent
+from qyzmet.countries.kz import demo, demo_desk
+from qyzmet.identity.models import User
+from tests.portal.factories import catalog_loaded
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loaded():
+    demo.population_generate(count=200, seed=2026)
+    demo.demo_accounts_ensure()
+    catalog_loaded()
+    return demo_desk.demo_open_cases_ensure()
+
+
+def test_every_agency_inbox_has_open_cases_some_overdue_some_due_soon(client, loaded):
+    today = timezone.localdate()
+    soon = app_selectors.deadline_soon_limit(today=today)
+    assert loaded["cases"] == 3 * len(demo.agencies_load())
+    for agency in demo.agencies_load():
+        officer_iin = next(i for i, role in demo.DEMO_OFFICER_IINS[agency["code"]]
+                           if role == "officer")
+        officer = User.objects.get(iin=officer_iin)
+        cases = app_selectors.inbox_list(user=officer).items
+        assert len(cases) == 3, agency["code"]
+        assert any(c.due_date < today for c in cases), agency["code"]
+        assert any(today <= c.due_date <= soon for c in cases), agency["code"]
+        for case in cases:
+            full = Application.objects.get(pk=case.pk)
+            assert full.evidence, case.number
+            assert ApplicationEvent.objects.filter(application=full, action="submit").exists()
+            assert not full.evidence_missing, case.number
+        client.force_login(officer)
+        client.cookies["django_language"] = "kk"
+        html = client.get(reverse("bo-inbox")).content.decode()
+        assert html.count('class="tag overdue"') >= 1 and "Мерзімі жақын" in html
+
+
+def test_loading_again_adds_nothing(loaded):
+    before = Application.objects.count()
+    assert demo_desk.demo_open_cases_ensure() == {"cases": 0}
+    assert Application.objects.count() == before
