@@ -50,6 +50,11 @@ class Box:
     north: float
     west: float
     east: float
+    names: dict[str, str] = field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        """The area's name people read (kk/ru/en from the pack), else its own name."""
+        return self.names.get(lang) or self.names.get("en") or self.name
 
     def contains(self, lat: float, lon: float) -> bool:
         return self.south <= lat <= self.north and self.west <= lon <= self.east

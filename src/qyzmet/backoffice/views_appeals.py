@@ -16,17 +16,25 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.ai import selectors as ai_selectors
-from qyzmet.appeals import charts, selectors, services
+from qyzmet.appeals import charts, chooser, selectors, services
 from qyzmet.appeals.config import appeals_pack
-from qyzmet.appeals.labels import MEDIA_LABELS, PLACE_LABELS, media_error_text
+from qyzmet.appeals.labels import (
+    MEDIA_LABELS,
+    PLACE_LABELS,
+    history_decorate,
+    media_error_text,
+    percent,
+    status_label,
+)
 from qyzmet.core.problem import Problem
 from qyzmet.core.templating import text_render
-from qyzmet.identity.selectors import organisation_list, organisation_names
+from qyzmet.identity.selectors import organisation_names
 
 
 def _lang() -> str:
@@ -74,6 +82,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         org = request.GET.get("organisation") or None
         page = selectors.inbox_list(user=request.user, organisation_code=org,
                                     cursor=request.GET.get("cursor"), limit=25)
+        for appeal in page.items:
+            appeal.status_label = status_label(appeal.status)
     return render(request, "backoffice/appeals/inbox.html", {
         "page": page,
         "orgs": _org_names(orgs),
@@ -82,21 +92,43 @@ def inbox(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _suggestion_view(s, categories: dict[str, str], org_names: dict[str, str],
+                     lang: str) -> dict[str, str] | None:
+    """The model's suggestion in words: category and organisation by name, each with its
+    confidence as a percent of the language, and the model's reason."""
+    if s is None or s.error:
+        return None
+    org = org_names.get(s.organisation_code) or s.responsible_org_label or _("Unknown organisation")
+    return {
+        "category": categories.get(s.category) or s.category_label or _("No category"),
+        "category_pct": percent(s.category_confidence, lang),
+        "organisation": org,
+        "organisation_pct": percent(s.responsible_org_confidence, lang),
+        "reason": s.reason,
+    }
+
+
 @appeals_officer_required
 @require_GET
 def triage(request: HttpRequest) -> HttpResponse:
     appeals = selectors.triage_list(user=request.user, limit=100)
+    lang = _lang()
+    categories = _category_names()
+    organisations = chooser.organisations_for_appeals(lang=lang)
+    org_names = _org_names([s.organisation_code for a in appeals
+                            if (s := a.latest_suggestion) is not None and s.organisation_code])
+    org_names.update(organisations)
+    prints = chooser.footprint()
     for appeal in appeals:
         appeal.place_unresolved = appeal.place_status == "unresolved"
-    active = ai_selectors.model_active()
-    all_orgs = organisation_list()
-    lang = _lang()
+        appeal.suggestion_view = _suggestion_view(appeal.latest_suggestion, categories,
+                                                  org_names, lang)
+        appeal.org_groups = chooser.route_groups(appeal=appeal, organisations=organisations,
+                                                 prints=prints, lang=lang)
     return render(request, "backoffice/appeals/triage.html", {
         "appeals": appeals,
-        "categories": _category_names(),
-        "organisations": [(o.code, o.name(lang)) for o in all_orgs],
-        "org_names": {o.code: o.name(lang) for o in all_orgs},
-        "active_model": active,
+        "categories": categories,
+        "active_model": ai_selectors.model_active(),
     })
 
 
@@ -116,20 +148,31 @@ def _answer_templates(appeal, lang: str) -> list[tuple[str, str]]:
 def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     appeal = selectors.appeal_get_for_officer(user=request.user, appeal_id=appeal_id)
     lang = _lang()
-    all_orgs = organisation_list()
+    categories = _category_names()
+    organisations = chooser.organisations_for_appeals(lang=lang)
+    history = selectors.appeal_history(appeal_id=appeal.pk)
+    suggestions = selectors.appeal_suggestions(appeal_id=appeal.pk)
+    org_names = _org_names({appeal.organisation_code or ""}
+                           | {e.note for e in history if e.action in ("routed", "rerouted")}
+                           | {s.organisation_code for s in suggestions})
+    for s in suggestions:
+        s.view = _suggestion_view(s, categories, org_names, lang)
     return render(request, "backoffice/appeals/case.html", {
         "appeal": appeal,
+        "status_label": status_label(appeal.status),
+        "organisation_name": org_names.get(appeal.organisation_code or ""),
+        "category_name": categories.get(appeal.category or ""),
         "place_label": PLACE_LABELS.get(appeal.place_status, appeal.place_status),
         "place_unresolved": appeal.place_status == "unresolved",
         "district_label": appeals_pack().district_label(appeal.district, lang),
         "media_label": MEDIA_LABELS.get(appeal.media_status, ""),
         "media_error": media_error_text(appeal.media_error) if appeal.media_error else "",
-        "history": selectors.appeal_history(appeal_id=appeal.pk),
+        "history": history_decorate(history, org_names=org_names),
         "photos": selectors.appeal_photos(appeal_id=appeal.pk),
-        "suggestions": selectors.appeal_suggestions(appeal_id=appeal.pk),
-        "categories": _category_names(),
-        "organisations": [(o.code, o.name(lang)) for o in all_orgs],
-        "org_names": {o.code: o.name(lang) for o in all_orgs},
+        "suggestions": suggestions,
+        "categories": categories,
+        "org_groups": chooser.route_groups(appeal=appeal, organisations=organisations,
+                                           prints=chooser.footprint(), lang=lang),
         "templates": _answer_templates(appeal, lang),
         "handles": services.user_handles(user=request.user,
                                          organisation_code=appeal.organisation_code),
@@ -147,6 +190,13 @@ def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
     if action not in ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect("bo-appeal", appeal_id=appeal.pk)
+    if action == "route" and not request.POST.get("organisation_code"):
+        # No organisation is preselected: routing needs a person's explicit choice.
+        messages.error(request, _("Organisation: choose the organisation the appeal is sent "
+                                  "to."))
+        if request.POST.get("next") == "triage":
+            return redirect(f"{reverse('bo-appeals-triage')}#appeal-{appeal.pk}")
+        return redirect(f"{reverse('bo-appeal', args=[appeal.pk])}#org")
     try:
         if action == "take":
             services.appeal_take(actor=request.user, appeal_id=appeal.pk)

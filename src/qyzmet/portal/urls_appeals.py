@@ -6,6 +6,8 @@ urlpatterns = [
     path("appeals/new/", v.appeal_new, name="appeal-new"),
     path("my/appeals/", v.my_appeals, name="my-appeals"),
     path("my/appeals/<int:appeal_id>/", v.my_appeal, name="my-appeal"),
+    path("my/appeals/<int:appeal_id>/photos/<int:photo_id>/", v.my_appeal_photo,
+         name="my-appeal-photo"),
     path("my/appeals/<int:appeal_id>/rate/", v.appeal_rate, name="my-appeal-rate"),
     path("my/appeals/<int:appeal_id>/reopen/", v.appeal_reopen, name="my-appeal-reopen"),
     path("algorithms/", v.algorithms, name="algorithms"),

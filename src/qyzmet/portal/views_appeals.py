@@ -16,9 +16,10 @@ from qyzmet.ai import charts as ai_charts
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.appeals import selectors, services
 from qyzmet.appeals.config import appeals_pack
-from qyzmet.appeals.labels import decorate, place_note
+from qyzmet.appeals.labels import RATING_LABELS, decorate, history_decorate, place_note
 from qyzmet.appeals.validation import PHOTO_MAX_BYTES, PHOTO_MAX_COUNT, TEXT_MAX
 from qyzmet.core.problem import FieldError, Problem
+from qyzmet.identity.selectors import organisation_names
 
 
 def _lang() -> str:
@@ -125,14 +126,36 @@ def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     except Problem as problem:
         raise Http404 from problem
     decorate([appeal], dict(_categories()))
+    lang = _lang()
+    history = selectors.appeal_history(appeal_id=appeal.pk)
+    codes = {appeal.organisation_code or ""} | {e.note for e in history
+                                                 if e.action in ("routed", "rerouted")}
+    org_names = {code: n.get(lang) or n.get("en") or ""
+                 for code, n in organisation_names(codes=codes).items()}
     return render(request, "portal/appeals/detail.html", {
         "appeal": appeal,
-        "district_label": appeals_pack().district_label(appeal.district, _lang()),
+        "organisation_name": org_names.get(appeal.organisation_code or ""),
+        "district_label": appeals_pack().district_label(appeal.district, lang),
         "place_note": place_note(appeal.place_status),
-        "history": selectors.appeal_history(appeal_id=appeal.pk),
-        "categories": dict(_categories()),
-        "ratings": range(1, 6),
+        "history": history_decorate(history, org_names=org_names),
+        "photos": selectors.appeal_photos(appeal_id=appeal.pk),
+        "ratings": list(RATING_LABELS.items()),
     })
+
+
+@login_required
+@require_GET
+def my_appeal_photo(request: HttpRequest, appeal_id: int, photo_id: int) -> HttpResponse:
+    """A photo of the citizen's own appeal; anyone else's is 404. Never cached by others."""
+    try:
+        appeal = selectors.appeal_get_for_citizen(user=request.user, appeal_id=appeal_id)
+        item = selectors.appeal_photo(appeal_id=appeal.pk, photo_id=photo_id)
+    except Problem as problem:
+        raise Http404 from problem
+    response = HttpResponse(bytes(item.content), content_type=item.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _citizen_act(request: HttpRequest, appeal_id: int, fn, **kwargs) -> HttpResponse:
