@@ -25,6 +25,7 @@ demo: db
 	$(QY) demo_load
 
 ## Sets everything up and serves http://127.0.0.1:8000 (SQLite, in-process background work).
+run: export QYZMET_PUBLIC_BASE_URL ?= http://127.0.0.1:8000
 run: demo
 	$(QY) demo_logins
 	$(QY) runserver 127.0.0.1:8000

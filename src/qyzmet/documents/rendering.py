@@ -4,7 +4,7 @@ verification page.
 Kazakh needs letters (ә ғ қ ң ө ұ ү һ і) that the 14 standard PDF fonts lack, so the text is set
 in DejaVu Sans, which matplotlib already ships: no extra font package to install or keep.
 Labels are translated into the document's own language, which may differ from the language of
-the officer's screen.
+the officer's screen, and dates are written as a reader of that language writes them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from qyzmet.core.formats import date_long, iso_dates_localize
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -63,10 +65,10 @@ def qr_png(*, data: str) -> bytes:
     return buffer.getvalue()
 
 
-def _date(value: dt.date | dt.datetime) -> str:
+def _date(value: dt.date | dt.datetime, language: str) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date()
-    return value.strftime("%d.%m.%Y")
+    return date_long(value, language)
 
 
 def _text(value: str) -> str:
@@ -108,13 +110,16 @@ def document_pdf_render(
             Paragraph(_text(issuer_name), issuer_style),
             Paragraph(_text(title), title_style),
         ]
-        for block in body_text.split("\n\n"):
+        for block in iso_dates_localize(body_text, language).split("\n\n"):
             if block.strip():
                 story += [Paragraph(_text(block.strip()), base), Spacer(1, 4)]
 
         if printed_fields:
             rows = [
-                [Paragraph(_text(str(label)), label_style), Paragraph(_text(str(value)), base)]
+                [
+                    Paragraph(_text(str(label)), label_style),
+                    Paragraph(_text(iso_dates_localize(str(value), language)), base),
+                ]
                 for label, value in printed_fields.items()
             ]
             table = Table(rows, colWidths=[60 * mm, 110 * mm])
@@ -131,8 +136,11 @@ def document_pdf_render(
 
         facts = [
             (_("Document number"), number),
-            (_("Issued"), _date(issued_at)),
-            (_("Valid until"), _date(valid_until) if valid_until else _("No time limit")),
+            (_("Issued"), _date(issued_at, language)),
+            (
+                _("Valid until"),
+                _date(valid_until, language) if valid_until else _("No time limit"),
+            ),
             (_("Issuer"), issuer_name),
         ]
         facts_table = Table(

@@ -186,7 +186,9 @@ QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
 # the registries accept only requests that carry the gateway's proof.
 QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.GatewayRegistryClient"
 QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
-QYZMET_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+# Where people reach this site: printed under and encoded in the QR code of every result
+# document. `make run` exports it; a deployment sets its own address.
+QYZMET_PUBLIC_BASE_URL = os.environ.get("QYZMET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 QYZMET_API_TOKEN_TTL_SECONDS = 8 * 3600
 
 CELERY_TASK_SERIALIZER = "json"
