@@ -40,7 +40,7 @@ def test_journey_reads_appear_with_purpose_and_organisation(journey):
     page = _page(a)
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"application {application.number} for service kz.address-certificate" in html
+    assert f"Checking the data for your application {application.number}" in html
     # The evidence was read by the platform's own subsystem (through the gateway), for the
     # application that names the agency in its purpose.
     assert "Ministry of Digital Development" in html

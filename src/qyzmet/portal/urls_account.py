@@ -10,4 +10,5 @@ urlpatterns = [
         name="my-notification-read",
     ),
     path("dev/otp/", views_account.dev_otp_view, name="dev-otp"),
+    path("favicon.ico", views_account.favicon_view, name="favicon"),
 ]

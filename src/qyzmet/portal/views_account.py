@@ -1,14 +1,19 @@
-"""The signed-in person's own pages: notifications. Plus the demo SMS page /dev/otp/."""
+"""The signed-in person's own pages: notifications. Plus the demo SMS page /dev/otp/ and the
+site's icon at /favicon.ico, where browsers and bookmarks look for it whatever the page says."""
 
 from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.core.problem import Problem
@@ -61,3 +66,18 @@ def dev_otp_view(request: HttpRequest) -> HttpResponse:
     )
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@lru_cache(maxsize=1)
+def _favicon() -> bytes:
+    found = finders.find("qyzmet/favicon.ico")
+    if not found:  # the package's own static file: missing means a broken install
+        raise FileNotFoundError("qyzmet/favicon.ico is not among the static files")
+    return Path(found).read_bytes()
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    """The icon (drawn for Qyzmet, also as favicon.svg) for browsers that ask /favicon.ico."""
+    return HttpResponse(_favicon(), content_type="image/vnd.microsoft.icon")

@@ -186,3 +186,76 @@ def facts_rows(*, package: ServicePackage, evidence: Mapping[str, Any]) -> list[
         for path in item.show or tuple(fact):
             rows.append((fact_label(path), _fact_text(_dotted(fact, path))))
     return rows
+
+
+# What part of a registry was read ("facts" a registry answers), as a person would say it.
+DATA_LABELS = {
+    "person": _("personal details"),
+    "address": _("registered address"),
+    "children": _("children"),
+    "family": _("family members"),
+    "entity": _("company details"),
+    "ie_status": _("sole proprietor status"),
+    "entities_of_person": _("companies you are linked to"),
+    "vehicles_of_person": _("your vehicles"),
+    "properties_of_person": _("your real estate"),
+    "criminal_record_status": _("criminal record status"),
+    "record": _("record"),
+}
+
+
+def data_label(category: str) -> str:
+    return str(DATA_LABELS.get(category) or _humanise(category))
+
+
+def fields_text(fields: list[str]) -> str:
+    """The fields of a registry read as words, each once, in the order read."""
+    return ", ".join(dict.fromkeys(fact_label(f) for f in fields))
+
+
+# The purposes the platform itself writes when it reads a registry (see applications.services,
+# backoffice.views, api.inbox, portal.views_apply), turned into a sentence for the person whose
+# data was read. A purpose written by another system is shown as that system wrote it.
+_PURPOSES: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"^application (?P<number>\S+) for service (?P<service>\S+)$"),
+     _("Checking the data for your application %(number)s: %(service)s")),
+    (re.compile(r"^showing prefilled data for service (?P<service>\S+)$"),
+     _("Filling in your application form: %(service)s")),
+    (re.compile(r"^signing an application for service (?P<service>\S+)$"),
+     _("Signing your application: %(service)s")),
+    (re.compile(r"^Application (?P<service>\S+)$"),
+     _("Your application: %(service)s")),
+    (re.compile(r"^fetching registry data for application \S+$"),
+     _("Fetching registry data for your application")),
+    (re.compile(r"^deciding on application \S+$"),
+     _("Deciding on your application")),
+    (re.compile(r"^checking a signature of application \S+$"),
+     _("Checking the signature on your application")),
+    (re.compile(r"^opening an attachment of application \S+$"),
+     _("Opening a document attached to your application")),
+    (re.compile(r"^reading case history$"),
+     _("Reading the history of your application")),
+    (re.compile(r"^Decision \S+ (?P<number>\S+)$"),
+     _("Deciding on your application %(number)s")),
+)  # fmt: skip
+
+
+def purpose_service(purpose: str) -> str:
+    """The service code a platform-written purpose names, or "" (for looking up its title)."""
+    for pattern, _text in _PURPOSES:
+        match = pattern.match(purpose.strip())
+        if match:
+            return match.groupdict().get("service") or ""
+    return ""
+
+
+def purpose_label(purpose: str, *, service_titles: Mapping[str, str]) -> str:
+    """Why the data was read, in the current language; services by their title."""
+    for pattern, text in _PURPOSES:
+        match = pattern.match(purpose.strip())
+        if match:
+            values = match.groupdict()
+            if "service" in values:
+                values["service"] = service_titles.get(values["service"]) or _("a public service")
+            return str(text) % {k: str(v) for k, v in values.items()}
+    return purpose
