@@ -200,7 +200,7 @@ def test_someone_without_cases_gets_a_home_with_only_their_areas(client):
 def test_a_plain_officer_sees_cases_and_appeals_and_nothing_they_may_not_use(client):
     client.force_login(officer())
     html = _page(client, HOME)
-    assert 'id="areas-title"' in html
+    assert "class=\"areas\"" in html
     links = _links(html)
     assert reverse("bo-appeals-inbox") in links
     assert not links & {reverse("bo-ai"), reverse("bo-exchange-rights"),
