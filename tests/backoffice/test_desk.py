@@ -244,3 +244,25 @@ def test_officer_pages_show_no_code_shaped_token(client, lang):
 
 def test_the_code_check_can_fail():
     assert CODE_SHAPED.findall(_visible_text("<body><p>kz-mvd · request_info · take</p>"))
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "Decision on application {number}: Approve"),
+    ("ru", "Решение по заявке {number}: Одобрить"),
+    ("kk", "№{number} өтініш бойынша шешім: "),
+])
+def test_the_signing_page_names_the_decision_and_the_agency_in_words(client, lang, words):
+    from tests.applications.signing import texted as send
+
+    application = submitted(citizen())
+    clerk = officer()
+    app_services.application_act(actor=clerk, application_id=application.pk, action="take")
+    client.force_login(clerk)
+    client.cookies["django_language"] = lang
+    sign_url = send(lambda: client.post(reverse("bo-act", args=[application.pk]),
+                                        {"action": "approve"}))["Location"]
+    html = client.get(sign_url).content.decode()
+    facts = html.split('class="readonly-facts"')[1].split("</dl>")[0]
+    assert words.format(number=application.number) in facts
+    assert "kz-mvd" not in facts and "approve" not in facts
+    assert not CODE_SHAPED.findall(_visible_text("<body>" + facts))

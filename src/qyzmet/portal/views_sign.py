@@ -15,13 +15,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qyzmet.applications.services import DECISION_KIND, SUBMISSION_KIND
+from qyzmet.catalog.selectors import service_current
 from qyzmet.core.problem import Problem
+from qyzmet.identity.selectors import organisation_names
 from qyzmet.signatures.selectors import (
     signature_external_verify,
     signature_request_get,
     signed_payload_for_request,
 )
 from qyzmet.signatures.services import signature_confirm
+from qyzmet.ui.labels import action_button
+from qyzmet.ui.titles import current_lang
 
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
@@ -64,6 +69,34 @@ def _shown(canonical: bytes) -> str:
         return json.dumps(json.loads(canonical), ensure_ascii=False, indent=2, sort_keys=True)
     except ValueError:
         return canonical.decode(errors="replace")
+
+
+def _what_is_signed(sig_request) -> dict[str, str]:
+    """What the page names as signed, and on whose behalf, in the reader's words: a decision by
+    its case number and the action as the officer's button says it, an application by its
+    service's title, the organisation by its name — never a service, action or agency code.
+    Anything else keeps the purpose its caller wrote."""
+    lang = current_lang()
+    purpose = str(sig_request.purpose)
+    try:
+        payload = json.loads(bytes(sig_request.canonical))
+    except ValueError:
+        payload = None
+    kind = payload.get("kind") if isinstance(payload, dict) else None
+    if kind == DECISION_KIND:
+        purpose = _("Decision on application %(number)s: %(action)s") % {
+            "number": payload.get("application", ""),
+            "action": action_button(str(payload.get("action", ""))),
+        }
+    elif kind == SUBMISSION_KIND:
+        service = service_current(code=str(payload.get("service", "")))
+        if service is not None:
+            purpose = _("Application for the service “%(service)s”") % {
+                "service": service.title(lang)
+            }
+    code = sig_request.organisation_code
+    names = organisation_names(codes=[code]).get(code, {}) if code else {}
+    return {"purpose": purpose, "organisation": names.get(lang) or names.get("kk") or ""}
 
 
 def _next(request: HttpRequest) -> str:
@@ -111,6 +144,7 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
             status = 400
     context = {
         "r": sig_request,
+        "what": _what_is_signed(sig_request),
         "shown": _shown(bytes(sig_request.canonical)),
         "form": form,
         "problem": problem,
