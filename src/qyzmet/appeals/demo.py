@@ -28,6 +28,7 @@ from qyzmet.identity.services import membership_grant, organisation_upsert
 from . import gazetteer, routing, services
 from .config import appeals_pack
 from .models import Appeal
+from .org_names import names_for_label
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +88,17 @@ def organisations_ensure(*, extra_labels: list[str] | None = None) -> int:
         organisation_upsert(code=org["code"], bin=_bin_for(org["code"]), names=org["names"])
         for label in org.get("model_labels") or []:
             services.organisation_alias_set(label=label, organisation_code=org["code"])
+    code_of = _org_code_for_label
     for label in extra_labels or []:
-        if services.organisation_for_label(label):
-            continue
-        code = _org_code_for_label(label)
-        organisation_upsert(code=code, bin=_bin_for(code),
-                            names={"kk": label, "ru": label, "en": label})
-        services.organisation_alias_set(label=label, organisation_code=code)
-        created += 1
+        existing = services.organisation_for_label(label)
+        if existing and existing != code_of(label):
+            continue  # one of the pack's organisations, named there
+        if not existing:
+            created += 1
+        # Created, or renamed in kk/en when an earlier demo named it by the label alone.
+        organisation_upsert(code=code_of(label), bin=_bin_for(code_of(label)),
+                            names=names_for_label(label))
+        services.organisation_alias_set(label=label, organisation_code=code_of(label))
     return created
 
 
