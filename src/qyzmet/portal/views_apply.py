@@ -167,6 +167,31 @@ def _problem_errors(problem: Problem) -> tuple[dict[str, str], list[str]]:
     return fields, general
 
 
+def _kept_key(code: str, draft_id: int | None) -> str:
+    return f"portal.apply.kept:{code}:{draft_id or ''}"
+
+
+def _language_switch(request: HttpRequest, *, code: str, draft_id: int | None, raw: dict,
+                     key: str) -> HttpResponse:
+    """On the form page the header's language switch submits the form itself (no JavaScript
+    needed): what was typed is kept in the session for the next view of the form, the chosen
+    language is stored as Django's set_language stores it, and the form is shown again. Nothing
+    is validated or saved; a file chosen for upload must be chosen again (browsers never refill
+    a file field)."""
+    request.session[_kept_key(code, draft_id)] = {"values": raw, "key": key}
+    target = reverse("apply", kwargs={"code": code})
+    response = redirect(target + (f"?draft={draft_id}" if draft_id else ""))
+    lang = request.POST.get("language", "")
+    if lang in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, lang, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )  # fmt: skip
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, code: str) -> HttpResponse:
@@ -183,12 +208,16 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     draft_id = draft.pk if draft else None
 
     if request.method == "GET":
-        return _render_form(request, code=code, package=package,
-                            values=dict(draft.data) if draft else {}, errors={}, general=[],
-                            key=str(uuid.uuid4()), draft_id=draft_id)
+        kept = request.session.pop(_kept_key(code, draft_id), None)
+        values = kept["values"] if kept else (dict(draft.data) if draft else {})
+        return _render_form(request, code=code, package=package, values=values, errors={},
+                            general=[], key=_key(kept["key"]) if kept else str(uuid.uuid4()),
+                            draft_id=draft_id)
 
     data, raw, errors = form_data_from_post(form=package.form, post=request.POST)
     key = _key(request.POST.get("idempotency_key"))
+    if request.POST.get("intent") == "language":
+        return _language_switch(request, code=code, draft_id=draft_id, raw=raw, key=key)
     lang = current_lang()
     back = request.get_full_path()
 

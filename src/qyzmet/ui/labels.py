@@ -78,6 +78,10 @@ FACT_LABELS = {
     "status": _("Status"),
     "registered_on": _("Registered on"),
     "registered": _("Registered"),
+    "children": _("Children"),
+    "spouse": _("Spouse"),
+    "mother": _("Mother"),
+    "father": _("Father"),
 }
 
 
