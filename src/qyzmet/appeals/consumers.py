@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from qyzmet.core.events import consumer
 from qyzmet.core.templating import text_render
 from qyzmet.identity.selectors import organisation_member_ids, organisation_names, user_get
@@ -88,7 +90,8 @@ def _tell_citizen(event: dict[str, Any], topic: str) -> None:
     body = text_render(texts.get(lang, texts["en"]), context)
     notification_send(user_id=appeal.citizen_id, subject=body[:300], body=body,
                       channels=["inapp", "email"],
-                      dedup_key=f"{event['event_id']}:citizen")
+                      dedup_key=f"{event['event_id']}:citizen",
+                      link=reverse("my-appeal", kwargs={"appeal_id": appeal.pk}))
 
 
 @consumer(events.SUBMITTED)
@@ -129,7 +132,8 @@ def _escalate(event: dict[str, Any], topic: str) -> None:
             "due_date": appeal.due_date.strftime("%d.%m.%Y") if appeal.due_date else "",
         })
         notification_send(user_id=user_id, subject=body, body=body, channels=["inapp", "email"],
-                          dedup_key=f"{event['event_id']}:escalate:{user_id}")
+                          dedup_key=f"{event['event_id']}:escalate:{user_id}",
+                          link=reverse("bo-appeal", kwargs={"appeal_id": appeal.pk}))
 
 
 @consumer(events.DUE_SOON)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils import translation
 
 from qyzmet.core.events import consumer
@@ -50,6 +51,7 @@ def _notify(event: dict[str, Any]) -> None:
         body=body,
         dedup_key=f"{event['event_id']}:notify",
         user=user,
+        link=reverse("my-application", kwargs={"application_id": application.pk}),
     )
 
 
@@ -134,6 +136,7 @@ def evidence_waiting_tell(event: dict[str, Any]) -> None:
         subject=f"{package.title(lang)} — {application.number}",
         body=body,
         dedup_key=f"{event['event_id']}:waiting",
+        link=reverse("my-application", kwargs={"application_id": application.pk}),
     )
 
 
@@ -175,6 +178,7 @@ def _escalate(event: dict[str, Any], topic: str) -> None:
             body=body,
             channels=["inapp", "email"],
             dedup_key=f"{event['event_id']}:escalate:{user_id}",
+            link=reverse("bo-case", kwargs={"application_id": application.pk}),
         )
 
 

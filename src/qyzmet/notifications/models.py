@@ -46,6 +46,9 @@ class Notification(models.Model):
     # The provider's message id once delivered; "outbox" marks rows of the embedded SMS channel.
     provider_ref = models.CharField(max_length=100, blank=True, default="")
     dedup_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # The page the notification is about (a site path such as /my/applications/42/): the in-app
+    # list links it, the email prints it as a full address.
+    link = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         indexes = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -34,6 +35,11 @@ def _render(text: Any, language: str) -> str:
         return str(text)
 
 
+def _absolute(link: str) -> str:
+    """A site path as the full address a mail client can open."""
+    return f"{settings.QYZMET_PUBLIC_BASE_URL.rstrip('/')}{link}"
+
+
 def _enqueue(ids: list[int]) -> None:
     from .tasks import notification_deliver_task
 
@@ -52,13 +58,15 @@ def notification_send(
     channels: list[str] | tuple[str, ...] = DEFAULT_CHANNELS,
     dedup_key: str | None = None,
     user: Any | None = None,
+    link: str = "",
 ) -> list[Notification]:
     """Notify one person on the given channels; returns one row per channel.
 
     With a `dedup_key`, calling again with the same key returns the existing rows instead of
     creating new ones (the key is stored per channel as `<key>:<channel>`). In-app rows are
     'sent' at once; email and SMS rows are queued and delivered after the transaction commits.
-    A caller that already holds the person passes `user` (saves a read).
+    A caller that already holds the person passes `user` (saves a read). `link` is the site path
+    of the application or appeal the message is about: every message should lead somewhere.
 
     Every event a citizen is told about runs this, so with a key it is one prepared INSERT for
     all channels that skips rows whose key exists (`core.compiled.CompiledInsert`), then one
@@ -80,11 +88,14 @@ def notification_send(
             "user_id": user.pk, "channel": channel, "subject": subject_text, "body": body_text,
             "language": language, "created_at": now, "status": Status.QUEUED,
             "dedup_key": f"{dedup_key}:{channel}"[:200] if dedup_key else None,
+            "link": link,
         }  # fmt: skip
         if channel == Channel.INAPP:
             row.update(status=Status.SENT, sent_at=now)
         else:
             row["recipient"] = user.email if channel == Channel.EMAIL else user.phone
+            if channel == Channel.EMAIL and link:
+                row["body"] = f"{body_text}\n\n{_absolute(link)}"
             if not row["recipient"]:
                 row.update(status=Status.FAILED, last_error=f"the person has no {channel}")
         fresh.append(row)
