@@ -17,6 +17,7 @@ from tests.portal.factories import citizen as make_citizen
 from .conftest import PNG, SPB
 
 LANGS = ["kk", "ru", "en"]
+SUGGESTIONS = "/backoffice/ai/suggestions/"
 # Lowercase words joined by "-" or "_" (in_work, spb-kb, street-infrastructure, appeal-org-…)
 CODE = re.compile(r"\b[a-z]+(?:[-_][a-z0-9]+)+\b")
 CODE_FREE = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S)
@@ -68,7 +69,7 @@ def waiting(orgs, citizen, routed_spb):
                                                organisation_code=None, status="registered")
     RoutingSuggestion.objects.filter(appeal=appeal).delete()
     RoutingSuggestion.objects.create(
-        appeal=appeal, model_version="v-test", category="improvement",
+        appeal=appeal, model_version="2026.12", category="improvement",
         category_label="Благоустройство", category_confidence=0.9,
         reason="Мусор во дворе", organisation_code="spb-kb",
         responsible_org_label='СПб ГКУ "Центр комплексного благоустройства"',
@@ -184,3 +185,32 @@ def test_history_events_are_words(citizen, routed_spb):
                ) >= {"registered", "taken"}
     html = client_for(citizen, "en").get(f"/my/appeals/{routed_spb.pk}/").content.decode()
     assert "Appeal registered" in html and "Taken into work" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_suggestion_log_reads_in_words(ai_admin, triager, waiting, lang):
+    services.appeal_route(actor=triager, appeal_id=waiting.pk, organisation_code="spb-kb",
+                          category="improvement")
+    html = client_for(ai_admin, lang).get(SUGGESTIONS).content.decode()
+    assert codes_in(html) == [], codes_in(html)
+    assert ("83%" if lang == "en" else "83\u00a0%") in html.replace("&nbsp;", "\u00a0")
+
+
+@pytest.mark.django_db
+def test_triage_queries_do_not_grow_with_the_queue(citizen, triager, waiting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(triager, "en")
+    client.get("/backoffice/appeals/triage/")  # warm up sessions and caches
+    with CaptureQueriesContext(connection) as first:
+        client.get("/backoffice/appeals/triage/")
+    for i in range(5):
+        more = services.appeal_submit(actor=citizen, text=f"Проблема {i} во дворе", lat=SPB[0],
+                                      lon=SPB[1] + 0.01 * (i + 1), language="ru")
+        Appeal.objects.filter(pk=more.pk).update(organisation_code=None, status="registered")
+    with CaptureQueriesContext(connection) as second:
+        html = client.get("/backoffice/appeals/triage/").content.decode()
+    assert html.count('<select id="org-') == 6
+    assert len(second) == len(first)

@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,6 +23,7 @@ from qyzmet.ai import services as ai_services
 from qyzmet.appeals import selectors as appeal_selectors
 from qyzmet.appeals import services as appeal_services
 from qyzmet.appeals.config import appeals_pack
+from qyzmet.appeals.wording import suggestions_in_words
 from qyzmet.core.problem import Problem
 
 
@@ -147,4 +149,6 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def suggestions(request: HttpRequest) -> HttpResponse:
     page = appeal_selectors.suggestion_log(cursor=request.GET.get("cursor"), limit=50)
+    lang = (get_language() or "kk")[:2]
+    suggestions_in_words(suggestions=page.items, lang=lang if lang in ("kk", "ru", "en") else "kk")
     return render(request, "backoffice/appeals/ai_suggestions.html", {"page": page})

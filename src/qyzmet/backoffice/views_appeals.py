@@ -32,6 +32,7 @@ from qyzmet.appeals.labels import (
     percent,
     status_label,
 )
+from qyzmet.appeals.wording import suggestions_in_words
 from qyzmet.core.problem import Problem
 from qyzmet.core.templating import text_render
 from qyzmet.identity.selectors import organisation_names
@@ -92,22 +93,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _suggestion_view(s, categories: dict[str, str], org_names: dict[str, str],
-                     lang: str) -> dict[str, str] | None:
-    """The model's suggestion in words: category and organisation by name, each with its
-    confidence as a percent of the language, and the model's reason."""
-    if s is None or s.error:
-        return None
-    org = org_names.get(s.organisation_code) or s.responsible_org_label or _("Unknown organisation")
-    return {
-        "category": categories.get(s.category) or s.category_label or _("No category"),
-        "category_pct": percent(s.category_confidence, lang),
-        "organisation": org,
-        "organisation_pct": percent(s.responsible_org_confidence, lang),
-        "reason": s.reason,
-    }
-
-
 @appeals_officer_required
 @require_GET
 def triage(request: HttpRequest) -> HttpResponse:
@@ -115,14 +100,13 @@ def triage(request: HttpRequest) -> HttpResponse:
     lang = _lang()
     categories = _category_names()
     organisations = chooser.organisations_for_appeals(lang=lang)
-    org_names = _org_names([s.organisation_code for a in appeals
-                            if (s := a.latest_suggestion) is not None and s.organisation_code])
-    org_names.update(organisations)
+    org_names = dict(organisations)
     prints = chooser.footprint()
+    suggestions_in_words(suggestions=[a.latest_suggestion for a in appeals
+                                      if a.latest_suggestion is not None],
+                         lang=lang, org_names=org_names)
     for appeal in appeals:
         appeal.place_unresolved = appeal.place_status == "unresolved"
-        appeal.suggestion_view = _suggestion_view(appeal.latest_suggestion, categories,
-                                                  org_names, lang)
         appeal.org_groups = chooser.route_groups(appeal=appeal, organisations=organisations,
                                                  prints=prints, lang=lang)
     return render(request, "backoffice/appeals/triage.html", {
@@ -155,13 +139,13 @@ def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     org_names = _org_names({appeal.organisation_code or ""}
                            | {e.note for e in history if e.action in ("routed", "rerouted")}
                            | {s.organisation_code for s in suggestions})
-    for s in suggestions:
-        s.view = _suggestion_view(s, categories, org_names, lang)
+    suggestions_in_words(suggestions=suggestions, lang=lang, org_names=org_names)
     return render(request, "backoffice/appeals/case.html", {
         "appeal": appeal,
         "status_label": status_label(appeal.status),
         "organisation_name": org_names.get(appeal.organisation_code or ""),
         "category_name": categories.get(appeal.category or ""),
+        "duplicate_pct": percent(appeal.duplicate_score, lang),
         "place_label": PLACE_LABELS.get(appeal.place_status, appeal.place_status),
         "place_unresolved": appeal.place_status == "unresolved",
         "district_label": appeals_pack().district_label(appeal.district, lang),
