@@ -155,6 +155,7 @@ MATRIX = [
     ("page", "get", "/login/code/", None, _expect(302, 302, 302, 302, 302)),
     ("page", "post", "/logout/", {}, _expect(302, 302, 302, 302, 302)),
     ("page", "get", "/dev/otp/", None, _expect(404, 404, 404, 404, 404)),
+    ("page", "get", "/favicon.ico", None, _expect(200, 200, 200, 200, 200)),
     ("page", "post", "/i18n/setlang/", {"language": "ru"}, _expect(302, 302, 302, 302, 302)),
     # --- Pages: the citizen's --------------------------------------------------------------
     ("page", "get", f"/services/{SERVICE}/apply/", None, _expect(302, 200, 200, 200, 200)),
