@@ -134,6 +134,8 @@ MATRIX = [
     ("page", "get", "/appeals/new/", None, _expect(302, 200, 200, 200, 200, 200, 200)),
     ("page", "get", "/my/appeals/", None, _expect(302, 200, 200, 200, 200, 200, 200)),
     ("page", "get", "/my/appeals/{case}/", None, _expect(302, 200, 404, 404, 404, 404, 404)),
+    ("page", "get", "/my/appeals/{case}/photos/{photo}/", None,
+     _expect(302, 200, 404, 404, 404, 404, 404)),
     ("page", "post", "/my/appeals/{answered}/rate/", {"rating": "5"},
      _expect(302, 302, 404, 404, 404, 404, 404, order=OWNER_LAST)),
     ("page", "post", "/my/appeals/{answered}/reopen/", {"reason": "no"},
