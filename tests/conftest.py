@@ -80,3 +80,19 @@ def _append_only_flush_permit(request):
         with connection.cursor() as cursor:
             for name in _flush_guards(cursor, vendor):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session, shared by every browser test wherever it lives.
+    Playwright's sync API keeps an event loop running in this thread while it is open, so a
+    second instance (e.g. a module that imported a session fixture of its own) cannot start."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

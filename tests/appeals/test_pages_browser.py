@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.browser.conftest import CHROMIUM_ARGS, RUN_BROWSER, SKIP_REASON, axe_check, browser  # noqa: F401
+from tests.browser.conftest import CHROMIUM_ARGS, RUN_BROWSER, SKIP_REASON, axe_check  # noqa: F401
 
 from .test_words_not_codes import routed_spb, waiting  # noqa: F401 — fixtures
 
@@ -23,7 +23,7 @@ SHOTS = Path(os.environ.get("QYZMET_SHOTS")
              or Path(__file__).resolve().parents[2] / "var" / "screenshots")
 
 
-def _context(browser, live_server, user):  # noqa: F811
+def _context(browser, live_server, user):
     client = Client()
     client.force_login(user)
     context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="kk-KZ",

@@ -16,7 +16,6 @@ from tests.browser.conftest import (  # noqa: F401 — fixtures
     RUN_BROWSER,
     SKIP_REASON,
     axe_check,
-    browser,
     demo_world,
     latest_sms_code,
     page,

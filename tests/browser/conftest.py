@@ -38,15 +38,9 @@ WIDE = {"width": 1280, "height": 900}
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# The session's one Chromium (`browser`) is in tests/conftest.py: Playwright's sync API runs an
+# event loop in this thread while it lives, so a second instance (a module importing the fixture
+# gets its own) would fail to start.
 
 
 @pytest.fixture
