@@ -171,3 +171,17 @@ def tree_heads_verify(*, witnessed: list[WitnessedHead]) -> tuple[int, list[str]
             "the log's head row holds a root its entries do not hash to"
         )
     return len(witnessed) + len(own), problems
+
+
+def witness_directories_verify(directories: list[Path]) -> tuple[int, list[str]]:
+    """Read the heads of every witness directory and check the log against all of them at once
+    (the tree is rebuilt from the entries once, not once per directory); (heads checked,
+    problems, unreadable files included). Both verify commands use it."""
+    witnessed: list[WitnessedHead] = []
+    problems: list[str] = []
+    for directory in directories:
+        heads, unreadable = witnessed_heads_read(directory)
+        witnessed += heads
+        problems += unreadable
+    checked, found = tree_heads_verify(witnessed=witnessed)
+    return checked, problems + found

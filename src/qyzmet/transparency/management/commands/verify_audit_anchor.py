@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qyzmet.transparency.anchor_verify import audit_anchors_verify
-from qyzmet.transparency.witness_verify import tree_heads_verify, witnessed_heads_read
+from qyzmet.transparency.witness_verify import witness_directories_verify
 
 
 class Command(BaseCommand):
@@ -38,11 +38,9 @@ class Command(BaseCommand):
         report = audit_anchors_verify(tail_max=options["max_tail_seconds"])
         problems = list(report.problems)
         heads = 0
-        for directory in options["witness"]:
-            witnessed, unreadable = witnessed_heads_read(Path(directory))
-            checked, found = tree_heads_verify(witnessed=witnessed)
-            heads += checked
-            problems += unreadable + found
+        if options["witness"]:
+            heads, found = witness_directories_verify([Path(d) for d in options["witness"]])
+            problems += found
         for problem in problems:
             self.stderr.write(problem)
         (self.stderr if report.tail_over_policy else self.stdout).write(report.tail_line())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from qyzmet.transparency.witness_verify import tree_heads_verify, witnessed_heads_read
+from qyzmet.transparency.witness_verify import witness_directories_verify
 
 
 class Command(BaseCommand):
@@ -22,18 +22,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        witnessed, problems = [], []
-        for directory in options["witness"]:
-            heads, unreadable = witnessed_heads_read(Path(directory))
-            witnessed += heads
-            problems += unreadable
         if not options["witness"]:
             self.stderr.write(
                 "no --witness given: the log is checked against its own heads only, which an "
                 "insider who rewrites the database can rewrite too"
             )
-        checked, found = tree_heads_verify(witnessed=witnessed)
-        problems += found
+        checked, problems = witness_directories_verify([Path(d) for d in options["witness"]])
         for problem in problems:
             self.stderr.write(problem)
         if problems:
