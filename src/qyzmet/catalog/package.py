@@ -27,6 +27,7 @@ ROLES: tuple[str, ...] = ("officer", "head", "applicant")
 NOTIFICATION_KINDS: tuple[str, ...] = ("submitted", "info_requested", "approved", "refused")
 NOTIFICATION_PLACEHOLDERS: frozenset[str] = frozenset({"number", "service", "due_date", "reason"})
 
+
 def lang_normalise(lang: str | None) -> str:
     """'ru-RU' -> 'ru'; anything we do not publish in falls back to the default language."""
     base = (lang or DEFAULT_LANG).split("-")[0].lower()
@@ -207,9 +208,7 @@ class Workflow:
     def actions_from(self, state: str, *, role: str | None = None) -> list[Action]:
         """The actions that may be taken in `state` (by `role`, when given), in package order."""
         return [
-            a
-            for a in self.actions
-            if state in a.from_states and (role is None or role in a.roles)
+            a for a in self.actions if state in a.from_states and (role is None or role in a.roles)
         ]
 
     def is_final(self, state: str) -> bool:
@@ -240,7 +239,37 @@ class Notifications(dict[str, Text]):
 
 
 @dataclass(frozen=True)
+class Link:
+    url: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Information:
+    """How to get a service that is not applied for on this platform (kind `information`):
+    the catalogue still lists it, so that a citizen who searches finds out where to go."""
+
+    where: Text
+    steps: tuple[Text, ...]
+    eligibility: Text
+    documents: tuple[Text, ...]
+    time_limit: Text
+    fee_note: Text | None = None
+    link: Link | None = None
+
+
+KIND_ONLINE = "online"
+KIND_INFORMATION = "information"
+KINDS: tuple[str, ...] = (KIND_ONLINE, KIND_INFORMATION)
+
+
+@dataclass(frozen=True)
 class ServicePackage:
+    """One version of a service. An `online` package (the default) has a form, evidence, a
+    workflow, a result and notifications; an `information` package has none of them (they are
+    None/empty) and has `information` instead. Code that runs applications gets only online
+    packages from the selectors, so it may rely on `form` and `workflow`."""
+
     code: str
     version: int
     titles: Text
@@ -257,9 +286,16 @@ class ServicePackage:
     result: Result
     notifications: Notifications
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    kind: str = KIND_ONLINE
+    search_terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    information: Information | None = None
 
     def title(self, lang: str | None) -> str:
         return self.titles.get(lang)
+
+    @property
+    def is_online(self) -> bool:
+        return self.kind == KIND_ONLINE
 
     def evidence_named(self, name: str) -> Evidence | None:
         return next((e for e in self.evidence if e.name == name), None)
@@ -269,8 +305,50 @@ def _texts(data: Mapping[str, Any] | None) -> dict[str, Text]:
     return {key: Text.from_dict(value) for key, value in (data or {}).items()}
 
 
+def _information_parse(data: Mapping[str, Any]) -> Information:
+    link = data.get("link")
+    fee_note = data.get("fee_note")
+    return Information(
+        where=Text.from_dict(data["where"]),
+        steps=tuple(Text.from_dict(t) for t in data["steps"]),
+        eligibility=Text.from_dict(data["eligibility"]),
+        documents=tuple(Text.from_dict(t) for t in data["documents"]),
+        time_limit=Text.from_dict(data["time_limit"]),
+        fee_note=Text.from_dict(fee_note) if fee_note else None,
+        link=Link(url=link["url"], label=Text.from_dict(link["label"])) if link else None,
+    )
+
+
 def package_parse(data: Mapping[str, Any]) -> ServicePackage:
     """Build the typed package from validated data (see module docstring)."""
+    terms = {
+        lang: tuple(str(t) for t in (data.get("search_terms") or {}).get(lang, ()))
+        for lang in LANGS
+    }
+    if data.get("kind", KIND_ONLINE) == KIND_INFORMATION:
+        # The online-only parts are None: selectors hand information packages only to the
+        # catalogue, which checks `kind` first (see the ServicePackage docstring).
+        return ServicePackage(
+            code=data["code"],
+            version=int(data["version"]),
+            titles=Text.from_dict(data["titles"]),
+            summary=Text.from_dict(data["summary"]),
+            guidance=Text.from_dict(data["guidance"]),
+            legal_basis=Text.from_dict(data["legal_basis"]),
+            agency=data["agency"],
+            applicants=tuple(data["applicants"]),
+            life_events=tuple(data.get("life_events", ())),
+            fee=Fee(amount=int(data["fee"]["amount"]), currency=data["fee"]["currency"]),
+            form=None,  # type: ignore[arg-type]
+            evidence=(),
+            workflow=None,  # type: ignore[arg-type]
+            result=None,  # type: ignore[arg-type]
+            notifications=Notifications(),
+            raw=data,
+            kind=KIND_INFORMATION,
+            search_terms=terms,
+            information=_information_parse(data["information"]),
+        )
     form = data["form"]
     workflow = data["workflow"]
     states = {
@@ -335,6 +413,7 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
         ),
         notifications=Notifications(_texts(data["notifications"])),
         raw=data,
+        search_terms=terms,
     )
 
 

@@ -79,10 +79,16 @@ def _light():
     )
 
 
-def service_current(*, code: str) -> ServiceVersionDTO | None:
-    """The version new applications for `code` use, or None for an unknown/withdrawn code."""
+def service_current(*, code: str, any_kind: bool = False) -> ServiceVersionDTO | None:
+    """The version new applications for `code` use, or None for an unknown/withdrawn code.
+
+    Only online services unless `any_kind`: every caller but the catalogue pages applies,
+    signs or looks up data, which an information service (no form, no workflow) cannot do."""
     row = _light().filter(code=code, is_current=True).first()
-    return _dtos([row])[0] if row else None
+    found = _dtos([row])[0] if row else None
+    if found is not None and not any_kind and not found.package.is_online:
+        return None
+    return found
 
 
 def service_version(*, version_id: int) -> ServiceVersionDTO:
@@ -114,14 +120,21 @@ def service_versions(*, code: str) -> list[ServiceVersionDTO]:
 
 
 def service_search(
-    *, query: str = "", life_event: str | None = None, applicant: str | None = None
+    *,
+    query: str = "",
+    life_event: str | None = None,
+    applicant: str | None = None,
+    any_kind: bool = False,
 ) -> list[ServiceVersionDTO]:
     """Current services whose titles or summaries (any language) contain every word of
-    `query`, optionally only those of a life event or for an applicant kind; ordered by code."""
+    `query`, optionally only those of a life event or for an applicant kind; ordered by code.
+    Online services only unless `any_kind` (see `service_current`)."""
     qs = _light().filter(is_current=True).order_by("code")
     for term in search_terms(query):
         qs = qs.filter(search_text__contains=term)
     found = _dtos(qs)
+    if not any_kind:
+        found = [s for s in found if s.package.is_online]
     if life_event:
         found = [s for s in found if life_event in s.package.life_events]
     if applicant:
@@ -131,7 +144,7 @@ def service_search(
 
 def life_event_list() -> list[LifeEventDTO]:
     """The country pack's life events, each with the codes of its current services."""
-    services = service_search()
+    services = service_search(any_kind=True)
     return [
         LifeEventDTO(
             code=event.code,

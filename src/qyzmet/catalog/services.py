@@ -55,9 +55,7 @@ def _row_for(package: LoadedPackage) -> ServiceVersion:
         checksum=package.checksum,
         agency_code=data["agency"],
         source_file=package.path.name,
-        search_text=search_document(
-            code=package.code, texts=[data["titles"], data["summary"]]
-        ),
+        search_text=search_document(code=package.code, texts=[data["titles"], data["summary"]]),
     )
 
 
@@ -88,8 +86,7 @@ def catalog_sync(*, dirs: Iterable[Path | str] | None = None) -> SyncReport:
             f"immutable, publish the change as version {p.version + 1} (or higher)",
         )
         for p in packages
-        if (p.code, p.version) in existing
-        and existing[(p.code, p.version)].checksum != p.checksum
+        if (p.code, p.version) in existing and existing[(p.code, p.version)].checksum != p.checksum
     ]
     if changed:
         raise PackageInvalid(changed)

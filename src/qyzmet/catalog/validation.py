@@ -28,6 +28,7 @@ from qyzmet.core.templating import placeholders
 
 from .package import LANGS, NOTIFICATION_PLACEHOLDERS, pointer_join, pointer_split
 from .reference import agency_codes, life_event_codes
+from .search import search_normalise
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "package.schema.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -42,7 +43,12 @@ REGISTRY_FACTS: dict[str, dict[str, dict[str, Any]]] = {
             **{
                 f: None
                 for f in (
-                    "iin", "full_name", "last_name", "first_name", "patronymic", "birth_date",
+                    "iin",
+                    "full_name",
+                    "last_name",
+                    "first_name",
+                    "patronymic",
+                    "birth_date",
                     "sex",
                 )
             },
@@ -55,12 +61,26 @@ REGISTRY_FACTS: dict[str, dict[str, dict[str, Any]]] = {
         "entity": {
             f: None
             for f in (
-                "bin", "name", "kind", "registered_on", "head_iin", "address", "status",
+                "bin",
+                "name",
+                "kind",
+                "registered_on",
+                "head_iin",
+                "address",
+                "status",
             )
         },
         "entities_of_person": {"entities": ANY},
         "ie_status": {"registered": None, "bin": None, "name": None},
     },
+}
+
+
+# The top-level parts only one kind of package has (the schema's if/then/else requires them;
+# the other kind must not carry them, which a schema cannot report with a useful pointer).
+KIND_PARTS: dict[str, tuple[str, ...]] = {
+    "online": ("form", "evidence", "workflow", "result", "notifications"),
+    "information": ("information",),
 }
 
 
@@ -162,11 +182,18 @@ def _shape_errors(data: Any, file: str) -> list[PackageError]:
             known = error.schema.get("properties", {})
             for name in instance:
                 if name not in known:
-                    errors.append(
-                        PackageError(file, pointer_join([*path, name]), "unknown key")
-                    )
+                    errors.append(PackageError(file, pointer_join([*path, name]), "unknown key"))
             continue
         errors.append(PackageError(file, pointer_join(path), error.message))
+    if isinstance(data, Mapping):
+        kind = data.get("kind", "online")
+        for other, parts in KIND_PARTS.items():
+            if other != kind and kind in KIND_PARTS:
+                for part in parts:
+                    if part in data:
+                        errors.append(
+                            PackageError(file, f"/{part}", f"not allowed when kind is {kind}")
+                        )
     return sorted(set(errors), key=lambda e: (pointer_split(e.pointer), e.reason))
 
 
@@ -192,13 +219,18 @@ class _Checker:
         self.agencies = frozenset(agencies)
         self.events = frozenset(events)
         self.errors: list[PackageError] = []
-        self.properties: dict[str, Any] = dict(data["form"]["schema"].get("properties", {}))
+        form = data.get("form") or {"schema": {}}
+        self.properties: dict[str, Any] = dict(form["schema"].get("properties", {}))
 
     def err(self, parts: Iterable[Any], reason: str) -> None:
         self.errors.append(PackageError(self.file, pointer_join([str(p) for p in parts]), reason))
 
     def run(self) -> list[PackageError]:
         self.check_references()
+        self.check_search_terms()
+        if self.data.get("kind", "online") == "information":
+            # No form, workflow, result or notifications: the shape already made sure of that.
+            return self.errors
         self.check_form()
         self.check_workflow()
         self.check_evidence()
@@ -212,6 +244,13 @@ class _Checker:
         for i, code in enumerate(self.data["life_events"]):
             if code not in self.events:
                 self.err(["life_events", i], f"unknown life event {code!r}")
+
+    def check_search_terms(self) -> None:
+        """A term that normalises to nothing (punctuation only) could never match a query."""
+        for lang, terms in (self.data.get("search_terms") or {}).items():
+            for i, term in enumerate(terms):
+                if not search_normalise(term):
+                    self.err(["search_terms", lang, i], "has no letters or digits")
 
     def check_form(self) -> None:
         form = self.data["form"]
@@ -351,22 +390,16 @@ class _Checker:
                 continue
             fields = facts.get(ev["fact"])
             if fields is None:
-                self.err(
-                    ["evidence", i, "fact"], f"{ev['registry']} has no fact {ev['fact']!r}"
-                )
+                self.err(["evidence", i, "fact"], f"{ev['registry']} has no fact {ev['fact']!r}")
                 continue
             if ev["subject"].startswith("form:"):
                 pointer = ev["subject"][len("form:") :]
                 parts = pointer_split(pointer)
                 if not parts or parts[0] not in self.properties:
-                    self.err(
-                        ["evidence", i, "subject"], f"{pointer!r} is not a form property"
-                    )
+                    self.err(["evidence", i, "subject"], f"{pointer!r} is not a form property")
             for j, path in enumerate(ev["show"]):
                 if not _path_known(fields, path.split(".")):
-                    self.err(
-                        ["evidence", i, "show", j], f"{ev['fact']} has no field {path!r}"
-                    )
+                    self.err(["evidence", i, "show", j], f"{ev['fact']} has no field {path!r}")
 
     def _evidence_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
