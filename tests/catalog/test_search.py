@@ -39,9 +39,10 @@ def test_search_finds_services_in_each_language(query, expected):
     assert expected in _codes(query=query)
 
 
-def test_every_word_must_match():
-    assert _codes(query="kindergarten certificate") == set()
+def test_the_best_match_comes_first_and_nonsense_finds_nothing():
+    assert service_search(query="kindergarten certificate")[0].code == "kz.kindergarten-queue"
     assert _codes(query="zzzz") == set()
+    assert _codes(query="qwxz") == set()
 
 
 def test_search_returns_only_current_versions():

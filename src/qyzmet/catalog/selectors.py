@@ -20,7 +20,7 @@ from .reference import (
     life_events_file,
     life_events_load,
 )
-from .search import search_terms
+from .search import search_index_for
 
 _CACHE_LIMIT = 2000
 _parsed: dict[tuple[int, str], ServicePackage] = {}
@@ -126,13 +126,17 @@ def service_search(
     applicant: str | None = None,
     any_kind: bool = False,
 ) -> list[ServiceVersionDTO]:
-    """Current services whose titles or summaries (any language) contain every word of
-    `query`, optionally only those of a life event or for an applicant kind; ordered by code.
-    Online services only unless `any_kind` (see `service_current`)."""
-    qs = _light().filter(is_current=True).order_by("code")
-    for term in search_terms(query):
-        qs = qs.filter(search_text__contains=term)
-    found = _dtos(qs)
+    """Current services matching `query` in any language, best first (see `search`: typos,
+    word forms and `search_terms` forgiven), or all by code for an empty query; optionally only
+    those of a life event or for an applicant kind. Online services only unless `any_kind`
+    (see `service_current`). Ranking is in Python over every current service — one query, the
+    same results on every database."""
+    found = _dtos(_light().filter(is_current=True).order_by("code"))
+    if query.strip():
+        key = tuple((s.id, s.checksum) for s in found)
+        index = search_index_for(key, [s.package for s in found])
+        by_code = {s.code: s for s in found}
+        found = [by_code[hit.code] for hit in index.rank(query)]
     if not any_kind:
         found = [s for s in found if s.package.is_online]
     if life_event:
