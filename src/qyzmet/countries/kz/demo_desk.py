@@ -35,9 +35,8 @@ _OPEN_CASE_SLOTS = (("late", 2, True), ("soon", -1, False), ("review", None, Tru
 def _demo_form_data(service_code: str, *, today: dt.date) -> tuple[str, dict[str, Any]] | None:
     """(applicant IIN, form data) for a demo case of the service: citizen A applies for what
     needs her children, citizen B for the rest. None for a service this pack does not know."""
-    children = dict(
-        Person.objects.filter(mother__iin=DEMO_CITIZEN_A_IIN).values_list("sex", "iin")
-    )
+    children = dict(Person.objects.filter(mother__iin=DEMO_CITIZEN_A_IIN).values_list("sex", "iin"))
+    # fmt: off
     forms: dict[str, tuple[str, dict[str, Any]]] = {
         "kz.address-certificate": (DEMO_CITIZEN_B_IIN, {"purpose": "bank"}),
         "kz.criminal-record-certificate": (DEMO_CITIZEN_B_IIN, {"purpose": "employment"}),
@@ -58,8 +57,53 @@ def _demo_form_data(service_code: str, *, today: dt.date) -> tuple[str, dict[str
         "kz.kindergarten-queue": (DEMO_CITIZEN_A_IIN, {
             "child_iin": children.get("M", ""), "district": "bostandyk", "language": "kk",
         }),
+        "kz.passport": (DEMO_CITIZEN_B_IIN, {
+            "reason": "expired", "previous_passport_number": "N09876543",
+            "collection_office": "Астана, Есіл ауданының ХҚКО",
+            "personal_attendance": True,
+        }),
+        "kz.driving-licence": (DEMO_CITIZEN_B_IIN, {
+            "reason": "expired", "licence_number": "AB 1234567", "categories": "B, BE",
+            "medical_certificate_number": "073-2026-1187",
+            "medical_certificate_date": (today - dt.timedelta(days=10)).isoformat(),
+            "collection_office": "Астана, мамандандырылған ХҚКО",
+        }),
+        "kz.vehicle-registration": (DEMO_CITIZEN_B_IIN, {
+            "acquired_as": "bought_used", "vin": "XW8ZZZ61ZKG012345", "make": "Toyota",
+            "model": "Camry", "year": 2019, "colour": "ақ", "body_type": "passenger_car",
+            "previous_plate": "123 ABC 01", "acquisition_document": "sale_contract",
+            "acquisition_document_number": "ДКП-2026-0415",
+            "acquired_on": (today - dt.timedelta(days=2)).isoformat(),
+            "insurance_policy_number": "OGPO-2026-558812",
+        }),
+        "kz.marriage-registration": (DEMO_CITIZEN_B_IIN, {
+            "partner_iin": _unmarried_woman_iin(today), "ceremony": "solemn",
+            "ceremony_date": (today + dt.timedelta(days=35)).isoformat(),
+            "registry_office": "Астана қаласының АХАЖ бөлімі", "applicant_surname": "keep",
+            "partner_surname": "applicants", "partner_consents": True, "no_impediments": True,
+        }),
     }
+    # fmt: on
     return forms.get(service_code)
+
+
+def _unmarried_woman_iin(today: dt.date) -> str:
+    """A living, unmarried adult woman of the demo population (the lowest IIN, so the same one on
+    every load) for citizen B's demo marriage application; "" when there is none."""
+    iin = (
+        Person.objects.filter(
+            sex="F",
+            spouse__isnull=True,
+            death_date__isnull=True,
+            birth_date__lte=dt.date(today.year - 20, today.month, min(today.day, 28)),
+            birth_date__gte=dt.date(today.year - 40, today.month, min(today.day, 28)),
+        )
+        .exclude(iin=DEMO_CITIZEN_A_IIN)
+        .order_by("iin")
+        .values_list("iin", flat=True)
+        .first()
+    )
+    return iin or ""
 
 
 def _case_backdate(application_id: int, *, working_days: int, today: dt.date) -> None:
@@ -80,8 +124,11 @@ def _case_backdate(application_id: int, *, working_days: int, today: dt.date) ->
     Application.objects.filter(pk=application_id).update(
         submitted_at=F("submitted_at") - shift,
         due_date=calendar.add_working_days(day, workflow.deadline_working_days),
-        state_due_date=(calendar.add_working_days(day, state.deadline_working_days)
-                        if state and state.deadline_working_days else None),
+        state_due_date=(
+            calendar.add_working_days(day, state.deadline_working_days)
+            if state and state.deadline_working_days
+            else None
+        ),
     )
     ApplicationEvent.objects.filter(application_id=application_id).update(at=F("at") - shift)
 
@@ -98,8 +145,12 @@ def demo_open_cases_ensure(*, today: dt.date | None = None) -> dict[str, int]:
     services = {}
     for service in service_search():
         services.setdefault(service.agency_code, service)
-    officers = {agency: iin for agency, people in DEMO_OFFICER_IINS.items()
-                for iin, role in people if role == "officer"}
+    officers = {
+        agency: iin
+        for agency, people in DEMO_OFFICER_IINS.items()
+        for iin, role in people
+        if role == "officer"
+    }
     created = 0
     for agency in agencies_load():
         service = services.get(agency["code"])
@@ -115,7 +166,9 @@ def demo_open_cases_ensure(*, today: dt.date | None = None) -> dict[str, int]:
         deadline = service.package.workflow.deadline_working_days
         for slot, past_deadline, take in _OPEN_CASE_SLOTS:
             application, new = app_services.application_submit(
-                actor=applicant, service_code=code, data=data,
+                actor=applicant,
+                service_code=code,
+                data=data,
                 idempotency_key=f"demo-desk-{agency['code']}-{slot}",
             )
             if not new:
