@@ -44,7 +44,7 @@ def test_journey_reads_appear_with_purpose_and_organisation(journey):
     # The evidence was read by the platform's own subsystem (through the gateway), for the
     # application that names the agency in its purpose.
     assert "Ministry of Digital Development" in html
-    assert "Population registry" in html
+    assert "Population register: personal details" in html
     entries = personal_data_usage(subject_iin=a.iin).entries
     assert entries and all(e.organisation_code == "kz-mcriap" for e in entries)
     assert all(e.client == "KZ/GOV/990340020019/qyzmet-portal" for e in entries)

@@ -13,7 +13,7 @@ from tests.portal.factories import catalog_loaded, citizen, submitted
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    "kk": ("өтінішіңіздің деректерін тексеру", "жеке деректер", "Цифрлық даму"),
+    "kk": ("өтініміңіздің деректерін тексеру", "жеке деректер", "Цифрлық даму"),
     "ru": ("Проверка данных по вашему заявлению", "личные данные",
            "Министерство цифрового развития"),
     "en": ("Checking the data for your application", "personal details",

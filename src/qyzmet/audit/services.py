@@ -18,6 +18,7 @@ from django.db import transaction
 from qyzmet.core.compiled import CompiledInsert
 
 from .models import AuditEntry
+from .purposes import purpose_classify
 
 Kind = AuditEntry.Kind
 # Personal-data reads are the most frequent audit rows (one per registry read, hundreds a second
@@ -65,7 +66,10 @@ def audit_record(
     purpose: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit row. `actor` is a user (or None for the system)."""
+    """Append one audit row. `actor` is a user (or None for the system). A read row keeps its
+    purpose's code (see `_with_why`)."""
+    if kind == Kind.READ:
+        data = _with_why(purpose, data)
     entry = AuditEntry.objects.create(
         kind=kind,
         actor_id=getattr(actor, "pk", None),
@@ -81,10 +85,19 @@ def audit_record(
     return entry
 
 
+def _with_why(purpose: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """`data` with the purpose's code (`data["why"]`), classified here, where the read is
+    logged, so readers of the trail never parse the free text (see `audit.purposes`)."""
+    out = dict(data or {})
+    out.setdefault("why", purpose_classify(purpose[:300]).as_data())
+    return out
+
+
 def personal_data_read(
     *, actor: Any | None, subject_iin: str, what: str, purpose: str, data: dict | None = None
 ) -> None:
     """Record that `actor` read `what` about the person `subject_iin`, and why."""
+    data = _with_why(purpose, data)
     _READ_INSERT.insert(
         kind=Kind.READ,
         actor_id=getattr(actor, "pk", None),

@@ -217,49 +217,30 @@ def fields_text(fields: list[str]) -> str:
     return ", ".join(dict.fromkeys(fact_label(f) for f in fields))
 
 
-# The purposes the platform itself writes when it reads a registry (see applications.services,
-# backoffice.views, api.inbox, portal.views_apply), turned into a sentence for the person whose
-# data was read. A purpose written by another system is shown as that system wrote it.
-_PURPOSES: tuple[tuple[re.Pattern[str], Any], ...] = (
-    (re.compile(r"^application (?P<number>\S+) for service (?P<service>\S+)$"),
-     _("Checking the data for your application %(number)s: %(service)s")),
-    (re.compile(r"^showing prefilled data for service (?P<service>\S+)$"),
-     _("Filling in your application form: %(service)s")),
-    (re.compile(r"^signing an application for service (?P<service>\S+)$"),
-     _("Signing your application: %(service)s")),
-    (re.compile(r"^Application (?P<service>\S+)$"),
-     _("Your application: %(service)s")),
-    (re.compile(r"^fetching registry data for application \S+$"),
-     _("Fetching registry data for your application")),
-    (re.compile(r"^deciding on application \S+$"),
-     _("Deciding on your application")),
-    (re.compile(r"^checking a signature of application \S+$"),
-     _("Checking the signature on your application")),
-    (re.compile(r"^opening an attachment of application \S+$"),
-     _("Opening a document attached to your application")),
-    (re.compile(r"^reading case history$"),
-     _("Reading the history of your application")),
-    (re.compile(r"^Decision \S+ (?P<number>\S+)$"),
-     _("Deciding on your application %(number)s")),
-)  # fmt: skip
+# Why data was read, by the purpose's code (`audit.purposes`: classified where the read is
+# logged, or from a legacy row's text), as a sentence for the person whose data was read.
+# %(service)s is the service's title, %(number)s the application's number. A purpose another
+# system wrote (code `other`) is shown as that system wrote it.
+PURPOSE_LABELS = {
+    "application.check": _("Checking the data for your application %(number)s: %(service)s"),
+    "application.prefill": _("Filling in your application form: %(service)s"),
+    "application.sign": _("Signing your application: %(service)s"),
+    "application.view": _("Your application: %(service)s"),
+    "application.evidence": _("Fetching registry data for your application"),
+    "application.decide": _("Deciding on your application"),
+    "application.signature": _("Checking the signature on your application"),
+    "application.attachment": _("Opening a document attached to your application"),
+    "application.history": _("Reading the history of your application"),
+    "application.decision": _("Deciding on your application %(number)s"),
+    "application.processing": _("Processing your application %(number)s"),
+}
 
 
-def purpose_service(purpose: str) -> str:
-    """The service code a platform-written purpose names, or "" (for looking up its title)."""
-    for pattern, _text in _PURPOSES:
-        match = pattern.match(purpose.strip())
-        if match:
-            return match.groupdict().get("service") or ""
-    return ""
-
-
-def purpose_label(purpose: str, *, service_titles: Mapping[str, str]) -> str:
-    """Why the data was read, in the current language; services by their title."""
-    for pattern, text in _PURPOSES:
-        match = pattern.match(purpose.strip())
-        if match:
-            values = match.groupdict()
-            if "service" in values:
-                values["service"] = service_titles.get(values["service"]) or _("a public service")
-            return str(text) % {k: str(v) for k, v in values.items()}
-    return purpose
+def purpose_label(why: Any, *, service_titles: Mapping[str, str]) -> str:
+    """Why the data was read (an `audit.purposes.Purpose`), in the current language; services
+    by their title, never their code."""
+    text = PURPOSE_LABELS.get(why.code)
+    if text is None:
+        return why.text
+    service = service_titles.get(why.service) or _("a public service")
+    return str(text) % {"service": str(service), "number": why.number}

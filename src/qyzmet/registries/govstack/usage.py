@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from qyzmet.audit.purposes import Purpose, purpose_of_row
 from qyzmet.audit.selectors import audit_for_object, audit_reads_of_subject
 from qyzmet.registries.consent.selectors import service_of_purpose
 
@@ -42,6 +43,7 @@ class UsageEntry:
     reader_name: str
     reader_is_subject: bool
     reference: str = ""  # the record read (its key) or the subject a fact was asked about
+    why: Purpose | None = None  # the purpose's code, stored when logged or derived (legacy rows)
 
     def organisation(self, lang: str) -> str:
         names = self.organisation_names
@@ -129,25 +131,29 @@ def registry_usage(
 
 
 def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
-    """Audit read rows → entries, with a fixed number of queries whatever the page's length."""
+    """Audit read rows → entries, with a fixed number of queries whatever the page's length:
+    organisations (one), readers and their memberships (two), and one per distinct service
+    named in a purpose whose reader has no organisation of their own."""
     from qyzmet.catalog.selectors import service_current
-    from qyzmet.identity.selectors import user_agency_codes, user_get_by_iin
+    from qyzmet.identity.selectors import user_agency_codes, users_by_iins
 
     by_bin, by_code = _organisations()
-    readers: dict[str, Any] = {}
     services: dict[str, str] = {}
-    entries = []
+    parsed = []
     for row in page:
         data = row.data if isinstance(row.data, dict) else {}
-        what = row.action.removeprefix("read:")
-        registry, _sep, category = what.partition(".")
         client = str(data.get("client") or "")
         reader = str(data.get("actor") or "") or (
             str(data.get("user") or "") if client else row.actor_label
         ) or "system"  # fmt: skip
-        if reader not in readers:
-            readers[reader] = user_get_by_iin(iin=reader) if reader.isdigit() else None
-        user = readers[reader]
+        parsed.append((row, data, client, reader))
+    readers = users_by_iins(iins={r for *_rest, r in parsed if r.isdigit()})
+    entries = []
+    for row, data, client, reader in parsed:
+        what = row.action.removeprefix("read:")
+        registry, _sep, category = what.partition(".")
+        user = readers.get(reader)
+        why = purpose_of_row(purpose=row.purpose, data=data)
         org = None
         member = client.split("/")[2] if client.count("/") >= 2 else ""
         if member:
@@ -156,7 +162,7 @@ def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
             codes = sorted(user_agency_codes(user=user))
             org = by_code.get(codes[0]) if codes else None
         if org is None:
-            service = service_of_purpose(row.purpose)
+            service = why.service or service_of_purpose(row.purpose)
             if service and service not in services:
                 version = service_current(code=service)
                 services[service] = version.agency_code if version else ""
@@ -176,9 +182,88 @@ def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
                 reader_name=(user.full_name if user is not None else ""),
                 reader_is_subject=reader == subject_iin,
                 reference=str(data.get("record") or data.get("subject") or ""),
+                why=why,
             )
         )
     return entries
+
+
+# --- visits: the portal's grouping of reads --------------------------------------------------
+
+VISIT_GAP = dt.timedelta(minutes=10)
+VISIT_PAGE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class UsageVisit:
+    """One visit: the reads one reader of one organisation made for one purpose, newest first."""
+
+    entries: list[UsageEntry]
+
+    @property
+    def first(self) -> UsageEntry:  # the newest read: who, which organisation, why
+        return self.entries[0]
+
+    @property
+    def started(self) -> dt.datetime:
+        return self.entries[-1].at
+
+    @property
+    def ended(self) -> dt.datetime:
+        return self.entries[0].at
+
+
+def _visit_key(entry: UsageEntry) -> tuple[str, ...]:
+    why = entry.why or Purpose("other", text=entry.purpose)
+    # An `other` purpose is told apart by its text; a coded one by its code and references.
+    purpose = why.text if why.code == "other" else why.code
+    return (entry.reader_id, entry.organisation_code or entry.client, purpose, why.service,
+            why.number)  # fmt: skip
+
+
+def visits_group(entries: list[UsageEntry], *, gap: dt.timedelta = VISIT_GAP) -> list[UsageVisit]:
+    """Newest-first reads → visits. A read joins the visit before it (in the person's own
+    newest-first list) when it has the same reader, organisation and purpose (code, service,
+    application) and happened within `gap` of that visit's previous read. One request's reads
+    are written within milliseconds, so a request is always one visit; an officer who opens a
+    case, then its evidence, then decides within minutes is one visit per purpose; the same
+    officer coming back an hour later is a new visit."""
+    visits: list[list[UsageEntry]] = []
+    for entry in entries:
+        if visits:
+            last = visits[-1][-1]
+            if _visit_key(last) == _visit_key(entry) and last.at - entry.at <= gap:
+                visits[-1].append(entry)
+                continue
+        visits.append([entry])
+    return [UsageVisit(v) for v in visits]
+
+
+@dataclass(frozen=True)
+class VisitPage:
+    visits: list[UsageVisit]
+    next_cursor: str | None
+
+
+def personal_data_visits(
+    *, subject_iin: str, cursor: str | None = None, rows: int = VISIT_PAGE_ROWS
+) -> VisitPage:
+    """A page of visits, newest first, by keyset on the audit row id (the cursor is the id
+    every row of the next page is below). Up to `rows` reads are read per page; when more
+    remain, the last visit may continue on the next page, so it is held back for that page
+    (unless it is the page's only visit: a visit longer than a page is shown in parts)."""
+    rows = max(2, min(rows, 1000))
+    qs = audit_reads_of_subject(subject_iin=subject_iin).order_by("-id")
+    before = _cursor_parse(cursor)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    page = list(qs[: rows + 1])
+    more = len(page) > rows
+    visits = visits_group(_entries(page[:rows], subject_iin))
+    if more and len(visits) > 1:
+        visits = visits[:-1]
+    next_cursor = str(visits[-1].entries[-1].id) if more and visits else None
+    return VisitPage(visits, next_cursor)
 
 
 USAGE_KEYS = ("ID", "ReaderID", "ReaderInitials", "ReaderInstitutionID", "ReaderInstitutionName",
