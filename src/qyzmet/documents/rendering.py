@@ -138,7 +138,7 @@ def document_pdf_data(
                 ],
                 [_("Issuer"), issuer_name],
             ],
-            "verify_heading": _("Verify at"),
+            "verify_heading": _("Check this document"),
             "qr_alt": _("QR code of the verification address: %(url)s") % {"url": url},
             "qr": list(qr_png(data=url)),
             "url": url,
