@@ -84,6 +84,7 @@ ACTION_LABELS = {
     "rerouted": _("Sent to another organisation"),
     "sent_to_triage": _("Waiting for a person to choose the organisation"),
     "place_set": _("Place on the map given"),
+    "place_moved": _("Place on the map moved by an officer"),
     "taken": _("Taken into work"),
     "answered": _("Answered"),
     "extended": _("Deadline extended"),
@@ -128,7 +129,7 @@ def percent(value: float | None, lang: str) -> str:
 
 # History notes people may read as they are (a reason, a rating, a number, a point); the
 # others hold internal values (ids, model versions, error codes) and are not shown.
-NOTES_SHOWN = {"extended", "reopened", "rated", "merged", "place_set"}
+NOTES_SHOWN = {"extended", "reopened", "rated", "merged", "place_set", "place_moved"}
 
 
 def history_decorate(events, *, org_names: dict[str, str] | None = None):

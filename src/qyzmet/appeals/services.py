@@ -63,16 +63,26 @@ def _today() -> dt.date:
 
 
 def _history(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "") -> None:
-    AppealEvent.objects.create(appeal=appeal, actor=actor if getattr(actor, "pk", None) else None,
-                               action=action, from_status=from_status, to_status=appeal.status,
-                               note=note)
+    AppealEvent.objects.create(
+        appeal=appeal,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=appeal.status,
+        note=note,
+    )
 
 
 def _audit(appeal: Appeal, *, actor, action: str, data: dict | None = None) -> None:
-    audit_record(actor=actor if getattr(actor, "pk", None) else None, kind="change",
-                 action=f"appeal.{action}", object_type="appeal", object_id=appeal.pk,
-                 subject_iin=getattr(appeal.citizen, "iin", "") if appeal.citizen_id else "",
-                 data=data)
+    audit_record(
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind="change",
+        action=f"appeal.{action}",
+        object_type="appeal",
+        object_id=appeal.pk,
+        subject_iin=getattr(appeal.citizen, "iin", "") if appeal.citizen_id else "",
+        data=data,
+    )
 
 
 def _publish(topic: str, appeal: Appeal, **extra: Any) -> None:
@@ -103,8 +113,9 @@ def _due(start: dt.date, days: int) -> dt.date:
 # --- submitting ------------------------------------------------------------------------------
 
 
-def _place(lat: float | None, lon: float | None, address: str
-           ) -> tuple[gazetteer.Place, str | None]:
+def _place(
+    lat: float | None, lon: float | None, address: str
+) -> tuple[gazetteer.Place, str | None]:
     """The citizen's point with its district, or what the address tells: a known house
     (approximate point, checked against the jurisdiction), a district, or unresolved. Second:
     the district the point itself gives, the only one the gazetteer may learn."""
@@ -118,8 +129,10 @@ def _place(lat: float | None, lon: float | None, address: str
     if place.status == Appeal.PLACE_STREET:
         if not appeals_pack().in_jurisdiction(place.lat, place.lon):
             raise outside_jurisdiction(
-                "/address", _("The address “%(address)s” is outside the area this service "
-                              "covers.") % {"address": address})
+                "/address",
+                _("The address “%(address)s” is outside the area this service covers.")
+                % {"address": address},
+            )
         if place.district is None:
             place = dataclasses.replace(place, district=district_for(place.lat, place.lon))
     return place, None
@@ -189,13 +202,13 @@ def appeal_submit(
         for content, kind in checked_photos
     )
     if place.status == Appeal.PLACE_POINT and address:
-        gazetteer.gazetteer_learn(address=address, lat=place.lat, lon=place.lon,
-                                  district=district_at_point)
+        gazetteer.gazetteer_learn(
+            address=address, lat=place.lat, lon=place.lon, district=district_at_point
+        )
     _history(appeal, actor=actor, action="registered", from_status="")
     if place.status == Appeal.PLACE_UNRESOLVED:
         _history(appeal, actor=None, action="place_not_resolved", from_status=appeal.status)
-    _audit(appeal, actor=actor, action="submitted", data={"source": source,
-                                                           "place": place.status})
+    _audit(appeal, actor=actor, action="submitted", data={"source": source, "place": place.status})
     _duplicate_link(appeal)
     _publish(events.SUBMITTED, appeal)
     if media_url:
@@ -236,8 +249,13 @@ def _duplicate_link(appeal: Appeal) -> None:
     appeal.duplicate_score = round(score, 4)
     appeal.duplicate_state = "linked"
     appeal.save(update_fields=["duplicate_of", "duplicate_score", "duplicate_state"])
-    _history(appeal, actor=None, action="duplicate_linked", from_status=appeal.status,
-             note=f"{appeal.duplicate_of_id}")
+    _history(
+        appeal,
+        actor=None,
+        action="duplicate_linked",
+        from_status=appeal.status,
+        note=f"{appeal.duplicate_of_id}",
+    )
     _publish(events.DUPLICATE_LINKED, appeal, original_id=appeal.duplicate_of_id)
 
 
@@ -248,8 +266,11 @@ def organisation_for_label(label: str | None) -> str | None:
     """Our organisation code for a label the model predicts (an alias, or a code itself)."""
     if not label:
         return None
-    alias = OrganisationAlias.objects.filter(label=label).values_list(
-        "organisation_code", flat=True).first()
+    alias = (
+        OrganisationAlias.objects.filter(label=label)
+        .values_list("organisation_code", flat=True)
+        .first()
+    )
     if alias:
         return alias
     return label if organisation_names(codes=[label]) else None
@@ -258,8 +279,11 @@ def organisation_for_label(label: str | None) -> str | None:
 def threshold_for(*, category: str | None, label: str, model_thresholds: dict[str, float]) -> float:
     """A person's override for the category, else the model's own threshold, else never."""
     if category:
-        override = CategoryThreshold.objects.filter(category=category).values_list(
-            "threshold", flat=True).first()
+        override = (
+            CategoryThreshold.objects.filter(category=category)
+            .values_list("threshold", flat=True)
+            .first()
+        )
         if override is not None:
             return float(override)
     for key in (label, category):
@@ -299,14 +323,22 @@ def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
     pack = appeals_pack()
     category = pack.category_for_label(prediction.category)
     org = organisation_for_label(prediction.responsible_org)
-    threshold = threshold_for(category=category, label=prediction.category,
-                              model_thresholds=version.thresholds)
+    threshold = threshold_for(
+        category=category, label=prediction.category, model_thresholds=version.thresholds
+    )
     confident = prediction.category_confidence >= threshold
     agrees = not appeal.category_from_citizen or appeal.category == category
     # Where an appeal goes depends on its place; one whose place is unknown waits for a person.
     placed = appeal.place_status != Appeal.PLACE_UNRESOLVED
-    auto = bool(confident and agrees and placed and org and category
-                and appeal.status == Appeal.REGISTERED and appeal.organisation_code is None)
+    auto = bool(
+        confident
+        and agrees
+        and placed
+        and org
+        and category
+        and appeal.status == Appeal.REGISTERED
+        and appeal.organisation_code is None
+    )
     with transaction.atomic():
         suggestion = RoutingSuggestion.objects.create(
             appeal=appeal,
@@ -330,17 +362,28 @@ def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
             appeal.reason = prediction.reason or ""
             appeal.organisation_code = org
             appeal.status = Appeal.ROUTED
-            appeal.save(update_fields=["category", "reason", "organisation_code", "status",
-                                       "updated_at"])
+            appeal.save(
+                update_fields=["category", "reason", "organisation_code", "status", "updated_at"]
+            )
             suggestion.final_category = appeal.category or ""
             suggestion.final_organisation_code = org
             suggestion.decided_at = timezone.now()
-            suggestion.save(update_fields=["final_category", "final_organisation_code",
-                                           "decided_at"])
-            _history(appeal, actor=None, action="routed_automatically", from_status=before,
-                     note=f"{version.version} {prediction.category_confidence:.3f}")
-            _audit(appeal, actor=None, action="routed",
-                   data={"organisation": org, "model": version.version, "automatic": True})
+            suggestion.save(
+                update_fields=["final_category", "final_organisation_code", "decided_at"]
+            )
+            _history(
+                appeal,
+                actor=None,
+                action="routed_automatically",
+                from_status=before,
+                note=f"{version.version} {prediction.category_confidence:.3f}",
+            )
+            _audit(
+                appeal,
+                actor=None,
+                action="routed",
+                data={"organisation": org, "model": version.version, "automatic": True},
+            )
             _publish(events.ROUTED, appeal, organisation_code=org, automatic=True)
     return suggestion
 
@@ -353,8 +396,13 @@ def _suggestion_failed(appeal: Appeal, version, error: str) -> RoutingSuggestion
             model_version=getattr(version, "version", ""),
             error=error[:4000],
         )
-        _history(appeal, actor=None, action="sent_to_triage", from_status=appeal.status,
-                 note="model unavailable")
+        _history(
+            appeal,
+            actor=None,
+            action="sent_to_triage",
+            from_status=appeal.status,
+            note="model unavailable",
+        )
     return suggestion
 
 
@@ -388,21 +436,31 @@ def appeal_route(
     if not appeal.is_open:
         raise conflict("appeal_closed", "A closed appeal cannot be re-routed.")
     if not organisation_names(codes=[organisation_code]):
-        raise Problem(422, "unknown_organisation", "Unknown organisation",
-                      f"There is no organisation '{organisation_code}'.",
-                      [FieldError("/organisation_code", "Unknown organisation.")])
+        raise Problem(
+            422,
+            "unknown_organisation",
+            "Unknown organisation",
+            f"There is no organisation '{organisation_code}'.",
+            [FieldError("/organisation_code", "Unknown organisation.")],
+        )
     category = category_validate(category) or appeal.category
     suggestion = appeal.suggestions.first()
-    before_org, before_cat, before_status = (appeal.organisation_code, appeal.category,
-                                             appeal.status)
+    before_org, before_cat, before_status = (
+        appeal.organisation_code,
+        appeal.category,
+        appeal.status,
+    )
     predicted_org = suggestion.organisation_code if suggestion else ""
     predicted_cat = suggestion.category if suggestion else ""
     from_org = before_org or predicted_org
     from_cat = before_cat or predicted_cat
     if from_org != organisation_code or (from_cat or "") != (category or ""):
         RoutingCorrection.objects.create(
-            appeal=appeal, from_category=from_cat or "", to_category=category or "",
-            from_organisation_code=from_org or "", to_organisation_code=organisation_code,
+            appeal=appeal,
+            from_category=from_cat or "",
+            to_category=category or "",
+            from_organisation_code=from_org or "",
+            to_organisation_code=organisation_code,
             actor=actor,
         )
     if suggestion is not None:
@@ -410,28 +468,52 @@ def appeal_route(
         suggestion.final_organisation_code = organisation_code
         suggestion.decided_by = actor
         suggestion.decided_at = timezone.now()
-        suggestion.save(update_fields=["final_category", "final_organisation_code",
-                                       "decided_by", "decided_at"])
+        suggestion.save(
+            update_fields=["final_category", "final_organisation_code", "decided_by", "decided_at"]
+        )
     appeal.organisation_code = organisation_code
     appeal.category = category
     if appeal.status in (Appeal.REGISTERED, Appeal.IN_WORK, Appeal.ROUTED):
         appeal.status = Appeal.ROUTED
     appeal.save(update_fields=["organisation_code", "category", "status", "updated_at"])
-    _history(appeal, actor=actor, action="rerouted" if before_org else "routed",
-             from_status=before_status, note=organisation_code)
-    _audit(appeal, actor=actor, action="routed",
-           data={"organisation": organisation_code, "from": before_org, "automatic": False})
+    _history(
+        appeal,
+        actor=actor,
+        action="rerouted" if before_org else "routed",
+        from_status=before_status,
+        note=organisation_code,
+    )
+    _audit(
+        appeal,
+        actor=actor,
+        action="routed",
+        data={"organisation": organisation_code, "from": before_org, "automatic": False},
+    )
     _publish(events.ROUTED, appeal, organisation_code=organisation_code, automatic=False)
     return appeal
 
 
+PLACE_REASON_MAX = 500  # why an officer moved a point: a sentence, not a report
+
+
 @transaction.atomic
-def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any) -> Appeal:
+def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any, reason: str = "") -> Appeal:
     """A person puts an appeal on the map: the gazetteer could not place its address, or the
     citizen's point was wrong. Triage operators and the responsible organisation's officers may;
     the point must be inside the jurisdiction. The district follows from the point, the history
     and the audit trail keep the change, and an appeal that has an address teaches the gazetteer,
-    so the next appeal from the same house is placed by itself."""
+    so the next appeal from the same house is placed by itself.
+
+    Moving a point that was already there is its own history entry ("moved", from where to
+    where) with the officer's reason, so the citizen sees that a person changed their point
+    and why; the reason is kept in the audit trail too."""
+    reason = (reason or "").strip()
+    if len(reason) > PLACE_REASON_MAX:
+        detail = _("The reason must have at most %(count)d characters.") % {
+            "count": PLACE_REASON_MAX
+        }
+        raise Problem(422, "reason_too_long", _("Reason too long"), detail,
+                      [FieldError("/reason", detail)])  # fmt: skip
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal, triage_ok=True)
     if not appeal.is_open:
@@ -450,10 +532,17 @@ def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any) -> Appeal:
     appeal.save(update_fields=["lat", "lon", "district", "place_status", "updated_at"])
     if appeal.address:
         gazetteer.gazetteer_learn(address=appeal.address, lat=lat, lon=lon, district=district)
-    _history(appeal, actor=actor, action="place_set", from_status=appeal.status,
-             note=f"{lat:.6f}, {lon:.6f}")  # fmt: skip
-    _audit(appeal, actor=actor, action="place_set",
-           data={"lat": lat, "lon": lon, "district": appeal.district, "before": before})
+    moved = before["lat"] is not None and before["lon"] is not None
+    note = f"{lat:.6f}, {lon:.6f}"
+    if moved:
+        note = f"{before['lat']:.6f}, {before['lon']:.6f} → {note}"
+    if reason:
+        note = f"{note} — {reason}"
+    action = "place_moved" if moved else "place_set"
+    _history(appeal, actor=actor, action=action, from_status=appeal.status, note=note)
+    _audit(appeal, actor=actor, action=action,
+           data={"lat": lat, "lon": lon, "district": appeal.district, "before": before,
+                 "reason": reason})  # fmt: skip
     return appeal
 
 
@@ -477,20 +566,26 @@ def appeal_answer(*, actor, appeal_id: int, text: str) -> Appeal:
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal)
     if appeal.status not in (Appeal.ROUTED, Appeal.IN_WORK, Appeal.REOPENED):
-        raise conflict("invalid_transition",
-                       f"An appeal that is {appeal.status} cannot be answered.")
+        raise conflict(
+            "invalid_transition", f"An appeal that is {appeal.status} cannot be answered."
+        )
     text = (text or "").strip()
     if not text or len(text) > 10000:
-        raise Problem(422, "answer_invalid", "Invalid answer",
-                      "The answer must have 1 to 10,000 characters.",
-                      [FieldError("/text", "The answer must have 1 to 10,000 characters.")])
+        raise Problem(
+            422,
+            "answer_invalid",
+            "Invalid answer",
+            "The answer must have 1 to 10,000 characters.",
+            [FieldError("/text", "The answer must have 1 to 10,000 characters.")],
+        )
     before = appeal.status
     appeal.status = Appeal.ANSWERED
     appeal.answer_text = text
     appeal.answered_at = timezone.now()
     appeal.answered_on_time = bool(appeal.due_date and _today() <= appeal.due_date)
-    appeal.save(update_fields=["status", "answer_text", "answered_at", "answered_on_time",
-                               "updated_at"])
+    appeal.save(
+        update_fields=["status", "answer_text", "answered_at", "answered_on_time", "updated_at"]
+    )
     _history(appeal, actor=actor, action="answered", from_status=before)
     _audit(appeal, actor=actor, action="answered")
     _publish(events.ANSWERED, appeal)
@@ -510,18 +605,28 @@ def appeal_extend(*, actor, appeal_id: int, reason: str) -> Appeal:
         raise conflict("already_extended", "The deadline of this appeal was already extended.")
     reason = (reason or "").strip()
     if not reason:
-        raise Problem(422, "reason_required", "Reason required",
-                      "Say why the deadline is extended: the citizen is told.",
-                      [FieldError("/reason", "Give the reason.")])
+        raise Problem(
+            422,
+            "reason_required",
+            "Reason required",
+            "Say why the deadline is extended: the citizen is told.",
+            [FieldError("/reason", "Give the reason.")],
+        )
     appeal.due_date = _due(appeal.due_date or _today(), kind.extension_working_days)
     appeal.extensions += 1
     appeal.due_soon_notified = appeal.overdue_notified = False
-    appeal.save(update_fields=["due_date", "extensions", "due_soon_notified",
-                               "overdue_notified", "updated_at"])
+    appeal.save(
+        update_fields=[
+            "due_date",
+            "extensions",
+            "due_soon_notified",
+            "overdue_notified",
+            "updated_at",
+        ]
+    )
     _history(appeal, actor=actor, action="extended", from_status=appeal.status, note=reason[:2000])
     _audit(appeal, actor=actor, action="extended", data={"due_date": appeal.due_date.isoformat()})
-    _publish(events.EXTENDED, appeal, reason=reason[:2000],
-             due_date=appeal.due_date.isoformat())
+    _publish(events.EXTENDED, appeal, reason=reason[:2000], due_date=appeal.due_date.isoformat())
     return appeal
 
 
@@ -537,8 +642,13 @@ def appeal_rate(*, actor, appeal_id: int, rating: int) -> Appeal:
     """The citizen rates the answer 1–5; this closes the appeal."""
     appeal = _citizen_appeal(actor, appeal_id)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise Problem(422, "rating_invalid", "Invalid rating", "Rate the answer from 1 to 5.",
-                      [FieldError("/rating", "Rate from 1 to 5.")])
+        raise Problem(
+            422,
+            "rating_invalid",
+            "Invalid rating",
+            "Rate the answer from 1 to 5.",
+            [FieldError("/rating", "Rate from 1 to 5.")],
+        )
     if appeal.status not in (Appeal.ANSWERED, Appeal.CLOSED):
         raise conflict("not_answered", "Only an answered appeal can be rated.")
     before = appeal.status
@@ -569,9 +679,19 @@ def appeal_reopen(*, actor, appeal_id: int, reason: str = "") -> Appeal:
     appeal.reopen_count += 1
     appeal.due_date = _due(_today(), kind.deadline_working_days)
     appeal.due_soon_notified = appeal.overdue_notified = False
-    appeal.save(update_fields=["status", "is_open", "closed_at", "rating", "reopen_count",
-                               "due_date", "due_soon_notified", "overdue_notified",
-                               "updated_at"])
+    appeal.save(
+        update_fields=[
+            "status",
+            "is_open",
+            "closed_at",
+            "rating",
+            "reopen_count",
+            "due_date",
+            "due_soon_notified",
+            "overdue_notified",
+            "updated_at",
+        ]
+    )
     _history(appeal, actor=actor, action="reopened", from_status=before, note=reason[:2000])
     _audit(appeal, actor=actor, action="reopened")
     _publish(events.REOPENED, appeal)
@@ -595,8 +715,16 @@ def duplicate_merge(*, actor, appeal_id: int) -> Appeal:
     appeal.is_open = False
     appeal.closed_at = timezone.now()
     appeal.organisation_code = appeal.organisation_code or original.organisation_code
-    appeal.save(update_fields=["duplicate_state", "status", "is_open", "closed_at",
-                               "organisation_code", "updated_at"])
+    appeal.save(
+        update_fields=[
+            "duplicate_state",
+            "status",
+            "is_open",
+            "closed_at",
+            "organisation_code",
+            "updated_at",
+        ]
+    )
     _history(appeal, actor=actor, action="merged", from_status=before, note=original.number)
     _audit(appeal, actor=actor, action="merged", data={"into": original.pk})
     _publish("appeal.merged", appeal, original_number=original.number)
@@ -618,8 +746,17 @@ def duplicate_split(*, actor, appeal_id: int) -> Appeal:
     appeal.duplicate_of = None
     appeal.duplicate_state = ""
     appeal.duplicate_score = None
-    appeal.save(update_fields=["duplicate_of", "duplicate_state", "duplicate_score", "status",
-                               "is_open", "closed_at", "updated_at"])
+    appeal.save(
+        update_fields=[
+            "duplicate_of",
+            "duplicate_state",
+            "duplicate_score",
+            "status",
+            "is_open",
+            "closed_at",
+            "updated_at",
+        ]
+    )
     _history(appeal, actor=actor, action="split", from_status=appeal.status)
     _audit(appeal, actor=actor, action="split", data={"from": original_id})
     _publish("appeal.split", appeal)
@@ -639,14 +776,24 @@ def threshold_set(*, actor, category: str, threshold: float | None) -> None:
         CategoryThreshold.objects.filter(category=category).delete()
     else:
         if not 0 <= float(threshold) <= 1:
-            raise Problem(422, "threshold_invalid", "Invalid threshold",
-                          "A threshold is between 0 and 1.",
-                          [FieldError("/threshold", "Between 0 and 1.")])
+            raise Problem(
+                422,
+                "threshold_invalid",
+                "Invalid threshold",
+                "A threshold is between 0 and 1.",
+                [FieldError("/threshold", "Between 0 and 1.")],
+            )
         CategoryThreshold.objects.update_or_create(
             category=category, defaults={"threshold": float(threshold), "set_by": actor}
         )
-    audit_record(actor=actor, kind="change", action="appeal.threshold_set",
-                 object_type="category", object_id=category, data={"threshold": threshold})
+    audit_record(
+        actor=actor,
+        kind="change",
+        action="appeal.threshold_set",
+        object_type="category",
+        object_id=category,
+        data={"threshold": threshold},
+    )
 
 
 def api_key_hash(raw: str) -> str:
@@ -661,8 +808,14 @@ def open311_key_issue(*, actor=None, name: str, raw: str | None = None) -> str:
         key_hash=api_key_hash(raw), defaults={"name": name, "prefix": raw[:8]}
     )
     if created:
-        audit_record(actor=actor, kind="security", action="open311.key_issued",
-                     object_type="open311_key", object_id=key.pk, data={"name": name})
+        audit_record(
+            actor=actor,
+            kind="security",
+            action="open311.key_issued",
+            object_type="open311_key",
+            object_id=key.pk,
+            data={"name": name},
+        )
     return raw
 
 
@@ -724,8 +877,13 @@ def _media_failed(appeal_id: int, code: str, detail: str = "") -> str:
         appeal.media_status = Appeal.MEDIA_FAILED
         appeal.media_error = (f"{code}: {detail}" if detail else code)[:300]
         appeal.save(update_fields=["media_status", "media_error", "updated_at"])
-        _history(appeal, actor=None, action="media_failed", from_status=appeal.status,
-                 note=appeal.media_error)
+        _history(
+            appeal,
+            actor=None,
+            action="media_failed",
+            from_status=appeal.status,
+            note=appeal.media_error,
+        )
         _audit(appeal, actor=None, action="media_failed", data={"error": appeal.media_error})
     return "failed"
 
@@ -735,8 +893,11 @@ def appeal_media_fetch(*, appeal_id: int, final: bool = True) -> str:
     the same rules as uploaded photos. The network is used outside any transaction; the
     outcome is written in a short one. Returns "fetched", "failed" (recorded on the appeal, which
     is kept), "retry" (a passing failure and not `final`) or "skipped" (nothing pending)."""
-    pending = Appeal.objects.filter(pk=appeal_id, media_status=Appeal.MEDIA_PENDING).values_list(
-        "media_url", flat=True).first()
+    pending = (
+        Appeal.objects.filter(pk=appeal_id, media_status=Appeal.MEDIA_PENDING)
+        .values_list("media_url", flat=True)
+        .first()
+    )
     if not pending:
         return "skipped"
     try:
@@ -747,16 +908,22 @@ def appeal_media_fetch(*, appeal_id: int, final: bool = True) -> str:
             return "retry"
         return _media_failed(appeal_id, exc.code, exc.detail)
     except Problem as problem:
-        return _media_failed(appeal_id, "not_image" if problem.status == 415 else problem.code,
-                             str(len(content)))
+        return _media_failed(
+            appeal_id, "not_image" if problem.status == 415 else problem.code, str(len(content))
+        )
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
         if appeal is None or appeal.media_status != Appeal.MEDIA_PENDING:
             return "skipped"
         if appeal.photos.count() >= PHOTO_MAX_COUNT:
             return _media_failed(appeal_id, "too_many_photos")
-        AppealPhoto.objects.create(appeal=appeal, source=AppealPhoto.MEDIA_URL, content=content,
-                                   content_type=kind, size=len(content))
+        AppealPhoto.objects.create(
+            appeal=appeal,
+            source=AppealPhoto.MEDIA_URL,
+            content=content,
+            content_type=kind,
+            size=len(content),
+        )
         appeal.media_status = Appeal.MEDIA_FETCHED
         appeal.media_error = ""
         appeal.save(update_fields=["media_status", "media_error", "updated_at"])
@@ -768,8 +935,11 @@ def appeal_media_fetch(*, appeal_id: int, final: bool = True) -> str:
 def media_pending_ids(*, older_than: dt.timedelta, limit: int = 200) -> list[int]:
     """Appeals whose media fetch was never finished (a lost task, a broker that was down)."""
     before = timezone.now() - older_than
-    return list(Appeal.objects.filter(media_status=Appeal.MEDIA_PENDING, updated_at__lt=before)
-                .order_by("id").values_list("pk", flat=True)[:limit])
+    return list(
+        Appeal.objects.filter(media_status=Appeal.MEDIA_PENDING, updated_at__lt=before)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- deadlines -------------------------------------------------------------------------------
@@ -790,13 +960,18 @@ def deadlines_flag(*, today: dt.date | None = None) -> dict[str, int]:
     today = today or _today()
     tomorrow = calendar_default().add_working_days(today, 1)
     running = Appeal.objects.filter(is_open=True, organisation_code__isnull=False).exclude(
-        status=Appeal.ANSWERED)
+        status=Appeal.ANSWERED
+    )
     counts = {"due_soon": 0, "overdue": 0}
-    for pk in list(running.filter(due_date__gte=today, due_date__lte=tomorrow,
-                                  due_soon_notified=False).values_list("pk", flat=True)):
+    for pk in list(
+        running.filter(
+            due_date__gte=today, due_date__lte=tomorrow, due_soon_notified=False
+        ).values_list("pk", flat=True)
+    ):
         counts["due_soon"] += _flag_once(pk=pk, flag="due_soon_notified", topic=events.DUE_SOON)
-    for pk in list(running.filter(due_date__lt=today, overdue_notified=False)
-                   .values_list("pk", flat=True)):
+    for pk in list(
+        running.filter(due_date__lt=today, overdue_notified=False).values_list("pk", flat=True)
+    ):
         counts["overdue"] += _flag_once(pk=pk, flag="overdue_notified", topic=events.OVERDUE)
     return counts
 
@@ -833,13 +1008,22 @@ class PastAppeal:
 def _source_check(source: str) -> str:
     max_length = Appeal._meta.get_field("source").max_length
     if not source or len(source) > max_length or source in SUBMITTED_SOURCES:
-        raise ValueError(f"{source!r} cannot mark imported appeals: use a source of its own "
-                         f"(1 to {max_length} characters, not one of {sorted(SUBMITTED_SOURCES)})")
+        raise ValueError(
+            f"{source!r} cannot mark imported appeals: use a source of its own "
+            f"(1 to {max_length} characters, not one of {sorted(SUBMITTED_SOURCES)})"
+        )
     return source
 
 
-def _past_row(item: PastAppeal, *, source: str, org: str | None, now: dt.datetime,
-              today: dt.date, soon: dt.date) -> Appeal | None:
+def _past_row(
+    item: PastAppeal,
+    *,
+    source: str,
+    org: str | None,
+    now: dt.datetime,
+    today: dt.date,
+    soon: dt.date,
+) -> Appeal | None:
     """The appeal as it stands today after the life the record tells, or None when the record
     cannot be an appeal (no text, half a point, times in the future or out of order)."""
     pack = appeals_pack()
@@ -856,17 +1040,31 @@ def _past_row(item: PastAppeal, *, source: str, org: str | None, now: dt.datetim
     if lat is not None and not pack.in_jurisdiction(lat, lon):
         lat = lon = None
     district = (item.district or "")[:100] or None
-    status = (Appeal.PLACE_POINT if lat is not None
-              else Appeal.PLACE_DISTRICT if district else Appeal.PLACE_UNRESOLVED)
+    status = (
+        Appeal.PLACE_POINT
+        if lat is not None
+        else Appeal.PLACE_DISTRICT
+        if district
+        else Appeal.PLACE_UNRESOLVED
+    )
     category = pack.category_for_label(item.category_label)
     type_code = pack.categories[category].type if category else pack.default_type
     kind = pack.types.get(type_code) or pack.types[pack.default_type]
     due = _due(timezone.localdate(created), kind.deadline_working_days)
     appeal = Appeal(
-        source=source, language=item.language if item.language in LANGUAGES else "kk",
-        appeal_type=kind.code, text=text, lat=lat, lon=lon, address=(item.address or "")[:300],
-        district=district, place_status=status, category=category,
-        reason=(item.reason or "")[:200], organisation_code=org, due_date=due,
+        source=source,
+        language=item.language if item.language in LANGUAGES else "kk",
+        appeal_type=kind.code,
+        text=text,
+        lat=lat,
+        lon=lon,
+        address=(item.address or "")[:300],
+        district=district,
+        place_status=status,
+        category=category,
+        reason=(item.reason or "")[:200],
+        organisation_code=org,
+        due_date=due,
         attributes={IMPORT_KEY: item.key},
     )
     appeal.created_at = created
@@ -888,9 +1086,7 @@ def _past_row(item: PastAppeal, *, source: str, org: str | None, now: dt.datetim
 
 
 @transaction.atomic
-def past_appeals_import(
-    *, actor, source: str, appeals: Sequence[PastAppeal]
-) -> dict[str, int]:
+def past_appeals_import(*, actor, source: str, appeals: Sequence[PastAppeal]) -> dict[str, int]:
     """Import appeals handled before this system (e.g. the demo's history): each is created as
     it stands today — answered (on time or late against its type's deadline in working days)
     and closed when the record says so, else still in work with its organisation (or waiting
@@ -908,22 +1104,37 @@ def past_appeals_import(
     now = timezone.now()
     today = timezone.localdate(now)
     soon = calendar_default().add_working_days(today, 1)  # as `deadlines_flag` counts it
-    done = {(attrs or {}).get(IMPORT_KEY) for attrs in
-            Appeal.objects.filter(source=source).values_list("attributes", flat=True)}
+    done = {
+        (attrs or {}).get(IMPORT_KEY)
+        for attrs in Appeal.objects.filter(source=source).values_list("attributes", flat=True)
+    }
     fresh: dict[str, PastAppeal] = {}
     for item in appeals:
         if item.key not in done:
             fresh.setdefault(item.key, item)
     labels = {item.organisation_label for item in fresh.values() if item.organisation_label}
-    orgs = dict(OrganisationAlias.objects.filter(label__in=labels)
-                .values_list("label", "organisation_code")) if labels else {}
+    orgs = (
+        dict(
+            OrganisationAlias.objects.filter(label__in=labels).values_list(
+                "label", "organisation_code"
+            )
+        )
+        if labels
+        else {}
+    )
     unknown = labels - orgs.keys()
     if unknown:
         orgs.update({code: code for code in organisation_names(codes=unknown)})
     rows: list[Appeal] = []
     for item in sorted(fresh.values(), key=lambda i: (i.created_at, i.key)):
-        row = _past_row(item, source=source, org=orgs.get(item.organisation_label or ""),
-                        now=now, today=today, soon=soon)
+        row = _past_row(
+            item,
+            source=source,
+            org=orgs.get(item.organisation_label or ""),
+            now=now,
+            today=today,
+            soon=soon,
+        )
         if row is not None:
             rows.append(row)
     if rows:
@@ -936,12 +1147,19 @@ def past_appeals_import(
             row.created_at, row.updated_at = created, updated
             row.number = f"A-{timezone.localtime(created):%Y}-{row.pk:07d}"
         Appeal.objects.bulk_update(rows, ["created_at", "updated_at", "number"])
-        audit_record(actor=actor if getattr(actor, "pk", None) else None, kind="change",
-                     action="appeal.past_imported", object_type="appeal_source",
-                     object_id=source, data={"created": len(rows), "first": rows[0].pk,
-                                             "last": rows[-1].pk})
-    return {"created": len(rows), "existing": len(appeals) - len(fresh),
-            "skipped": len(fresh) - len(rows)}
+        audit_record(
+            actor=actor if getattr(actor, "pk", None) else None,
+            kind="change",
+            action="appeal.past_imported",
+            object_type="appeal_source",
+            object_id=source,
+            data={"created": len(rows), "first": rows[0].pk, "last": rows[-1].pk},
+        )
+    return {
+        "created": len(rows),
+        "existing": len(appeals) - len(fresh),
+        "skipped": len(fresh) - len(rows),
+    }
 
 
 @transaction.atomic
@@ -953,9 +1171,15 @@ def past_appeals_remove(*, actor, source: str) -> int:
     if not ids:
         return 0
     Appeal.objects.filter(duplicate_of_id__in=ids).exclude(source=source).update(
-        duplicate_of=None, duplicate_state="", duplicate_score=None)
+        duplicate_of=None, duplicate_state="", duplicate_score=None
+    )
     Appeal.objects.filter(pk__in=ids).delete()
-    audit_record(actor=actor if getattr(actor, "pk", None) else None, kind="change",
-                 action="appeal.past_removed", object_type="appeal_source", object_id=source,
-                 data={"removed": len(ids)})
+    audit_record(
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind="change",
+        action="appeal.past_removed",
+        object_type="appeal_source",
+        object_id=source,
+        data={"removed": len(ids)},
+    )
     return len(ids)

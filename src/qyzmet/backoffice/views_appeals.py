@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.ai import selectors as ai_selectors
-from qyzmet.appeals import charts, chooser, selectors, services
+from qyzmet.appeals import chart_cache, charts, chooser, maps, selectors, services
 from qyzmet.appeals.config import appeals_pack
 from qyzmet.appeals.labels import (
     MEDIA_LABELS,
@@ -48,8 +48,10 @@ def appeals_officer_required(view: Callable[..., HttpResponse]) -> Callable[...,
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (services.handler_organisations(user=request.user)
-                or services.user_can_triage(user=request.user)):
+        if not (
+            services.handler_organisations(user=request.user)
+            or services.user_can_triage(user=request.user)
+        ):
             return render(request, "backoffice/forbidden.html", status=403)
         try:
             return view(request, *args, **kwargs)
@@ -70,8 +72,10 @@ def _category_names() -> dict[str, str]:
 
 def _org_names(codes) -> dict[str, str]:
     lang = _lang()
-    return {code: n.get(lang) or n.get("en") or code
-            for code, n in organisation_names(codes=set(codes)).items()}
+    return {
+        code: n.get(lang) or n.get("en") or code
+        for code, n in organisation_names(codes=set(codes)).items()
+    }
 
 
 @appeals_officer_required
@@ -81,16 +85,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = None
     if orgs:
         org = request.GET.get("organisation") or None
-        page = selectors.inbox_list(user=request.user, organisation_code=org,
-                                    cursor=request.GET.get("cursor"), limit=25)
+        page = selectors.inbox_list(
+            user=request.user, organisation_code=org, cursor=request.GET.get("cursor"), limit=25
+        )
         for appeal in page.items:
             appeal.status_label = status_label(appeal.status)
-    return render(request, "backoffice/appeals/inbox.html", {
-        "page": page,
-        "orgs": _org_names(orgs),
-        "categories": _category_names(),
-        "can_triage": services.user_can_triage(user=request.user),
-    })
+    return render(
+        request,
+        "backoffice/appeals/inbox.html",
+        {
+            "page": page,
+            "orgs": _org_names(orgs),
+            "categories": _category_names(),
+            "can_triage": services.user_can_triage(user=request.user),
+        },
+    )
 
 
 @appeals_officer_required
@@ -102,24 +111,34 @@ def triage(request: HttpRequest) -> HttpResponse:
     organisations = chooser.organisations_for_appeals(lang=lang)
     org_names = dict(organisations)
     prints = chooser.footprint()
-    suggestions_in_words(suggestions=[a.latest_suggestion for a in appeals
-                                      if a.latest_suggestion is not None],
-                         lang=lang, org_names=org_names)
+    suggestions_in_words(
+        suggestions=[a.latest_suggestion for a in appeals if a.latest_suggestion is not None],
+        lang=lang,
+        org_names=org_names,
+    )
     for appeal in appeals:
         appeal.place_unresolved = appeal.place_status == "unresolved"
-        appeal.org_groups = chooser.route_groups(appeal=appeal, organisations=organisations,
-                                                 prints=prints, lang=lang)
-    return render(request, "backoffice/appeals/triage.html", {
-        "appeals": appeals,
-        "categories": categories,
-        "active_model": ai_selectors.model_active(),
-    })
+        appeal.org_groups = chooser.route_groups(
+            appeal=appeal, organisations=organisations, prints=prints, lang=lang
+        )
+    return render(
+        request,
+        "backoffice/appeals/triage.html",
+        {
+            "appeals": appeals,
+            "categories": categories,
+            "active_model": ai_selectors.model_active(),
+        },
+    )
 
 
 def _answer_templates(appeal, lang: str) -> list[tuple[str, str]]:
     names = _org_names([appeal.organisation_code or ""])
-    context = {"number": appeal.number, "address": appeal.address or "—",
-               "organisation": names.get(appeal.organisation_code or "", "")}
+    context = {
+        "number": appeal.number,
+        "address": appeal.address or "—",
+        "organisation": names.get(appeal.organisation_code or "", ""),
+    }
     result = []
     for tpl in appeals_pack().answers_for(appeal.category):
         text = tpl.text.get(appeal.language) or tpl.text.get("en") or ""
@@ -128,6 +147,7 @@ def _answer_templates(appeal, lang: str) -> list[tuple[str, str]]:
 
 
 @appeals_officer_required
+@maps.map_page
 @require_GET
 def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     appeal = selectors.appeal_get_for_officer(user=request.user, appeal_id=appeal_id)
@@ -136,31 +156,41 @@ def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
     organisations = chooser.organisations_for_appeals(lang=lang)
     history = selectors.appeal_history(appeal_id=appeal.pk)
     suggestions = selectors.appeal_suggestions(appeal_id=appeal.pk)
-    org_names = _org_names({appeal.organisation_code or ""}
-                           | {e.note for e in history if e.action in ("routed", "rerouted")}
-                           | {s.organisation_code for s in suggestions})
+    org_names = _org_names(
+        {appeal.organisation_code or ""}
+        | {e.note for e in history if e.action in ("routed", "rerouted")}
+        | {s.organisation_code for s in suggestions}
+    )
     suggestions_in_words(suggestions=suggestions, lang=lang, org_names=org_names)
-    return render(request, "backoffice/appeals/case.html", {
-        "appeal": appeal,
-        "status_label": status_label(appeal.status),
-        "organisation_name": org_names.get(appeal.organisation_code or ""),
-        "category_name": categories.get(appeal.category or ""),
-        "duplicate_pct": percent(appeal.duplicate_score, lang),
-        "place_label": PLACE_LABELS.get(appeal.place_status, appeal.place_status),
-        "place_unresolved": appeal.place_status == "unresolved",
-        "district_label": appeals_pack().district_label(appeal.district, lang),
-        "media_label": MEDIA_LABELS.get(appeal.media_status, ""),
-        "media_error": media_error_text(appeal.media_error) if appeal.media_error else "",
-        "history": history_decorate(history, org_names=org_names),
-        "photos": selectors.appeal_photos(appeal_id=appeal.pk),
-        "suggestions": suggestions,
-        "categories": categories,
-        "org_groups": chooser.route_groups(appeal=appeal, organisations=organisations,
-                                           prints=chooser.footprint(), lang=lang),
-        "templates": _answer_templates(appeal, lang),
-        "handles": services.user_handles(user=request.user,
-                                         organisation_code=appeal.organisation_code),
-    })
+    return render(
+        request,
+        "backoffice/appeals/case.html",
+        {
+            "appeal": appeal,
+            "status_label": status_label(appeal.status),
+            "organisation_name": org_names.get(appeal.organisation_code or ""),
+            "category_name": categories.get(appeal.category or ""),
+            "duplicate_pct": percent(appeal.duplicate_score, lang),
+            "place_label": PLACE_LABELS.get(appeal.place_status, appeal.place_status),
+            "place_unresolved": appeal.place_status == "unresolved",
+            "district_label": appeals_pack().district_label(appeal.district, lang),
+            "media_label": MEDIA_LABELS.get(appeal.media_status, ""),
+            "media_error": media_error_text(appeal.media_error) if appeal.media_error else "",
+            "history": history_decorate(history, org_names=org_names),
+            "photos": selectors.appeal_photos(appeal_id=appeal.pk),
+            "suggestions": suggestions,
+            "categories": categories,
+            "org_groups": chooser.route_groups(
+                appeal=appeal, organisations=organisations, prints=chooser.footprint(), lang=lang
+            ),
+            "templates": _answer_templates(appeal, lang),
+            "handles": services.user_handles(
+                user=request.user, organisation_code=appeal.organisation_code
+            ),
+            "map_tiles_url": maps.tiles()["url"],
+            "map_tiles_attribution": maps.tiles()["attribution"],
+        },
+    )
 
 
 ACTIONS = {"take", "answer", "extend", "route", "place", "merge", "split"}
@@ -176,8 +206,7 @@ def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
         return redirect("bo-appeal", appeal_id=appeal.pk)
     if action == "route" and not request.POST.get("organisation_code"):
         # No organisation is preselected: routing needs a person's explicit choice.
-        messages.error(request, _("Organisation: choose the organisation the appeal is sent "
-                                  "to."))
+        messages.error(request, _("Organisation: choose the organisation the appeal is sent to."))
         if request.POST.get("next") == "triage":
             return redirect(f"{reverse('bo-appeals-triage')}#appeal-{appeal.pk}")
         return redirect(f"{reverse('bo-appeal', args=[appeal.pk])}#org")
@@ -185,18 +214,28 @@ def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
         if action == "take":
             services.appeal_take(actor=request.user, appeal_id=appeal.pk)
         elif action == "answer":
-            services.appeal_answer(actor=request.user, appeal_id=appeal.pk,
-                                   text=request.POST.get("text", ""))
+            services.appeal_answer(
+                actor=request.user, appeal_id=appeal.pk, text=request.POST.get("text", "")
+            )
         elif action == "extend":
-            services.appeal_extend(actor=request.user, appeal_id=appeal.pk,
-                                   reason=request.POST.get("reason", ""))
+            services.appeal_extend(
+                actor=request.user, appeal_id=appeal.pk, reason=request.POST.get("reason", "")
+            )
         elif action == "route":
-            services.appeal_route(actor=request.user, appeal_id=appeal.pk,
-                                  organisation_code=request.POST.get("organisation_code", ""),
-                                  category=request.POST.get("category") or None)
+            services.appeal_route(
+                actor=request.user,
+                appeal_id=appeal.pk,
+                organisation_code=request.POST.get("organisation_code", ""),
+                category=request.POST.get("category") or None,
+            )
         elif action == "place":
-            services.appeal_place_set(actor=request.user, appeal_id=appeal.pk,
-                                      lat=request.POST.get("lat"), lon=request.POST.get("lon"))
+            services.appeal_place_set(
+                actor=request.user,
+                appeal_id=appeal.pk,
+                lat=request.POST.get("lat"),
+                lon=request.POST.get("lon"),
+                reason=request.POST.get("place_reason", ""),
+            )
         elif action == "merge":
             services.duplicate_merge(actor=request.user, appeal_id=appeal.pk)
         else:
@@ -211,8 +250,9 @@ def act(request: HttpRequest, appeal_id: int) -> HttpResponse:
         return redirect("bo-appeals-triage")
     if action == "route" and not (
         services.user_can_triage(user=request.user)
-        or services.user_handles(user=request.user,
-                                 organisation_code=request.POST.get("organisation_code"))
+        or services.user_handles(
+            user=request.user, organisation_code=request.POST.get("organisation_code")
+        )
     ):
         return redirect("bo-appeals-inbox")  # sent elsewhere: no longer ours to see
     return redirect("bo-appeal", appeal_id=appeal.pk)
@@ -256,19 +296,35 @@ def _labeller(lang: str, org_names: dict[str, str]) -> Callable[[str, Any], str]
 @appeals_officer_required
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
-    data = selectors.analytics(period=request.GET.get("period") or selectors.DEFAULT_PERIOD)
+    """The numbers and the over-time charts come from `chart_cache` (drawn once per change of
+    the appeals, in the background after a change), so the page never waits on drawing."""
+    period = _period(request)
     lang = _lang()
+    context = chart_cache.cached(
+        kind="page", period=period, lang=lang, build=lambda: _analytics_context(period, lang)
+    )
+    periods = [(code, PERIOD_LABELS[code]) for code in selectors.PERIODS]
+    return render(request, "backoffice/appeals/analytics.html", {**context, "periods": periods})
+
+
+def _period(request: HttpRequest) -> str:
+    period = request.GET.get("period") or selectors.DEFAULT_PERIOD
+    return period if period in selectors.PERIODS else selectors.DEFAULT_PERIOD
+
+
+def _analytics_context(period: str, lang: str) -> dict[str, Any]:
+    """What the analytics page shows for a period, in `lang` (cached by `chart_cache`)."""
+    data = selectors.analytics(period=period)
     label = _labeller(lang, _org_names([c for c, _ in data["by_organisation"]]))
-    return render(request, "backoffice/appeals/analytics.html", {
+    return {
         "data": data,
-        "periods": [(code, PERIOD_LABELS[code]) for code in selectors.PERIODS],
         "charts": charts.over_time_charts(data, label=label),
         "by_category": [(label("category", c), n) for c, n in data["by_category"]],
         "by_district": [(label("district", c), n) for c, n in data["by_district"]],
         "by_organisation": [(label("organisation", c), n) for c, n in data["by_organisation"]],
         "hotspots_alt": charts.hotspots_alt(data["points"]),
         "compliance_pct": None if data["compliance"] is None else round(100 * data["compliance"]),
-    })
+    }
 
 
 CHARTS = {"weekly", "category", "district", "organisation", "hotspots"}
@@ -279,17 +335,30 @@ CHARTS = {"weekly", "category", "district", "organisation", "hotspots"}
 def chart(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CHARTS:
         raise Http404
-    data = selectors.analytics(period=request.GET.get("period") or selectors.DEFAULT_PERIOD)
-    label = _labeller(_lang(), _org_names([c for c, _ in data["by_organisation"]]))
+    period, lang = _period(request), _lang()
+    png = chart_cache.cached(
+        kind=f"png:{name}", period=period, lang=lang, build=lambda: _chart_png(name, period, lang)
+    )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _chart_png(name: str, period: str, lang: str) -> bytes:
+    """One totals chart drawn for a period, in `lang` (cached by `chart_cache`)."""
+    data = selectors.analytics(period=period)
+    label = _labeller(lang, _org_names([c for c, _ in data["by_organisation"]]))
     if name == "weekly":
         png = charts.weekly_png(data["weekly"], _("Appeals per week"))
     elif name == "hotspots":
         png = charts.hotspots_png(data["points"], _("Hot spots"))
     else:
-        titles = {"category": _("Appeals per category"), "district": _("Appeals per district"),
-                  "organisation": _("Appeals per organisation")}
-        png = charts.bar_png(name, [(label(name, c), n) for c, n in data[f"by_{name}"]],
-                             titles[name])
-    response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+        titles = {
+            "category": _("Appeals per category"),
+            "district": _("Appeals per district"),
+            "organisation": _("Appeals per organisation"),
+        }
+        png = charts.bar_png(
+            name, [(label(name, c), n) for c, n in data[f"by_{name}"]], titles[name]
+        )
+    return png

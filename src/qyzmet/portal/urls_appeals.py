@@ -4,6 +4,8 @@ from . import views_appeals as v
 
 urlpatterns = [
     path("appeals/new/", v.appeal_new, name="appeal-new"),
+    path("appeals/map/districts.geojson", v.map_outlines, name="appeals-map-outlines"),
+    path("appeals/places/", v.place_search, name="appeals-place-search"),
     path("my/appeals/", v.my_appeals, name="my-appeals"),
     path("my/appeals/<int:appeal_id>/", v.my_appeal, name="my-appeal"),
     path("my/appeals/<int:appeal_id>/photos/<int:photo_id>/", v.my_appeal_photo,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qyzmet.ai import charts as ai_charts
 from qyzmet.ai import selectors as ai_selectors
-from qyzmet.appeals import selectors, services
+from qyzmet.appeals import maps, selectors, services
 from qyzmet.appeals.config import appeals_pack
 from qyzmet.appeals.labels import RATING_LABELS, decorate, history_decorate, place_note
 from qyzmet.appeals.validation import PHOTO_MAX_BYTES, PHOTO_MAX_COUNT, TEXT_MAX
@@ -40,8 +41,9 @@ def _float(value: str | None, pointer: str) -> float | None:
         return float(value)
     except ValueError as exc:
         detail = _("Latitude and longitude must be numbers.")
-        raise Problem(422, "place_invalid", _("Invalid coordinates"), detail,
-                      [FieldError(pointer, detail)]) from exc
+        raise Problem(
+            422, "place_invalid", _("Invalid coordinates"), detail, [FieldError(pointer, detail)]
+        ) from exc
 
 
 def _field_labels() -> dict[str, str]:
@@ -70,11 +72,26 @@ def _form_errors(problem: Problem) -> tuple[list[tuple[str, str, str]], dict[str
     return summary, by_field
 
 
+def map_context() -> dict[str, object]:
+    """What a map on an appeals page needs: the tiles (or none) and where the base is."""
+    tiles = maps.tiles()
+    return {"map_tiles_url": tiles["url"], "map_tiles_attribution": tiles["attribution"]}
+
+
 @login_required
+@maps.map_page
 @require_http_methods(["GET", "POST"])
 def appeal_new(request: HttpRequest) -> HttpResponse:
-    context = {"categories": _categories(), "text_max": TEXT_MAX, "photo_max": PHOTO_MAX_COUNT,
-               "values": {}, "error": None, "error_summary": [], "field_errors": {}}
+    context = {
+        "categories": _categories(),
+        "text_max": TEXT_MAX,
+        "photo_max": PHOTO_MAX_COUNT,
+        "values": {},
+        "error": None,
+        "error_summary": [],
+        "field_errors": {},
+        **map_context(),
+    }
     if request.method == "POST":
         values = request.POST
         context["values"] = values
@@ -82,8 +99,13 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
             files = request.FILES.getlist("photos")
             if len(files) > PHOTO_MAX_COUNT:
                 detail = _("Attach at most %(count)d photos.") % {"count": PHOTO_MAX_COUNT}
-                raise Problem(422, "too_many_photos", _("Too many photos"), detail,
-                              [FieldError("/photos", detail)])
+                raise Problem(
+                    422,
+                    "too_many_photos",
+                    _("Too many photos"),
+                    detail,
+                    [FieldError("/photos", detail)],
+                )
             photos = [f.read(PHOTO_MAX_BYTES + 1) for f in files]
             appeal = services.appeal_submit(
                 actor=request.user,
@@ -100,8 +122,9 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
             context["error"] = problem
             context["error_summary"], context["field_errors"] = _form_errors(problem)
             return render(request, "portal/appeals/new.html", context, status=422)
-        messages.success(request, _("Your appeal is registered as No. %(number)s.")
-                         % {"number": appeal.number})
+        messages.success(
+            request, _("Your appeal is registered as No. %(number)s.") % {"number": appeal.number}
+        )
         note = place_note(appeal.place_status)
         if note:
             messages.warning(request, note)
@@ -112,13 +135,15 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_appeals(request: HttpRequest) -> HttpResponse:
-    page = selectors.appeal_list_for_citizen(user=request.user, cursor=request.GET.get("cursor"),
-                                             limit=20)
+    page = selectors.appeal_list_for_citizen(
+        user=request.user, cursor=request.GET.get("cursor"), limit=20
+    )
     decorate(page.items, dict(_categories()))
     return render(request, "portal/appeals/list.html", {"page": page})
 
 
 @login_required
+@maps.map_page
 @require_GET
 def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     try:
@@ -128,19 +153,27 @@ def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
     decorate([appeal], dict(_categories()))
     lang = _lang()
     history = selectors.appeal_history(appeal_id=appeal.pk)
-    codes = {appeal.organisation_code or ""} | {e.note for e in history
-                                                 if e.action in ("routed", "rerouted")}
-    org_names = {code: n.get(lang) or n.get("en") or ""
-                 for code, n in organisation_names(codes=codes).items()}
-    return render(request, "portal/appeals/detail.html", {
-        "appeal": appeal,
-        "organisation_name": org_names.get(appeal.organisation_code or ""),
-        "district_label": appeals_pack().district_label(appeal.district, lang),
-        "place_note": place_note(appeal.place_status),
-        "history": history_decorate(history, org_names=org_names),
-        "photos": selectors.appeal_photos(appeal_id=appeal.pk),
-        "ratings": list(RATING_LABELS.items()),
-    })
+    codes = {appeal.organisation_code or ""} | {
+        e.note for e in history if e.action in ("routed", "rerouted")
+    }
+    org_names = {
+        code: n.get(lang) or n.get("en") or ""
+        for code, n in organisation_names(codes=codes).items()
+    }
+    return render(
+        request,
+        "portal/appeals/detail.html",
+        {
+            "appeal": appeal,
+            "organisation_name": org_names.get(appeal.organisation_code or ""),
+            "district_label": appeals_pack().district_label(appeal.district, lang),
+            "place_note": place_note(appeal.place_status),
+            "history": history_decorate(history, org_names=org_names),
+            "photos": selectors.appeal_photos(appeal_id=appeal.pk),
+            "ratings": list(RATING_LABELS.items()),
+            **map_context(),
+        },
+    )
 
 
 @login_required
@@ -183,8 +216,9 @@ def appeal_rate(request: HttpRequest, appeal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def appeal_reopen(request: HttpRequest, appeal_id: int) -> HttpResponse:
-    return _citizen_act(request, appeal_id, services.appeal_reopen,
-                        reason=request.POST.get("reason", ""))
+    return _citizen_act(
+        request, appeal_id, services.appeal_reopen, reason=request.POST.get("reason", "")
+    )
 
 
 @require_GET
@@ -196,12 +230,16 @@ def algorithms(request: HttpRequest) -> HttpResponse:
     for key, value in (metrics or {}).items():
         if isinstance(value, int | float):
             shown.append((key, f"{value:.3f}" if isinstance(value, float) else value))
-    return render(request, "portal/appeals/algorithms.html", {
-        "active": active,
-        "metrics": shown,
-        "has_matrix": bool(active and ai_charts.confusion_matrix_of(active.metadata)),
-        "categories": _categories(),
-    })
+    return render(
+        request,
+        "portal/appeals/algorithms.html",
+        {
+            "active": active,
+            "metrics": shown,
+            "has_matrix": bool(active and ai_charts.confusion_matrix_of(active.metadata)),
+            "categories": _categories(),
+        },
+    )
 
 
 @require_GET
@@ -212,4 +250,46 @@ def algorithms_confusion(request: HttpRequest) -> HttpResponse:
         raise Http404
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "public, max-age=600"
+    return response
+
+
+@require_GET
+def map_outlines(request: HttpRequest) -> HttpResponse:
+    """The base of the appeals maps: the district outlines of the country pack (public data,
+    names in kk/ru/en inside, so one cached copy serves every language)."""
+    response = HttpResponse(maps.outlines_bytes(), content_type="application/geo+json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+SEARCH_PER_MINUTE = 60  # a person typing an address and choosing from the list stays far below
+
+
+def _search_allowed(request: HttpRequest) -> bool:
+    """A per-person budget of address searches per minute (in the cache: a burst from one
+    account is cut off, nothing is written to the database per keystroke)."""
+    key = f"appeals:place-search:{request.user.pk}"
+    cache.add(key, 0, 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, 60)
+        count = 1
+    return count <= SEARCH_PER_MINUTE
+
+
+@login_required
+@require_GET
+def place_search(request: HttpRequest) -> JsonResponse:
+    """Address search for the map: `?q=` → {"results": [{label, lat, lon, district, kind}]}.
+    Only the gazetteer's houses, streets and district names: nothing about who wrote."""
+    if not _search_allowed(request):
+        response = JsonResponse(
+            {"results": [], "detail": _("Too many searches; wait a minute.")}, status=429
+        )
+        response["Retry-After"] = "60"
+        return response
+    results = maps.place_search(request.GET.get("q", ""), lang=_lang())
+    response = JsonResponse({"results": [r.as_json() for r in results]})
+    response["Cache-Control"] = "private, max-age=60"
     return response

@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    # Leaflet's built files as static files (docs/adr/0055-maps.md); no Python of it is used.
+    "leaflet",
     "qyzmet.core",
     "qyzmet.audit",
     "qyzmet.identity",
@@ -189,6 +191,12 @@ QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
 # Where people reach this site: printed under and encoded in the QR code of every result
 # document. `make run` exports it; a deployment sets its own address.
 QYZMET_PUBLIC_BASE_URL = os.environ.get("QYZMET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Map tiles for the appeals maps: an OpenStreetMap-style template
+# ("https://tile.example/{z}/{x}/{y}.png") and its attribution (HTML allowed). Empty: the map
+# draws only the district outlines shipped in the country pack, with no request leaving the site
+# (docs/operations.md, "Maps").
+QYZMET_MAP_TILES_URL = os.environ.get("QYZMET_MAP_TILES_URL", "")
+QYZMET_MAP_TILES_ATTRIBUTION = os.environ.get("QYZMET_MAP_TILES_ATTRIBUTION", "")
 QYZMET_API_TOKEN_TTL_SECONDS = 8 * 3600
 
 CELERY_TASK_SERIALIZER = "json"
