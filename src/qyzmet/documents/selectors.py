@@ -10,11 +10,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from qyzmet.core.problem import not_found
+from qyzmet.core.problem import Problem, not_found
+from qyzmet.identity.selectors import organisation_get
 from qyzmet.signatures.selectors import certificate_status, pdf_signature_verify
 from qyzmet.transparency.selectors import (
     document_log_entries,
@@ -126,10 +128,22 @@ class SignatureCheckDTO:
     # current root, not yet in a signed head; "not_included": no entry (yet: the log is written
     # after commit); "mismatch": the log records other bytes; "proof_failed": the proof fails.
     log: str
+    # The sealing agency's full name in kk/ru/en from the catalogue, when the seal certificate
+    # is one this platform issued to the document's issuer (empty otherwise: then only the
+    # certificate's own subject is known).
+    signer_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
         return self.signature == "ok" and self.log not in ("mismatch", "proof_failed")
+
+    @property
+    def signer_name(self) -> str:
+        """Who sealed, for a person reading in the active language: the agency's name from the
+        catalogue, not the X.509 subject (whose names are bounded at 64 characters and read
+        "Common Name: …, Organizational Unit: BIN…")."""
+        language = (get_language() or "ru")[:2]
+        return self.signer_names.get(language) or self.signer_names.get("ru") or self.signer
 
 
 def document_signature_check(
@@ -141,6 +155,11 @@ def document_signature_check(
     verdict = pdf_signature_verify(pdf_bytes=pdf_bytes)
     status = certificate_status(serial=verdict.certificate_serial or "0")
     certificate = "revoked" if verdict.reason == "ca_revoked" else status.state
+    signer_names = (
+        _sealer_names(public_id=public_id, signer_bin=verdict.signer_bin)
+        if status.state != "unknown"
+        else {}
+    )
     return SignatureCheckDTO(
         signature=verdict.reason,
         signature_message=verdict.message,
@@ -150,7 +169,26 @@ def document_signature_check(
         certificate_status=certificate,
         certificate_revoked_at=verdict.revoked_at or status.revoked_at,
         log=_log_status(public_id=public_id),
+        signer_names=signer_names,
     )
+
+
+def _sealer_names(*, public_id: str, signer_bin: str) -> dict[str, str]:
+    """The catalogue names of the document's issuer, when the seal's certificate (one we
+    issued) carries that issuer's BIN. The BIN, not the name, is the link: the certificate's
+    names may be shortened, and a copy sealed by another agency must not borrow the issuer's
+    name. An issuer that is not an organisation row has a seal without a BIN: nothing links it
+    to a catalogue entry, so the certificate's subject is all there is to show."""
+    issuer_code = (
+        Document.objects.filter(public_id=public_id).values_list("issuer_code", flat=True).first()
+    )
+    if issuer_code is None or not signer_bin:
+        return {}
+    try:
+        organisation = organisation_get(code=issuer_code)
+    except Problem:
+        return {}
+    return dict(organisation.names) if signer_bin == organisation.bin else {}
 
 
 def _root_from_path(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes:
