@@ -1,0 +1,264 @@
+"""What "every page" means for the browser suite, and the detectors it runs on each page.
+
+`PAGES` lists every HTML page a person sees (by URL name), who sees it and how its arguments are
+filled from the demo data; `EXCLUDED` (by URL name) and `EXCLUDED_PREFIXES` (whole mounts) list,
+with the reason, every URL pattern that is not such a page. `url_inventory()` reads the project's
+resolver, so a URL pattern added without a line in one of the two lists fails the suite (see
+test_every_page.py) — "every page" stays true as the site grows.
+
+The detectors work on what a person reads: `innerText` for code-shaped tokens, visible text nodes
+for untranslated English strings (the msgids of our own catalogues)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polib
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "qyzmet"
+LANGS = ("kk", "ru", "en")
+WIDTHS = (1280, 320)
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the site: the role that sees it, and its URL arguments from the demo `world`
+    (a dict filled once by the suite's setup: ids of a case, an appeal, a document...)."""
+
+    role: str  # anonymous | citizen | officer (the desk) | appeals (appeals desk, AI) | head
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda world: {}
+    query: str = ""
+    # A page that needs a session in a given state (half signed in; answers waiting for their
+    # check): the suite prepares a fresh session of that kind for each language.
+    prepared: str = ""
+
+
+PAGES: dict[str, Page] = {
+    # Public
+    "home": Page("anonymous"),
+    "service-list": Page("anonymous"),
+    "service-detail": Page("anonymous", lambda w: {"code": w["service"]}),
+    "login": Page("anonymous"),
+    "login-code": Page("anonymous", prepared="signing-in"),
+    "dev-otp": Page("anonymous"),  # the demo's SMS inbox, linked from the sign-in page
+    "signature-verify": Page("anonymous"),
+    "document-verify": Page("anonymous", lambda w: {"public_id": w["document"]}),
+    "algorithms": Page("anonymous"),
+    # Citizen
+    "apply": Page("citizen", lambda w: {"code": w["service"]}),
+    "apply-check": Page("citizen", lambda w: {"code": w["service"]}, prepared="answers"),
+    "signature-confirm": Page("citizen", lambda w: {"request_id": w["signature_request"]}),
+    "my-application-submitted": Page("citizen", lambda w: {"application_id": w["application"]}),
+    "my-applications": Page("citizen"),
+    "my-application": Page("citizen", lambda w: {"application_id": w["application"]}),
+    "appeal-new": Page("citizen"),
+    "my-appeals": Page("citizen"),
+    "my-appeal": Page("citizen", lambda w: {"appeal_id": w["appeal"]}),
+    "my-notifications": Page("citizen"),
+    "my-consents": Page("citizen"),
+    "my-data": Page("citizen"),
+    # Officer: the applications desk
+    "bo-inbox": Page("officer"),
+    "bo-case": Page("officer", lambda w: {"application_id": w["case"]}),
+    "bo-decided": Page(
+        "officer",
+        lambda w: {"application_id": w["approved"], "request_id": w["approval_signature"]},
+    ),
+    # Appeals desk, triage, analytics, the AI models (an officer holding those roles)
+    "bo-appeals-inbox": Page("appeals"),
+    "bo-appeals-triage": Page("appeals"),
+    "bo-appeals-analytics": Page("appeals"),
+    "bo-appeal": Page("appeals", lambda w: {"appeal_id": w["bo_appeal"]}),
+    "bo-ai": Page("appeals"),
+    "bo-ai-model": Page("appeals", lambda w: {"version_id": w["model_version"]}),
+    "bo-ai-run": Page("appeals", lambda w: {"run_id": w["training_run"]}),
+    "bo-ai-suggestions": Page("appeals"),
+    # Head of an agency: the exchange access rights of their organisation
+    "bo-exchange-rights": Page("head"),
+}
+
+# Whole mounts that serve machines, not people (every pattern under them).
+EXCLUDED_PREFIXES: dict[str, str] = {
+    "api/v1/": "the JSON API and its OpenAPI/docs pages (the docs page has its own browser test)",
+    "r1/": "the exchange gateway (X-Road style signed messages between systems)",
+    "data/": "the GovStack Digital Registries Data API (JSON)",
+    "pki/": "CA certificates, CRLs, OCSP and the timestamp authority (DER/binary)",
+    "open311/v2/": "Open311 GeoReport v2 (JSON/XML for other systems)",
+    "i18n/": "set_language: POST-only, redirects back to the page",
+}
+
+# Single patterns that are not pages a person reads.
+EXCLUDED: dict[str, str] = {
+    "favicon": "an image",
+    "logout": "POST-only, redirects",
+    "my-notification-read": "POST-only, redirects to the notification's target",
+    "apply-signed": "the signing page's return address: submits and redirects (GET, idempotent)",
+    "my-application-answer": "POST-only, redirects to the application",
+    "my-application-result": "the result PDF",
+    "my-application-signature": "a signature download (.p7s / signed payload)",
+    "signature-download": "a signature download (.p7s)",
+    "my-appeal-photo": "an image (the citizen's own photo)",
+    "my-appeal-rate": "POST-only, redirects to the appeal",
+    "my-appeal-reopen": "POST-only, redirects to the appeal",
+    "algorithms-confusion": "a PNG chart",
+    "appeals-place-search": "JSON for the map's address search",
+    "appeals-map-outlines": "GeoJSON: the map's district outlines",
+    "my-consent-give": "POST-only, redirects to the consents",
+    "my-consent-withdraw": "POST-only, redirects to the consents",
+    "bo-act": "POST-only, redirects to the case or to the signing page",
+    "bo-decide-signed": "the signing page's return address: applies the decision, redirects",
+    "bo-case-signature": "a signature download",
+    "bo-evidence-refetch": "POST-only, redirects to the case",
+    "bo-attachment": "a file download (the citizen's attachment)",
+    "bo-appeals-chart": "a PNG chart",
+    "bo-appeal-act": "POST-only, redirects to the appeal",
+    "bo-appeal-photo": "an image",
+    "bo-ai-confusion": "a PNG chart",
+    "bo-ai-activate": "POST-only, redirects",
+    "bo-ai-rollback": "POST-only, redirects",
+    "bo-ai-threshold": "POST-only, redirects",
+    "bo-ai-train": "POST-only, redirects to the run's page",
+    "bo-exchange-grant": "POST-only, redirects",
+    "bo-exchange-revoke": "POST-only, redirects",
+}
+
+
+def url_inventory() -> Iterator[tuple[str, str]]:
+    """(route, name) of every URL pattern of the project, the route with its mount prefixes;
+    an unnamed pattern gets its route as its name."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix: str) -> Iterator[tuple[str, str]]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                yield route, pattern.name or route
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def unlisted_patterns() -> list[str]:
+    """URL patterns in neither list: a new page needs a line in PAGES, anything else in
+    EXCLUDED — with the reason it is not a page a person reads."""
+    missing = []
+    for route, name in url_inventory():
+        if route.startswith(tuple(EXCLUDED_PREFIXES)):
+            continue
+        if name not in PAGES and name not in EXCLUDED:
+            missing.append(f"{name} ({route})")
+    return missing
+
+
+# --- code-shaped tokens -----------------------------------------------------------------------
+
+# Shown on purpose, removed before looking for codes: e-mail addresses and links written out.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\bhttps?://\S+")
+# Identifier shapes: snake_case, dotted lowercase (kz.address-certificate), kebab-case.
+_SNAKE = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")
+_DOTTED = re.compile(r"(?<![\w.-])[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+(?![\w-])")
+_KEBAB = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+_JSON = re.compile(r"[{\[]\s*\"")
+# Justified exceptions: "e-mail" is a word in all three languages; "a.m"/"p.m" are English
+# times of day; file names a person downloads are matched by _FILE_NAME.
+ALLOWED_TOKENS = frozenset({"e-mail", "a.m", "p.m"})
+_FILE_NAME = re.compile(r"\.(?:pdf|png|p7s|json|csv|xml)$")
+
+
+def code_tokens(text: str, *, lang: str, known_codes: frozenset[str]) -> list[str]:
+    """The code-shaped tokens in `text` (a page's innerText in `lang`).
+
+    snake_case, dotted lowercase identifiers and raw JSON are never prose. Lowercase Latin
+    kebab-case is never prose in Kazakh or Russian; in English ("sign-in", "one-time") it is
+    flagged when it holds a digit or is one of the codes the platform knows (organisations,
+    services, categories). On kk/ru pages a bare Latin word that is a status or other code
+    (`registered`, `routed`) is flagged too."""
+    text = _URL.sub(" ", _EMAIL.sub(" ", text))
+    found: list[str] = []
+    for match in _SNAKE.finditer(text):
+        found.append(match.group())
+    for match in _DOTTED.finditer(text):
+        token = match.group()
+        if token not in ALLOWED_TOKENS and not _FILE_NAME.search(token):
+            found.append(token)
+    for match in _KEBAB.finditer(text):
+        token = match.group()
+        if token in ALLOWED_TOKENS:
+            continue
+        if lang != "en" or token in known_codes or re.search(r"\d", token):
+            found.append(token)
+    if _JSON.search(text):
+        found.append("raw JSON")
+    if lang != "en":
+        for word in re.findall(r"(?<![\w.-])[a-z]{3,}(?![\w-])", text):
+            if word in known_codes:
+                found.append(word)
+    return sorted(set(found))
+
+
+# --- untranslated strings ---------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def english_msgids(lang: str) -> frozenset[str]:
+    """The English source strings of our catalogues whose `lang` translation differs from them
+    (a msgid translated as itself — "PDF", "QR" — is not a gap); placeholders left out, since a
+    rendered string no longer contains them."""
+    found = set()
+    for path in PACKAGE.rglob(f"locale/{lang}/LC_MESSAGES/*.po"):
+        for entry in polib.pofile(str(path)):
+            if entry.obsolete or entry.msgid_plural or "%" in entry.msgid or "{" in entry.msgid:
+                continue
+            msgid = normalise(entry.msgid)
+            if re.search(r"[A-Za-z]{2}", msgid) and normalise(entry.msgstr) != msgid:
+                found.add(msgid)
+    return frozenset(found)
+
+
+# Visible text nodes (their rendered parent), each normalised; run in the page.
+VISIBLE_TEXTS_JS = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    if (!text) continue;
+    const parent = node.parentElement;
+    if (!parent || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(parent.tagName)) continue;
+    if (parent.closest('[lang]').lang !== document.documentElement.lang) continue;
+    if (!parent.checkVisibility({visibilityProperty: true})) continue;
+    out.push(text);
+  }
+  return out;
+}"""
+
+
+# What a person reads (innerText), less the passages marked as another language on purpose (the
+# document's title in all three languages on the verify page, the language switch's options).
+PAGE_TEXT_JS = """() => {
+  let text = document.body.innerText;
+  const lang = document.documentElement.lang;
+  for (const el of document.body.querySelectorAll('[lang]')) {
+    if (el.lang !== lang && el.innerText) text = text.replace(el.innerText, ' ');
+  }
+  return text;
+}"""
+
+# The last few elements that stick out past the right edge (what makes the page scroll).
+OVERFLOWING_JS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(-3)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
+            + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
