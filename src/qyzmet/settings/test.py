@@ -11,3 +11,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# Analytics pictures: redrawn in the caller, never by a thread behind a test's transaction;
+# tests that check the after-save precompute turn it on (qyzmet.appeals.chart_cache).
+QYZMET_CHART_REFRESH = "inline"
+QYZMET_CHART_PRECOMPUTE = False
