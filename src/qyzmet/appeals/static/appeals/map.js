@@ -94,7 +94,7 @@
       } else {
         marker.setLatLng([lat, lon]);
       }
-      if (moveView) { map.setView([lat, lon], Math.max(map.getZoom() || 0, 15)); }
+      if (moveView) { map.setView([lat, lon], Math.max(map.getZoom() || 0, 13)); }
       say(lat, lon);
       box.dispatchEvent(new CustomEvent("appeal-map:placed", { bubbles: true }));
     }
@@ -181,7 +181,7 @@
           b.addEventListener("click", function () {
             if (item.lat !== null && item.lon !== null) { place(item.lat, item.lon, true); }
             if (address && item.kind !== "district") { address.value = item.label; }
-            status.textContent = words ? words.textContent : "";
+            status.textContent = "";
             list.textContent = "";
             canvas.focus();
           });
