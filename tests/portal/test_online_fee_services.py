@@ -104,13 +104,13 @@ CASES = {
         fields={
             "ceremony_date": (TODAY + dt.timedelta(days=35)).isoformat(),
             "ceremony": "solemn",
-            "registry_office": "Алматы қаласының АХАЖ бөлімі",
+            "registry_office": "Алматы қаласының АХАТ бөлімі",
             "applicant_surname": "keep",
             "partner_surname": "applicants",
             "partner_consents": "on",
             "no_impediments": "on",
         },
-        in_result=("Алматы қаласының АХАЖ бөлімі",),
+        in_result=("Алматы қаласының АХАТ бөлімі",),
         partner=True,
     ),
 }

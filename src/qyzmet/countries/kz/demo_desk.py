@@ -79,7 +79,7 @@ def _demo_form_data(service_code: str, *, today: dt.date) -> tuple[str, dict[str
         "kz.marriage-registration": (DEMO_CITIZEN_B_IIN, {
             "partner_iin": _unmarried_woman_iin(today), "ceremony": "solemn",
             "ceremony_date": (today + dt.timedelta(days=35)).isoformat(),
-            "registry_office": "Астана қаласының АХАЖ бөлімі", "applicant_surname": "keep",
+            "registry_office": "Астана қаласының АХАТ бөлімі", "applicant_surname": "keep",
             "partner_surname": "applicants", "partner_consents": True, "no_impediments": True,
         }),
     }
