@@ -259,3 +259,32 @@ def test_a_configured_tile_server_is_let_in_on_map_pages_only(citizen, settings)
     assert "tile.example.org" not in other["Content-Security-Policy"]
     settings.QYZMET_MAP_TILES_URL = "javascript:alert(1)"
     assert maps.tiles()["url"] == ""
+
+
+# --- the analytics hot-spot map ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="the St Petersburg appeals file is not here")
+def test_hotspot_map_is_drawn_over_the_district_outlines_in_the_page_language(monkeypatch):
+    from django.utils import translation
+
+    from qyzmet.appeals import charts
+
+    with gzip.open(DATA, "rt", encoding="utf-8") as fh:
+        points = [
+            (float(r["lat"]), float(r["lon"]))
+            for r in map(json.loads, itertools.islice(fh, 0, 6000, 20))
+        ]
+    cache.clear()
+    assert len(charts._outline_rings()) >= len(SPB_DISTRICTS)
+    with translation.override("kk"):
+        kk = charts.hotspots_png(points, "Ыстық нүктелер")
+    with translation.override("en"):
+        en = charts.hotspots_png(points, "Ыстық нүктелер")  # same title: only the axes differ
+    monkeypatch.setattr(charts, "_outline_rings", lambda: [])
+    cache.clear()
+    with translation.override("kk"):
+        bare = charts.hotspots_png(points, "Ыстық нүктелер")
+    assert kk[:8] == b"\x89PNG\r\n\x1a\n"
+    assert kk != en and kk != bare
+    cache.clear()

@@ -50,10 +50,11 @@ def bar_png(name: str, rows: list[tuple[str, int]], title: str) -> bytes:
         labels = [str(label)[:40] for label, _ in rows][::-1]
         ax.barh(labels, [n for _, n in rows][::-1], color="#1d70b8")
         ax.set_title(title)
-        ax.set_xlabel("appeals")
+        ax.set_xlabel(xlabel)
         return png_bytes(fig)
 
-    return _cached(name, [title, rows], draw)
+    xlabel = _("Appeals")
+    return _cached(name, [title, xlabel, rows], draw)
 
 
 def weekly_png(rows: list[tuple[Any, int]], title: str) -> bytes:
@@ -62,11 +63,12 @@ def weekly_png(rows: list[tuple[Any, int]], title: str) -> bytes:
         fig, ax = plt.subplots(figsize=(8, 3))
         ax.plot([str(d) for d, _ in rows], [n for _, n in rows], marker="o", color="#1d70b8")
         ax.set_title(title)
-        ax.set_ylabel("appeals per week")
+        ax.set_ylabel(ylabel)
         ax.tick_params(axis="x", rotation=45, labelsize=7)
         return png_bytes(fig)
 
-    return _cached("weekly", [title, rows], draw)
+    ylabel = _("Appeals per week")
+    return _cached("weekly", [title, ylabel, rows], draw)
 
 
 # The share of points at each edge the map may leave out: one appeal from another city must not
@@ -86,12 +88,47 @@ def hotspots_extent(points: Sequence[tuple[float, float]]) -> tuple[float, float
     return west - dlon, east + dlon, south - dlat, north + dlat
 
 
+def _outline_rings() -> list[list[tuple[float, float]]]:
+    """Every ring of the district outlines (the maps' base), as (lon, lat) lists."""
+    from .maps import outlines  # late: maps imports the gazetteer, charts is imported early
+
+    rings = []
+    for feature in outlines().get("features", []):
+        geometry = feature.get("geometry") or {}
+        polygons = (
+            [geometry.get("coordinates", [])]
+            if geometry.get("type") == "Polygon"
+            else geometry.get("coordinates", [])
+        )
+        for polygon in polygons:
+            rings.extend([[(float(x), float(y)) for x, y in ring] for ring in polygon])
+    return rings
+
+
 def hotspots_png(points: list[tuple[float, float]], title: str) -> bytes:
+    """The hexbin of appeal points drawn over the district outlines (the same base as the
+    appeals maps), with axis and scale labels in the active language. Degrees are drawn at
+    the city's true proportions (a degree of longitude is shorter than one of latitude)."""
+    labels = [_("Longitude"), _("Latitude"), _("Appeals")]
+
     def draw() -> bytes:
+        from matplotlib.patches import Polygon as PolygonPatch
+
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(7, 6))
         if points:
             west, east, south, north = hotspots_extent(points)
+            for ring in _outline_rings():
+                xs = [x for x, _y in ring]
+                ys = [y for _x, y in ring]
+                if max(xs) < west or min(xs) > east or max(ys) < south or min(ys) > north:
+                    continue
+                ax.add_patch(
+                    PolygonPatch(
+                        ring, closed=True, facecolor="#f3f2f1", edgecolor="#505a5f",
+                        linewidth=0.6, zorder=1,
+                    )
+                )  # fmt: skip
             shown = [
                 (lat, lon) for lat, lon in points if south <= lat <= north and west <= lon <= east
             ]
@@ -105,18 +142,21 @@ def hotspots_png(points: list[tuple[float, float]], title: str) -> bytes:
                     cmap="YlOrRd",
                     mincnt=1,
                     extent=(west, east, south, north),
+                    alpha=0.85,
+                    zorder=2,
                 )
-                fig.colorbar(hb, ax=ax, label="appeals")
+                fig.colorbar(hb, ax=ax, label=labels[2])
             else:
-                ax.scatter(lons, lats, s=18, color="#d4351c", alpha=0.7)
+                ax.scatter(lons, lats, s=18, color="#d4351c", alpha=0.7, zorder=2)
             ax.set_xlim(west, east)
             ax.set_ylim(south, north)
-        ax.set_xlabel("longitude")
-        ax.set_ylabel("latitude")
+            ax.set_aspect(1 / max(math.cos(math.radians((south + north) / 2)), 0.1))
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
         ax.set_title(title)
         return png_bytes(fig)
 
-    return _cached("hotspots", [title, points], draw)
+    return _cached("hotspots", [title, labels, points], draw)
 
 
 def hotspots_alt(points: list[tuple[float, float]]) -> str:
