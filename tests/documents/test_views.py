@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from qyzmet.core.formats import date_long
 from qyzmet.documents.services import document_annul
 
 from .factories import document_issued
@@ -59,8 +60,21 @@ def test_page_shows_annulment_with_date_and_reason(client, lang, word, sentence)
     html = _page(client, document, lang).content.decode()
     assert f'data-status="annulled">{word}<' in html
     assert sentence in html
-    assert timezone.localtime(annulled.annulled_at).strftime("%d.%m.%Y") in html
+    assert date_long(timezone.localtime(annulled.annulled_at).date(), lang) in html
     assert 'data-status="valid"' not in html
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_page_writes_dates_for_the_reader_and_printed_fields_as_the_pdf_prints_them(client, lang):
+    """Issue and expiry dates in the reader's language; a printed ISO date as the (Kazakh)
+    document prints it, so the page confirms exactly what the paper says."""
+    document = document_issued(printed_fields={"Туған күні": "1994-03-15"}, valid_days=30)
+    html = _page(client, document, lang).content.decode()
+    assert date_long(timezone.localtime(document.issued_at).date(), lang) in html
+    assert date_long(document.valid_until, lang) in html
+    assert "1994 жылғы 15 наурыз" in html
+    assert "1994-03-15" not in html
+    assert document.valid_until.strftime("%d.%m.%Y") not in html
 
 
 def _upload(client, document, content: bytes, name="copy.pdf", ctype="application/pdf"):

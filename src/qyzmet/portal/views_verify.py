@@ -8,10 +8,12 @@ import hashlib
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from qyzmet.core.formats import date_long, iso_dates_localize
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import (
     document_check_bytes,
@@ -69,6 +71,19 @@ def document_verify(request: HttpRequest, public_id: str) -> HttpResponse:
         "title": verification.title.get(lang) or verification.title.get(verification.language),
         "issuer": verification.issuer_name.get(lang)
         or verification.issuer_name.get(verification.language),
+        # Dates written as the reader's language writes them; the printed fields as the PDF
+        # prints them, in the document's language ("1994 жылғы 15 наурыз", not 1994-03-15).
+        "issued_on": date_long(timezone.localtime(verification.issued_at).date(), lang),
+        "valid_until": date_long(verification.valid_until, lang)
+        if verification.valid_until
+        else "",
+        "annulled_on": date_long(timezone.localtime(verification.annulled_at).date(), lang)
+        if verification.annulled_at
+        else "",
+        "printed_fields": {
+            label: iso_dates_localize(str(value), verification.language)
+            for label, value in verification.printed_fields.items()
+        },
         "form": form,
         "check": check,
         "seal": document_signature_check(public_id=public_id),
