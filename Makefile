@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 QY     := $(BIN)/qyzmet
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup db demo lint bench bench-smoke ci clean
+.PHONY: run test setup db demo lint bench bench-smoke ci screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+## Small PNGs of the main pages (Kazakh, 1280 and 320 px) into docs/ux/, from a fresh demo.
+screenshots: setup
+	QYZMET_UX_DIR=$(CURDIR)/docs/ux CI=true $(BIN)/pytest -q -p no:cacheprovider \
+		tests/browser/test_every_page.py -k test_ux_screenshots
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -82,7 +82,7 @@ def test_back_office_pages_and_confusion_png(ai_admin, tmp_path):
     client.force_login(ai_admin)
     assert client.get("/backoffice/ai/").status_code == 200
     page = client.get(f"/backoffice/ai/models/{v1.id}/")
-    assert b"macro_f1" in page.content
+    assert "Macro f1" in page.content.decode() and "macro_f1" not in page.content.decode()
     png = client.get(f"/backoffice/ai/models/{v1.id}/confusion.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     ai_services.model_activate(actor=ai_admin, version_id=v1.id)

@@ -262,3 +262,7 @@ OVERFLOWING_JS = """() => [...document.querySelectorAll('body *')]
   .slice(-3)
   .map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
             + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+
+# Two animation frames after a resize: media-query listeners have run and the layout settled.
+SETTLED_JS = """() => new Promise(
+  done => requestAnimationFrame(() => requestAnimationFrame(done)))"""

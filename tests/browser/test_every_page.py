@@ -10,8 +10,8 @@ The matrix is one test on one demo world (loading the demo is the slow part): on
 per role, each page loaded once per language and looked at in both widths; every failure of every
 page is collected and reported together, so one run tells all there is to fix.
 
-`QYZMET_UX_DIR=docs/ux` (what `make screenshots` sets) also writes small PNGs of the main pages
-in Kazakh at both widths there."""
+`test_ux_screenshots` runs when `QYZMET_UX_DIR` is set (`make screenshots` sets it to docs/ux):
+it writes small PNGs of the main pages in Kazakh at both widths there."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ UX_PAGES = {
     "catalogue": "service-list",
     "service": "service-detail",
     "apply-form": "apply",
+    "check-answers": "apply-check",
     "sign": "signature-confirm",
     "my-applications": "my-applications",
     "my-application": "my-application",
@@ -240,7 +241,7 @@ def _axe(tab) -> list[str]:
     return found
 
 
-def _shot(tab, stem: str, width: int) -> None:
+def _shot(tab, stem: str, width: int) -> Path:
     """A small PNG for docs/ux/: the page's first two screens, 64 colours."""
     from PIL import Image
 
@@ -252,10 +253,10 @@ def _shot(tab, stem: str, width: int) -> None:
         small = image.crop((0, 0, image.width, height)).convert("RGB")
         small = small.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
         small.save(target, optimize=True)
+    return target
 
 
-def _look(tab, *, lang: str, codes: frozenset[str], msgids: frozenset[str], name: str,
-          ux_stem: str | None) -> list[str]:  # fmt: skip
+def _look(tab, *, lang: str, codes: frozenset[str], msgids: frozenset[str]) -> list[str]:
     """Everything wrong with the page as it is now, in both widths."""
     problems: list[str] = []
     actual_lang = tab.evaluate("document.documentElement.lang")
@@ -263,6 +264,7 @@ def _look(tab, *, lang: str, codes: frozenset[str], msgids: frozenset[str], name
         problems.append(f"html lang is {actual_lang!r}")
     for width in ep.WIDTHS:
         tab.set_viewport_size({"width": width, "height": 800})
+        tab.evaluate(ep.SETTLED_JS)  # media-query listeners (the header's menu) have run
         overflow = tab.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -280,14 +282,51 @@ def _look(tab, *, lang: str, codes: frozenset[str], msgids: frozenset[str], name
                                 known_codes=codes)  # fmt: skip
         if tokens:
             problems.append(f"{width}px: code-shaped text {tokens}")
-        if UX_DIR and ux_stem and lang == "kk":
-            _shot(tab, ux_stem, width)
     if lang != "en":
         texts = {ep.normalise(t) for t in tab.evaluate(ep.VISIBLE_TEXTS_JS)}
         untranslated = sorted(texts & msgids)
         if untranslated:
             problems.append(f"untranslated {untranslated[:8]}")
     return problems
+
+
+class _Tabs:
+    """One browser context per role (its session cookie), reused for all its pages; a page that
+    needs a prepared session gets a fresh context each time."""
+
+    def __init__(self, browser, base: str, roles: dict[str, str], citizen: str) -> None:
+        self.browser, self.base, self.roles, self.citizen = browser, base, roles, citizen
+        self.contexts: dict[str, Any] = {}
+
+    def open(self, spec: ep.Page, url: str, lang: str):
+        """The page in `lang` at 1280 px: (tab, problem or "")."""
+        key = f"{spec.role}-{spec.prepared}" if spec.prepared else spec.role
+        if spec.prepared or key not in self.contexts:
+            if key in self.contexts:
+                self.contexts.pop(key).close()
+            # The site's own CSP applies (an inline style it blocks is not there for a person
+            # either); axe is evaluated through the DevTools protocol, which the CSP allows.
+            context = self.browser.new_context(base_url=self.base, locale="kk-KZ")
+            context.set_default_timeout(15_000)
+            if spec.prepared:
+                cookies = _prepared_cookie(spec.prepared, iin=self.citizen, url=url, base=self.base)
+            else:
+                cookies = _session_cookie(self.roles.get(spec.role), self.base)
+            context.add_cookies(cookies)
+            context.new_page()
+            self.contexts[key] = context
+        tab = self.contexts[key].pages[0]
+        tab.context.add_cookies([{"name": "django_language", "value": lang, "url": self.base}])
+        tab.set_viewport_size({"width": 1280, "height": 800})
+        response = tab.goto(url)
+        if response is None or response.status != 200 or not tab.url.endswith(url):
+            status = response.status if response else "no response"
+            return tab, f"answered {status} (at {tab.url})"
+        return tab, ""
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.close()
 
 
 @pytest.mark.browser
@@ -299,45 +338,44 @@ def test_every_page_in_every_language_and_width(browser, live_server, demo_world
     world, roles = _world(demo_world)
     codes = _known_codes()
     msgids = {lang: ep.english_msgids(lang) for lang in ("kk", "ru")}
-    base = live_server.url
-    ux_stems = {page: stem for stem, page in UX_PAGES.items()}
-    contexts: dict[str, Any] = {}
+    tabs = _Tabs(browser, live_server.url, roles, demo_world.citizen_a)
     failures: list[str] = []
     looked = 0
     for name, spec in ep.PAGES.items():
         url = reverse(name, kwargs=spec.kwargs(world)) + spec.query
         for lang in ep.LANGS:
-            key = f"{spec.role}-signing-in" if spec.prepared else spec.role
-            if spec.prepared or key not in contexts:
-                if key in contexts:
-                    contexts.pop(key).close()
-                # The site's own CSP applies (an inline style it blocks is not there for a
-                # person either); axe is evaluated through the DevTools protocol, which it allows.
-                context = browser.new_context(base_url=base, locale="kk-KZ")
-                context.set_default_timeout(15_000)
-                if spec.prepared:
-                    cookies = _prepared_cookie(spec.prepared, iin=demo_world.citizen_a, url=url,
-                                               base=base)  # fmt: skip
-                else:
-                    cookies = _session_cookie(roles.get(spec.role), base)
-                context.add_cookies(cookies)
-                contexts[key] = context
-                context.new_page()
-            tab = contexts[key].pages[0]
-            tab.context.add_cookies([{"name": "django_language", "value": lang, "url": base}])
-            tab.set_viewport_size({"width": 1280, "height": 800})
-            response = tab.goto(url)
+            tab, refused = tabs.open(spec, url, lang)
             where = f"{name} [{lang}] {url}"
-            if response is None or response.status != 200 or not tab.url.endswith(url):
-                status = response.status if response else "no response"
-                failures.append(f"{where}: answered {status} (at {tab.url})")
+            if refused:
+                failures.append(f"{where}: {refused}")
                 continue
             looked += 1
-            for problem in _look(tab, lang=lang, codes=codes, msgids=msgids.get(lang, frozenset()),
-                                 name=name, ux_stem=ux_stems.get(name)):  # fmt: skip
+            for problem in _look(tab, lang=lang, codes=codes, msgids=msgids.get(lang, frozenset())):
                 failures.append(f"{where}: {problem}")
-    for context in contexts.values():
-        context.close()
+    tabs.close()
     elapsed = time.monotonic() - started
     print(f"\nevery page: {looked} page loads × {len(ep.WIDTHS)} widths in {elapsed:.0f}s")
     assert not failures, f"{len(failures)} problem(s) on the pages:\n" + "\n".join(failures)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not (RUN_BROWSER and UX_DIR), reason="QYZMET_UX_DIR not set (make screenshots)")
+def test_ux_screenshots(browser, live_server, demo_world):  # noqa: F811
+    """docs/ux/: the main pages in Kazakh at 1280 and 320 px, as small PNGs (`make screenshots`)."""
+    world, roles = _world(demo_world)
+    tabs = _Tabs(browser, live_server.url, roles, demo_world.citizen_a)
+    written = []
+    for stem, name in UX_PAGES.items():
+        spec = ep.PAGES[name]
+        tab, refused = tabs.open(spec, reverse(name, kwargs=spec.kwargs(world)) + spec.query, "kk")
+        assert not refused, f"{name}: {refused}"
+        for width in ep.WIDTHS:
+            tab.set_viewport_size({"width": width, "height": 800})
+            tab.evaluate(ep.SETTLED_JS)
+            written.append(_shot(tab, stem, width))
+    tabs.close()
+    too_big = [
+        f"{p.name} {p.stat().st_size // 1024} KB" for p in written if p.stat().st_size > 160_000
+    ]
+    assert not too_big, too_big

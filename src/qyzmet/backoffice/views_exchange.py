@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.core.problem import Problem
 from qyzmet.exchange import selectors, services
+from qyzmet.ui.labels import REGISTRY_LABELS
+from qyzmet.ui.titles import current_lang
 
 
 def provider_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -36,12 +38,32 @@ def provider_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 @provider_admin_required
 @require_GET
 def rights(request: HttpRequest, orgs: set[str]) -> HttpResponse:
+    lang = current_lang()
     rows = [
-        {"service": s, "rights": selectors.rights_of_service(service=s)}
+        {
+            "service": s,
+            "name": s.title or _system_name(s.subsystem, lang),
+            "rights": [
+                {"right": r, "client": _system_name(r.client, lang)}
+                for r in selectors.rights_of_service(service=s)
+            ],
+        }
         for s in selectors.service_list(provider_org_codes=orgs)
     ]
+    clients = [(c.xroad_id, _system_name(c, lang)) for c in selectors.subsystem_list()]
     return render(request, "backoffice/exchange/rights.html",
-                  {"rows": rows, "clients": selectors.subsystem_list()})  # fmt: skip
+                  {"rows": rows, "clients": clients})  # fmt: skip
+
+
+def _system_name(subsystem: Any, lang: str) -> str:
+    """A member's system as a person names it: the organisation in the page's language and the
+    registry or system it runs ("Ministry of Justice — criminal records register"), never its
+    X-Road identifier; a system this list does not know reads as words."""
+    member = subsystem.member
+    organisation = getattr(member, f"name_{lang}", "") or member.name_en or member.code
+    code = subsystem.code
+    system = REGISTRY_LABELS.get(code) or code.replace("_", " ").replace("-", " ")
+    return f"{organisation} — {system}"
 
 
 def _change(request: HttpRequest, orgs: set[str], grant: bool) -> HttpResponse:
