@@ -116,6 +116,30 @@ def outlines_extent() -> tuple[float, float, float, float] | None:
     return min(lons), max(lons), min(lats), max(lats)
 
 
+def map_centre() -> tuple[float, float]:
+    """Where a map with no point opens: the middle of the outlines, else of the first area
+    the pack accepts appeals from (a country pack without outlines still opens on itself)."""
+    extent = outlines_extent()
+    if extent is not None:
+        west, east, south, north = extent
+        return round((south + north) / 2, 5), round((west + east) / 2, 5)
+    box = appeals_pack().jurisdiction[0] if appeals_pack().jurisdiction else None
+    if box is None:
+        return 0.0, 0.0
+    return round((box.south + box.north) / 2, 5), round((box.west + box.east) / 2, 5)
+
+
+def map_context() -> dict[str, Any]:
+    """What a page with a map passes to `appeals/_map.html`: tiles (or none) and the centre."""
+    centre = map_centre()
+    return {
+        "map_tiles_url": tiles()["url"],
+        "map_tiles_attribution": tiles()["attribution"],
+        "map_centre_lat": centre[0],
+        "map_centre_lon": centre[1],
+    }
+
+
 # --- tiles and the CSP --------------------------------------------------------------------------
 
 

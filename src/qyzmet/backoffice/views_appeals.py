@@ -187,8 +187,7 @@ def case(request: HttpRequest, appeal_id: int) -> HttpResponse:
             "handles": services.user_handles(
                 user=request.user, organisation_code=appeal.organisation_code
             ),
-            "map_tiles_url": maps.tiles()["url"],
-            "map_tiles_attribution": maps.tiles()["attribution"],
+            **maps.map_context(),
         },
     )
 

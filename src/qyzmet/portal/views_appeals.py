@@ -21,6 +21,7 @@ from qyzmet.appeals.labels import RATING_LABELS, decorate, history_decorate, pla
 from qyzmet.appeals.validation import PHOTO_MAX_BYTES, PHOTO_MAX_COUNT, TEXT_MAX
 from qyzmet.core.problem import FieldError, Problem
 from qyzmet.identity.selectors import organisation_names
+from qyzmet.ui.language_switch import form_kept
 
 
 def _lang() -> str:
@@ -72,12 +73,6 @@ def _form_errors(problem: Problem) -> tuple[list[tuple[str, str, str]], dict[str
     return summary, by_field
 
 
-def map_context() -> dict[str, object]:
-    """What a map on an appeals page needs: the tiles (or none) and where the base is."""
-    tiles = maps.tiles()
-    return {"map_tiles_url": tiles["url"], "map_tiles_attribution": tiles["attribution"]}
-
-
 @login_required
 @maps.map_page
 @require_http_methods(["GET", "POST"])
@@ -90,7 +85,7 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
         "error": None,
         "error_summary": [],
         "field_errors": {},
-        **map_context(),
+        **maps.map_context(),
     }
     if request.method == "POST":
         values = request.POST
@@ -129,6 +124,7 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
         if note:
             messages.warning(request, note)
         return redirect("my-appeal", appeal_id=appeal.pk)
+    context["values"] = form_kept(request) or {}  # what was typed before a language switch
     return render(request, "portal/appeals/new.html", context)
 
 
@@ -171,7 +167,8 @@ def my_appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
             "history": history_decorate(history, org_names=org_names),
             "photos": selectors.appeal_photos(appeal_id=appeal.pk),
             "ratings": list(RATING_LABELS.items()),
-            **map_context(),
+            "kept": form_kept(request) or {},  # the reason typed before a language switch
+            **maps.map_context(),
         },
     )
 

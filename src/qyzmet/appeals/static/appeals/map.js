@@ -102,7 +102,7 @@
     var startLat = latInput ? number(latInput.value) : number(d.lat);
     var startLon = lonInput ? number(lonInput.value) : number(d.lon);
     if (startLat === null && d.lat) { startLat = number(d.lat); startLon = number(d.lon); }
-    map.setView([number(d.centreLat) || 59.94, number(d.centreLon) || 30.31], 10);
+    map.setView([number(d.centreLat) || 0, number(d.centreLon) || 0], 10);
 
     fetch(d.outlinesUrl, { credentials: "same-origin" }).then(function (r) {
       return r.ok ? r.json() : null;
@@ -170,7 +170,7 @@
         credentials: "same-origin", headers: { Accept: "application/json" }
       }).then(function (r) { return r.json(); }).then(function (data) {
         var results = (data && data.results) || [];
-        status.textContent = data.detail || (results.length ? d.textFound.replace("%(count)s", results.length)
+        status.textContent = data.detail || (results.length ? d.textFound.replace("%(number)s", results.length)
           : d.textNotFound);
         results.forEach(function (item) {
           var li = document.createElement("li");
