@@ -56,8 +56,9 @@ def test_signed_decision_is_applied_once_and_shown(client, taken):
     act = reverse("bo-act", args=[application.pk])
     sign_url = texted(lambda: client.post(act, {"action": "approve"}))["Location"]
     done = client.post(sign_url, {"code": sms_code(clerk)})["Location"]
-    assert client.get(done)["Location"] == reverse("bo-case", args=[application.pk])
-    assert client.get(done)["Location"] == reverse("bo-case", args=[application.pk])
+    confirmation = reverse("bo-decided", args=[application.pk, done.rstrip("/").split("/")[-1]])
+    assert client.get(done)["Location"] == confirmation
+    assert client.get(done)["Location"] == confirmation  # idempotent: applied once
     application.refresh_from_db()
     assert application.state == "approved"
     event = ApplicationEvent.objects.get(application=application, action="approve")

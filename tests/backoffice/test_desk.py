@@ -249,7 +249,7 @@ def test_the_code_check_can_fail():
 @pytest.mark.parametrize(("lang", "words"), [
     ("en", "Decision on application {number}: Approve"),
     ("ru", "Решение по заявке {number}: Одобрить"),
-    ("kk", "№{number} өтініш бойынша шешім: "),
+    ("kk", "№{number} өтінім бойынша шешім: "),
 ])
 def test_the_signing_page_names_the_decision_and_the_agency_in_words(client, lang, words):
     from tests.applications.signing import texted as send
@@ -262,7 +262,7 @@ def test_the_signing_page_names_the_decision_and_the_agency_in_words(client, lan
     sign_url = send(lambda: client.post(reverse("bo-act", args=[application.pk]),
                                         {"action": "approve"}))["Location"]
     html = client.get(sign_url).content.decode()
-    facts = html.split('class="readonly-facts"')[1].split("</dl>")[0]
+    facts = html.split("data-what>")[1].split("</dl>")[0]
     assert words.format(number=application.number) in facts
     assert "kz-mvd" not in facts and "approve" not in facts
     assert not CODE_SHAPED.findall(_visible_text("<body>" + facts))

@@ -67,7 +67,7 @@ def test_form_shows_prefilled_registry_facts_read_only(client, person_user):
     assert '<textarea id="field-comment" name="comment"' in html
     assert html.index('id="field-purpose"') < html.index('id="field-comment"')
     assert uuid.UUID(_key(html))
-    assert 'value="draft"' in html and 'value="submit"' in html
+    assert 'value="draft"' in html and 'value="check"' in html  # Continue: check your answers
 
 
 def test_labels_and_options_follow_the_language(client, person_user):
@@ -129,7 +129,7 @@ def test_valid_submit_redirects_to_the_application(client, person_user):
     application = Application.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse(
-        "my-application", kwargs={"application_id": application.pk}
+        "my-application-submitted", kwargs={"application_id": application.pk}
     )
     assert application.applicant == person_user
     assert application.state == "submitted"

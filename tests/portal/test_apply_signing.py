@@ -54,8 +54,10 @@ def test_signed_application_page_names_the_signer_and_offers_the_p7s(client, me)
     sign_url = _start(client)
     done = client.post(sign_url, {"code": sms_code(me)})
     assert done["Location"].startswith(f"/services/{SERVICE}/apply/signed/")
-    page_url = client.get(done["Location"])["Location"]
+    landed = client.get(done["Location"])["Location"]
     application = Application.objects.get()
+    assert landed == reverse("my-application-submitted", args=[application.pk])
+    page_url = reverse("my-application", args=[application.pk])
     assert application.submission_signature_id
     html = client.get(page_url).content.decode()
     assert "Signed by Сейітов Нұрлан" in html and f"(IIN {me.iin})" in html
@@ -141,8 +143,13 @@ def test_someone_elses_signature_return_address_is_404(client, me):
     assert not Application.objects.exists()
 
 
-def test_sign_and_submit_is_translated(client, me):
+def test_continue_and_confirm_and_sign_are_translated(client, me):
+    check = reverse("apply-check", kwargs={"code": SERVICE})
+    client.post(APPLY, {"intent": "check", "idempotency_key": str(uuid.uuid4()),
+                        "purpose": "bank"})
     client.cookies["django_language"] = "kk"
-    assert "Қол қойып, жіберу" in client.get(APPLY).content.decode()
+    assert "Жалғастыру" in client.get(APPLY).content.decode()
+    assert "Растап, қол қою" in client.get(check).content.decode()
     client.cookies["django_language"] = "ru"
-    assert "Подписать и подать" in client.get(APPLY).content.decode()
+    assert "Продолжить" in client.get(APPLY).content.decode()
+    assert "Подтвердить и подписать" in client.get(check).content.decode()

@@ -101,7 +101,7 @@ def result_issue(event: dict[str, Any]) -> None:
 
 # What the platform itself adds to a service's notifications, per language (as ESCALATION).
 EVIDENCE_MISSING = {
-    "kk": "Мемлекеттік тізілімдерден кейбір деректерді алу мүмкін болмады. Мекеме өтінішіңізді "
+    "kk": "Мемлекеттік тізілімдерден кейбір деректерді алу мүмкін болмады. Мекеме өтініміңізді "
           "қарап, сізден құжат сұрауы мүмкін.",
     "ru": "Некоторые данные из государственных реестров не удалось получить. Ведомство "
           "рассмотрит ваше заявление и может запросить у вас документ.",
@@ -109,8 +109,8 @@ EVIDENCE_MISSING = {
           "your application and may ask you for a document.",
 }  # fmt: skip
 WAITING = {
-    "kk": "№{number} өтінішіңіз қабылданды. Мемлекеттік тізілімнен деректер әзірге алынбады: "
-          "сұрауды автоматты түрде қайталаймыз және деректер келген бойда өтінішіңізді мекемеге "
+    "kk": "№{number} өтініміңіз қабылданды. Мемлекеттік тізілімнен деректер әзірге алынбады: "
+          "сұрауды автоматты түрде қайталаймыз және деректер келген бойда өтініміңізді мекемеге "
           "жібереміз. Сізге ештеңе істеудің қажеті жоқ.",
     "ru": "Ваше заявление №{number} принято. Данные из государственного реестра пока не удалось "
           "получить: мы повторим запрос автоматически и отправим заявление в ведомство, как только "
@@ -142,12 +142,12 @@ def evidence_waiting_tell(event: dict[str, Any]) -> None:
 
 ESCALATION = {
     "application.due_soon": {
-        "kk": "№{number} өтініштің мерзімі ертең бітеді ({due_date}): {service}.",
+        "kk": "№{number} өтінімнің мерзімі ертең бітеді ({due_date}): {service}.",
         "ru": "Срок по заявке №{number} истекает завтра ({due_date}): {service}.",
         "en": "Application No. {number} is due tomorrow ({due_date}): {service}.",
     },
     "application.overdue": {
-        "kk": "№{number} өтініштің мерзімі өтіп кетті ({due_date}): {service}.",
+        "kk": "№{number} өтінімнің мерзімі өтіп кетті ({due_date}): {service}.",
         "ru": "Срок по заявке №{number} истёк ({due_date}): {service}.",
         "en": "Application No. {number} is overdue (was due {due_date}): {service}.",
     },

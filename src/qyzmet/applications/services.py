@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.catalog.selectors import service_current, service_pinned
@@ -327,6 +329,25 @@ def _signed_payload(*, actor, request_id: str, kind: str) -> dict[str, Any]:
     return payload
 
 
+def _submission_purpose(title: str) -> str:
+    """What a submission's SMS code signs, in the citizen's language (the request's): the
+    service by its title, never its code. The signed payload keeps the code."""
+    return _("Application: %(service)s") % {"service": title[:100]}
+
+
+def _decision_purpose(*, workflow: Any, action: str, number: str) -> str:
+    """What a decision's SMS code signs, in the officer's language: the case number and whether
+    it approves or refuses, never the action's code."""
+    step = workflow.action(action)
+    target = workflow.state(step.to) if step else None
+    outcome = target.outcome if target else None
+    if outcome == "approved":
+        return _("Approval of application %(number)s") % {"number": number}
+    if outcome == "refused":
+        return _("Refusal of application %(number)s") % {"number": number}
+    return _("Decision on application %(number)s") % {"number": number}
+
+
 def application_submission_sign(
     *, actor, service_code: str, data: dict, draft_id: int | None = None
 ):
@@ -372,7 +393,7 @@ def application_submission_sign(
     )
     return signature_request_create(
         actor=actor,
-        purpose=f"Application {service.code}",
+        purpose=_submission_purpose(service.package.title(get_language())),
         payload=payload,
         ref=f"application:{draft_id}" if draft_id is not None else f"service:{service.code}",
     )
@@ -966,7 +987,11 @@ def application_decision_sign(*, actor, application_id: int, action: str, reason
     assert application is not None
     return signature_request_create(
         actor=actor,
-        purpose=f"Decision {action} {application.number}",
+        purpose=_decision_purpose(
+            workflow=service_pinned(version_id=application.service_version_id).package.workflow,
+            action=action,
+            number=application.number,
+        ),
         payload=_decision_payload_for(
             actor=actor, application=application, action=action, reason=checked.reason
         ),

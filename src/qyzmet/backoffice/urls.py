@@ -8,6 +8,8 @@ urlpatterns = [
     path("cases/<int:application_id>/act/", views.act, name="bo-act"),
     path("cases/<int:application_id>/decide/<str:request_id>/", views.decide_signed,
          name="bo-decide-signed"),
+    path("cases/<int:application_id>/decided/<str:request_id>/", views.decided,
+         name="bo-decided"),
     path("cases/<int:application_id>/signatures/<str:request_id>/<str:part>",
          views.case_signature, name="bo-case-signature"),
     path("cases/<int:application_id>/evidence/refetch/", views.evidence_refetch,

@@ -30,6 +30,7 @@ from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source
 from qyzmet.exchange.services import admin_orgs
 from qyzmet.identity.selectors import organisation_names
+from qyzmet.ui.answers import decision_words
 from qyzmet.ui.forms import field_order, value_display
 from qyzmet.ui.labels import (
     STATUS_LABELS,
@@ -368,7 +369,7 @@ def decide_signed(request: HttpRequest, application_id: int, request_id: str) ->
         request, application_id, purpose=f"deciding on application {application_id}"
     )
     try:
-        __, applied = app_services.application_act_signed(
+        app_services.application_act_signed(
             actor=request.user, application_id=application.pk, signature_request_id=request_id
         )
     except Problem as problem:
@@ -384,9 +385,34 @@ def decide_signed(request: HttpRequest, application_id: int, request_id: str) ->
             "The signed decision could not be applied: the case may have changed meanwhile or "
             "the signature does not match it. Nothing was changed."))
         return redirect("bo-case", application_id=application.pk)
-    if applied:
-        messages.success(request, _("Signed and done."))
-    return redirect("bo-case", application_id=application.pk)
+    return redirect("bo-decided", application_id=application.pk, request_id=request_id)
+
+
+@officer_required
+@require_GET
+def decided(request: HttpRequest, application_id: int, request_id: str) -> HttpResponse:
+    """The confirmation after a signed decision: what was decided, in words, and the issued
+    document (or that it is being prepared). A GET of its own address, so a reload shows it
+    again; only for a decision this officer signed on this case."""
+    application = _officer_application(request, application_id)
+    event = next(
+        (e for e in app_selectors.application_history(application_id=application.pk)
+         if e.signature_id == request_id and e.actor_id == request.user.pk),
+        None,
+    )  # fmt: skip
+    if event is None:
+        raise Http404
+    lang = current_lang()
+    package = app_selectors.application_package(application=application)
+    return render(request, "backoffice/decided.html", {
+        "application": application,
+        "title": package.title(lang),
+        "decision": decision_words(action=event.action, package=package, lang=lang),
+        "reason": event.reason,
+        "agency": _agency_name(application.agency_code, lang),
+        "approved": application.outcome == "approved",
+        "document": _issued_document(application),
+    })  # fmt: skip
 
 
 @officer_required

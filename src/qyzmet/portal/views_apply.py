@@ -26,9 +26,11 @@ from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
 from qyzmet.catalog.package import ServicePackage
 from qyzmet.catalog.selectors import service_current
+from qyzmet.core.formats import date_long
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source, document_pdf
 from qyzmet.registries.client import RegistryError, RegistryUnavailable, registry_client
+from qyzmet.ui.answers import agency_full_name, answer_rows
 from qyzmet.ui.forms import (
     field_order,
     form_data_from_post,
@@ -88,8 +90,11 @@ def _prefill(*, user: Any, package: ServicePackage, code: str) -> tuple[list, st
             continue
         try:
             evidence[item.name] = client.fetch(
-                registry=item.registry, fact=item.fact, subject=user.iin,
-                purpose=purpose, actor=user,
+                registry=item.registry,
+                fact=item.fact,
+                subject=user.iin,
+                purpose=purpose,
+                actor=user,
             )
         except RegistryUnavailable:
             notice = _(
@@ -114,10 +119,23 @@ def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]
     return items
 
 
-def _render_form(request: HttpRequest, *, code: str, package: ServicePackage, values: dict,
-                 errors: dict[str, str], general: list[str], key: str,
-                 draft_id: int | None) -> HttpResponse:
+def _render_form(
+    request: HttpRequest,
+    *,
+    code: str,
+    package: ServicePackage,
+    values: dict,
+    errors: dict[str, str],
+    general: list[str],
+    key: str,
+    draft_id: int | None,
+    focus: str = "",
+) -> HttpResponse:
     lang = current_lang()
+    if draft_id:
+        back_url = reverse("my-application", kwargs={"application_id": draft_id})
+    else:
+        back_url = reverse("service-detail", kwargs={"code": code})
     facts, notice = _prefill(user=request.user, package=package, code=code)
     context = {
         "code": code,
@@ -131,6 +149,9 @@ def _render_form(request: HttpRequest, *, code: str, package: ServicePackage, va
         "summary": _summary(package, errors, general),
         "idempotency_key": key,
         "draft_id": draft_id,
+        "back_url": back_url,
+        # A Change link on the check-your-answers page returns to one question: it gets focus.
+        "focus": focus if focus in package.form.properties and not errors else "",
     }
     return render(request, "portal/apply/form.html", context)
 
@@ -171,8 +192,31 @@ def _kept_key(code: str, draft_id: int | None) -> str:
     return f"portal.apply.kept:{code}:{draft_id or ''}"
 
 
-def _language_switch(request: HttpRequest, *, code: str, draft_id: int | None, raw: dict,
-                     key: str) -> HttpResponse:
+def _answers_key(code: str, draft_id: int | None) -> str:
+    """Where the answers wait between the form and check-your-answers (and back on Change)."""
+    return f"portal.apply.answers:{code}:{draft_id or ''}"
+
+
+def _apply_url(code: str, draft_id: int | None, **params: str) -> str:
+    query = {**({"draft": str(draft_id)} if draft_id else {}), **params}
+    return reverse("apply", kwargs={"code": code}) + ("?" + urlencode(query) if query else "")
+
+
+def _package_and_draft(request: HttpRequest, code: str) -> tuple[ServicePackage, Any]:
+    """The package the form uses: a saved draft's pinned version, else the service's current."""
+    raw_draft = request.POST.get("draft") or request.GET.get("draft")
+    draft = _draft_for(request, code, raw_draft) if raw_draft else None
+    if draft is not None:
+        return app_selectors.application_package(application=draft), draft
+    service = service_current(code=code)
+    if service is None:
+        raise Http404
+    return service.package, None
+
+
+def _language_switch(
+    request: HttpRequest, *, code: str, draft_id: int | None, raw: dict, key: str
+) -> HttpResponse:
     """On the form page the header's language switch submits the form itself (no JavaScript
     needed): what was typed is kept in the session for the next view of the form, the chosen
     language is stored as Django's set_language stores it, and the form is shown again. Nothing
@@ -196,23 +240,27 @@ def _language_switch(request: HttpRequest, *, code: str, draft_id: int | None, r
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """The application form for the current version of a service (or a saved draft's version)."""
-    raw_draft = request.POST.get("draft") or request.GET.get("draft")
-    draft = _draft_for(request, code, raw_draft) if raw_draft else None
-    if draft is not None:
-        package = app_selectors.application_package(application=draft)
-    else:
-        service = service_current(code=code)
-        if service is None:
-            raise Http404
-        package = service.package
+    package, draft = _package_and_draft(request, code)
     draft_id = draft.pk if draft else None
 
     if request.method == "GET":
         kept = request.session.pop(_kept_key(code, draft_id), None)
-        values = kept["values"] if kept else (dict(draft.data) if draft else {})
-        return _render_form(request, code=code, package=package, values=values, errors={},
-                            general=[], key=_key(kept["key"]) if kept else str(uuid.uuid4()),
-                            draft_id=draft_id)
+        if kept is None and "change" in request.GET:
+            # Back from check-your-answers (a Change link or Back): the answers are kept.
+            kept = request.session.get(_answers_key(code, draft_id))
+        saved = dict(draft.data) if draft else {}
+        values = kept["values"] if kept is not None else saved
+        return _render_form(
+            request,
+            code=code,
+            package=package,
+            values=values,
+            errors={},
+            general=[],
+            key=_key(kept["key"]) if kept else str(uuid.uuid4()),
+            draft_id=draft_id,
+            focus=request.GET.get("change", ""),
+        )
 
     data, raw, errors = form_data_from_post(form=package.form, post=request.POST)
     key = _key(request.POST.get("idempotency_key"))
@@ -226,8 +274,11 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         draft_data = {**{name: raw[name] for name in errors}, **data}
         try:
             saved = app_services.application_draft_save(
-                actor=request.user, service_code=code, data=draft_data,
-                application_id=draft_id, language=lang,
+                actor=request.user,
+                service_code=code,
+                data=draft_data,
+                application_id=draft_id,
+                language=lang,
             )
         except Problem as problem:
             if problem.status == 404:
@@ -240,13 +291,48 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     field_errors, general = form_validate(form=package.form, data=data)
     field_errors = {**field_errors, **errors}
     if field_errors or general:
-        return _render_form(request, code=code, package=package, values=raw,
-                            errors=field_errors, general=general, key=key, draft_id=draft_id)
+        return _render_form(
+            request,
+            code=code,
+            package=package,
+            values=raw,
+            errors=field_errors,
+            general=general,
+            key=key,
+            draft_id=draft_id,
+        )
+    if request.POST.get("intent") != "submit":
+        # "Continue": the answers are checked on their own page before anything is signed.
+        request.session[_answers_key(code, draft_id)] = {"values": raw, "data": data, "key": key}
+        return redirect(
+            reverse("apply-check", kwargs={"code": code})
+            + (f"?draft={draft_id}" if draft_id else "")
+        )
+    return _sign(
+        request, code=code, package=package, data=data, raw=raw, key=key, draft_id=draft_id
+    )
+
+
+def _sign(
+    request: HttpRequest,
+    *,
+    code: str,
+    package: ServicePackage,
+    data: dict,
+    raw: dict,
+    key: str,
+    draft_id: int | None,
+) -> HttpResponse:
+    """Prepare the signature of exactly these answers (an SMS code is texted) and go to the
+    signing page, whose return address submits what was signed."""
     # The portal always signs: the submission counts once the citizen has signed exactly what
     # is submitted (the form data and the registry facts) with the code sent by SMS.
     try:
         sig_request = app_services.application_submission_sign(
-            actor=request.user, service_code=code, data=data, draft_id=draft_id,
+            actor=request.user,
+            service_code=code,
+            data=data,
+            draft_id=draft_id,
         )
     except Problem as problem:
         if problem.status == 404:
@@ -283,7 +369,55 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     done += "?" + urlencode(params)
     return redirect(
         reverse("signature-confirm", kwargs={"request_id": sig_request.id})
-        + "?" + urlencode({"next": done})
+        + "?"
+        + urlencode({"next": done})
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply_check(request: HttpRequest, code: str) -> HttpResponse:
+    """Check your answers: every answer in words with a Change link back to its question, and
+    the registry facts that will be used. Confirming it prepares the signature of exactly these
+    answers (POST); without answers waiting in the session the form is shown instead."""
+    package, draft = _package_and_draft(request, code)
+    draft_id = draft.pk if draft else None
+    answers = request.session.get(_answers_key(code, draft_id))
+    if not answers:
+        return redirect(_apply_url(code, draft_id))
+    if request.method == "POST":
+        return _sign(
+            request,
+            code=code,
+            package=package,
+            data=answers["data"],
+            raw=answers["values"],
+            key=_key(answers.get("key")),
+            draft_id=draft_id,
+        )
+    lang = current_lang()
+    facts, notice = _prefill(user=request.user, package=package, code=code)
+    rows = [
+        {
+            "name": a.name,
+            "label": a.label,
+            "value": a.value,
+            "change_url": _apply_url(code, draft_id, change=a.name) + f"#field-{a.name}",
+        }
+        for a in answer_rows(package=package, data=answers["data"], lang=lang)
+    ]
+    return render(
+        request,
+        "portal/apply/check.html",
+        {
+            "code": code,
+            "title": package.title(lang),
+            "rows": rows,
+            "facts": facts,
+            "facts_notice": notice,
+            "draft_id": draft_id,
+            "back_url": _apply_url(code, draft_id, change=""),
+        },
     )
 
 
@@ -300,48 +434,74 @@ def apply_signed(request: HttpRequest, code: str, request_id: str) -> HttpRespon
     back = reverse("apply", kwargs={"code": code}) + (f"?draft={draft_id}" if draft_id else "")
     try:
         application, created = app_services.application_submit_signed(
-            actor=request.user, signature_request_id=request_id, idempotency_key=key,
-            draft_id=draft_id, language=lang,
+            actor=request.user,
+            signature_request_id=request_id,
+            idempotency_key=key,
+            draft_id=draft_id,
+            language=lang,
         )
     except Problem as problem:
         if problem.code == "idempotency_key_reused":
-            messages.error(request, _("This form was already submitted. Your applications are "
-                                      "listed below."))
+            messages.error(
+                request, _("This form was already submitted. Your applications are listed below.")
+            )
             return redirect("my-applications")
         if problem.code == "signature_not_confirmed":
-            return redirect(reverse("signature-confirm", kwargs={"request_id": request_id})
-                            + "?" + urlencode({"next": request.get_full_path()}))
+            return redirect(
+                reverse("signature-confirm", kwargs={"request_id": request_id})
+                + "?"
+                + urlencode({"next": request.get_full_path()})
+            )
         if problem.code in ("signature_unknown", "signature_already_used"):
             raise Http404 from problem
         if problem.code == "signature_mismatch":
-            messages.error(request, _(
-                "What you signed is no longer exactly what would be submitted (the registry "
-                "data or the service changed meanwhile). Nothing was submitted: please submit "
-                "and sign again."))
+            messages.error(
+                request,
+                _(
+                    "What you signed is no longer exactly what would be submitted (the registry "
+                    "data or the service changed meanwhile). Nothing was submitted: please submit "
+                    "and sign again."
+                ),
+            )
             return redirect(back)
         messages.error(request, _(problem.detail or problem.title))
         return redirect(back)
-    pending = app_selectors.evidence_pending(application=application)
-    if pending:
-        # Saved, not lost: the registry that did not answer is retried by the platform.
-        messages.success(
+    # What was submitted is no longer waiting to be checked: a new form starts empty.
+    request.session.pop(_answers_key(code, draft_id), None)
+    if not created:
+        messages.info(
             request,
-            " ".join(
-                [
-                    _("Your application %(number)s was received.") % {"number": application.number},
-                    evidence_waiting_notice(registries=[p.registry for p in pending]),
-                ]
-            ),
+            _("This application was already submitted: %(number)s.")
+            % {"number": application.number},
         )
-    elif created:
-        messages.success(request, _(
-            "Your application %(number)s was submitted. The answer is due by %(due)s."
-        ) % {"number": application.number,
-             "due": application.due_date.strftime("%d.%m.%Y") if application.due_date else "—"})
-    else:
-        messages.info(request, _("This application was already submitted: %(number)s.")
-                      % {"number": application.number})
-    return redirect("my-application", application_id=application.pk)
+    return redirect("my-application-submitted", application_id=application.pk)
+
+
+@login_required
+@require_GET
+def my_application_submitted(request: HttpRequest, application_id: int) -> HttpResponse:
+    """The confirmation after submitting: the reference number, the due date, what happens next
+    and where to follow it. A GET of the application's own address, so a reload (or coming back
+    later) shows it again; only its applicant sees it, anyone else gets 404."""
+    application = _citizen_application(request, application_id)
+    if application.state == "draft":
+        raise Http404
+    lang = current_lang()
+    package = app_selectors.application_package(application=application)
+    pending = app_selectors.evidence_pending(application=application)
+    return render(
+        request,
+        "portal/apply/submitted.html",
+        {
+            "application": application,
+            "title": package.title(lang),
+            "due": date_long(application.due_date, lang) if application.due_date else "",
+            "agency": agency_full_name(application.agency_code, lang),
+            "evidence_notice": evidence_waiting_notice(registries=[p.registry for p in pending])
+            if pending
+            else "",
+        },
+    )
 
 
 @login_required
@@ -363,16 +523,21 @@ def my_applications(request: HttpRequest) -> HttpResponse:
             "url": reverse("my-application", kwargs={"application_id": a.pk}),
             "continue_url": (
                 reverse("apply", kwargs={"code": a.service_code}) + f"?draft={a.pk}"
-                if a.state == "draft" else ""
+                if a.state == "draft"
+                else ""
             ),
         }
         for a in page.items
     ]
-    return render(request, "portal/apply/list.html", {
-        "rows": rows,
-        "next_cursor": page.next_cursor,
-        "is_first_page": not request.GET.get("cursor"),
-    })
+    return render(
+        request,
+        "portal/apply/list.html",
+        {
+            "rows": rows,
+            "next_cursor": page.next_cursor,
+            "is_first_page": not request.GET.get("cursor"),
+        },
+    )
 
 
 def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
@@ -380,8 +545,10 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     package = app_selectors.application_package(application=application)
     form = package.form
     data_rows = [
-        (form.label(name, lang) if name in form.labels else name,
-         value_display(form=form, name=name, value=application.data.get(name), lang=lang))
+        (
+            form.label(name, lang) if name in form.labels else name,
+            value_display(form=form, name=name, value=application.data.get(name), lang=lang),
+        )
         for name in field_order(form)
         if name in application.data
     ]
@@ -405,10 +572,15 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "data_rows": data_rows,
         "facts": facts_rows(package=package, evidence=application.evidence or {}),
         "history": [
-            {"at": e.at, "what": action_label(e.action), "status": status_label(e.to_state)
-             if e.to_state else "", "reason": e.reason,
-             "signature": signatures.get(e.signature_id or "")
-             if e.signature_id != application.submission_signature_id else None}
+            {
+                "at": e.at,
+                "what": action_label(e.action),
+                "status": status_label(e.to_state) if e.to_state else "",
+                "reason": e.reason,
+                "signature": signatures.get(e.signature_id or "")
+                if e.signature_id != application.submission_signature_id
+                else None,
+            }
             for e in history
         ],
         "submission_signature": signatures.get(application.submission_signature_id or ""),
@@ -423,8 +595,9 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "info_reason": info_reason,
         "document": document,
         "continue_url": (
-            reverse("apply", kwargs={"code": application.service_code})
-            + f"?draft={application.pk}" if application.state == "draft" else ""
+            reverse("apply", kwargs={"code": application.service_code}) + f"?draft={application.pk}"
+            if application.state == "draft"
+            else ""
         ),
         "upload_limit_mb": f"{settings.QYZMET_UPLOAD_MAX_BYTES / (1024 * 1024):g}",
         "upload_types": accepted_types(),
@@ -471,12 +644,16 @@ def my_application_answer(request: HttpRequest, application_id: int) -> HttpResp
             with transaction.atomic():
                 if upload is not None:
                     app_services.attachment_add(
-                        actor=request.user, application_id=application.pk,
-                        filename=Path(upload.name or "upload").name, content=upload.read(),
+                        actor=request.user,
+                        application_id=application.pk,
+                        filename=Path(upload.name or "upload").name,
+                        content=upload.read(),
                     )
                 app_services.application_act(
-                    actor=request.user, application_id=application.pk,
-                    action="provide_info", reason=text,
+                    actor=request.user,
+                    application_id=application.pk,
+                    action="provide_info",
+                    reason=text,
                 )
         except Problem as problem:
             if problem.code.startswith("upload_"):
@@ -486,8 +663,13 @@ def my_application_answer(request: HttpRequest, application_id: int) -> HttpResp
             elif problem.status == 422:
                 errors["answer"] = _(problem.detail or problem.title)
             else:
-                messages.error(request, _("Your answer could not be accepted: the application "
-                                          "is no longer waiting for information."))
+                messages.error(
+                    request,
+                    _(
+                        "Your answer could not be accepted: the application "
+                        "is no longer waiting for information."
+                    ),
+                )
                 return redirect("my-application", application_id=application.pk)
         else:
             messages.success(request, _("Thank you. Your answer was sent to the officer."))

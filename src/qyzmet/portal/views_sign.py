@@ -1,7 +1,9 @@
 """The person's side of remote signing, and a public page to check a detached signature.
 
-The confirm page shows exactly what will be signed — the canonical bytes as text and their
-SHA-256, the same hash the SMS names — before it asks for the code."""
+The confirm page shows what will be signed in words — an application's answers and registry facts
+as check-your-answers shows them, a decision as what it does and for which agency — before it asks
+for the code. The canonical bytes and their SHA-256 (the hash the SMS names) stay on the page,
+inside a "Technical details" disclosure, for anyone who wants to check them."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications.services import DECISION_KIND, SUBMISSION_KIND
-from qyzmet.catalog.selectors import service_current
 from qyzmet.core.problem import Problem
 from qyzmet.identity.selectors import organisation_names
 from qyzmet.signatures.selectors import (
@@ -25,6 +27,7 @@ from qyzmet.signatures.selectors import (
     signed_payload_for_request,
 )
 from qyzmet.signatures.services import signature_confirm
+from qyzmet.ui.answers import decision_view, submission_view
 from qyzmet.ui.labels import action_button
 from qyzmet.ui.titles import current_lang
 
@@ -71,10 +74,27 @@ def _shown(canonical: bytes) -> str:
         return canonical.decode(errors="replace")
 
 
-def _what_is_signed(sig_request) -> dict[str, str]:
+def _decision_case(request: HttpRequest, ref: str) -> tuple[object | None, object | None]:
+    """The case a decision request was made for (`application:<id>`), as its officer may open
+    it, and its package; (None, None) if it is gone or no longer theirs."""
+    kind, __, raw_id = ref.partition(":")
+    if kind != "application" or not raw_id.isdigit():
+        return None, None
+    try:
+        application = app_selectors.application_get_for_officer(
+            user=request.user,
+            application_id=int(raw_id),
+            purpose=f"signing a decision on application {raw_id}",
+        )
+    except Problem:
+        return None, None
+    return application, app_selectors.application_package(application=application)
+
+
+def _what_is_signed(request: HttpRequest, sig_request) -> dict[str, object]:
     """What the page names as signed, and on whose behalf, in the reader's words: a decision by
-    its case number and the action as the officer's button says it, an application by its
-    service's title, the organisation by its name — never a service, action or agency code.
+    its case number, what it does and the agency's full name; an application by its service's
+    title with the answers and facts in words — never a service, action or agency code.
     Anything else keeps the purpose its caller wrote."""
     lang = current_lang()
     purpose = str(sig_request.purpose)
@@ -83,20 +103,28 @@ def _what_is_signed(sig_request) -> dict[str, str]:
     except ValueError:
         payload = None
     kind = payload.get("kind") if isinstance(payload, dict) else None
+    submission = decision = None
     if kind == DECISION_KIND:
+        application, package = _decision_case(request, str(sig_request.ref or ""))
+        decision = decision_view(payload, application=application, package=package, lang=lang)
         purpose = _("Decision on application %(number)s: %(action)s") % {
             "number": payload.get("application", ""),
             "action": action_button(str(payload.get("action", ""))),
         }
     elif kind == SUBMISSION_KIND:
-        service = service_current(code=str(payload.get("service", "")))
-        if service is not None:
+        submission = submission_view(payload, lang=lang)
+        if submission is not None:
             purpose = _("Application for the service “%(service)s”") % {
-                "service": service.title(lang)
+                "service": submission["title"]
             }
     code = sig_request.organisation_code
     names = organisation_names(codes=[code]).get(code, {}) if code else {}
-    return {"purpose": purpose, "organisation": names.get(lang) or names.get("kk") or ""}
+    return {
+        "purpose": purpose,
+        "organisation": names.get(lang) or names.get("kk") or "",
+        "submission": submission,
+        "decision": decision,
+    }
 
 
 def _next(request: HttpRequest) -> str:
@@ -144,7 +172,7 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
             status = 400
     context = {
         "r": sig_request,
-        "what": _what_is_signed(sig_request),
+        "what": _what_is_signed(request, sig_request),
         "shown": _shown(bytes(sig_request.canonical)),
         "form": form,
         "problem": problem,

@@ -346,6 +346,19 @@ def _code_hash(*, request_id: str, sha256: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+SMS_PURPOSE_MAX = 60
+
+
+def _sms_purpose(purpose: str) -> str:
+    """The purpose as the SMS names it: short enough for a text message, cut at a word (with an
+    ellipsis) rather than mid-word, so a service's title stays readable."""
+    text = " ".join(purpose.split())
+    if len(text) <= SMS_PURPOSE_MAX:
+        return text
+    cut = text[: SMS_PURPOSE_MAX - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
 @transaction.atomic
 def signature_request_create(
     *, actor: Any, purpose: str, payload: dict, organisation_code: str = "", ref: str = ""
@@ -397,7 +410,7 @@ def signature_request_create(
     text = _(
         "Qyzmet: code %(code)s signs “%(purpose)s”, document hash %(hash)s…. "
         "Do not tell it to anyone."
-    ) % {"code": code, "purpose": purpose.strip()[:40], "hash": sha256[:12]}
+    ) % {"code": code, "purpose": _sms_purpose(purpose), "hash": sha256[:12]}
     phone = actor.phone
     transaction.on_commit(lambda: sms_code_send(phone=phone, text=text, code=code))
     return request
