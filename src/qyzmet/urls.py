@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from qyzmet.api.api import api
+from qyzmet.ui.language_switch import form_language_switch_view
 
 # DEBUG off: a plain page in kk/ru/en, problem+json under /api/; never a traceback.
 handler500 = "qyzmet.core.errors.server_error"
 
 urlpatterns = [
+    path("i18n/keep/", form_language_switch_view, name="language-switch-keep"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("backoffice/appeals/", include("qyzmet.backoffice.urls_appeals")),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from qyzmet.core.problem import Problem
 from qyzmet.identity.client import client_address_of
 from qyzmet.identity.services import login_start, login_verify
+from qyzmet.ui.language_switch import form_kept
 
 SESSION_CHALLENGE = "login_challenge"
 SESSION_PHONE_HINT = "login_phone_hint"
@@ -100,6 +101,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         status = 400 if errors else (refused.status if refused is not None else 200)
         response = render(request, "portal/auth/login.html", context, status=status)
         return _with_retry_after(response, refused)
+    kept = form_kept(request)  # back from the language switch: the IIN, never the password
+    if kept is not None:
+        context["iin"] = kept.get("iin", "")[:20]
     return render(request, "portal/auth/login.html", context)
 
 
