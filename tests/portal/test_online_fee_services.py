@@ -338,3 +338,29 @@ def test_the_demo_desk_case_of_each_service_is_a_valid_form(code):
     _iin, data = _demo_form_data(code, today=TODAY)
     package = service_current(code=code).package
     assert package.form.errors(data) == []
+
+
+@pytest.mark.parametrize(
+    ("amount", "lang", "shown"),
+    [
+        (1_730_000, "kk", "17\u00a0300\u00a0₸"),
+        (1_730_000, "en", "17,300\u00a0₸"),
+        (540_625, "ru", "5\u00a0406,25\u00a0₸"),
+        (540_625, "en", "5,406.25\u00a0₸"),
+        (99, "kk", "0,99\u00a0₸"),
+    ],
+)
+def test_a_fee_in_tiyn_reads_in_tenge(amount, lang, shown):
+    from qyzmet.ui.money import money_display
+
+    assert money_display(amount=amount, currency="KZT", lang=lang) == shown
+
+
+def test_the_service_page_and_list_show_the_fee_in_tenge(client):
+    for lang, shown in (("kk", "17\u00a0300\u00a0₸"), ("en", "17,300\u00a0₸")):
+        client.cookies["django_language"] = lang
+        page = client.get(reverse("service-detail", kwargs={"code": "kz.passport"}))
+        html = page.content.decode()
+        assert page.status_code == 200 and shown in html and "1730000" not in html
+        listing = client.get(reverse("service-list"), {"q": "паспорт"}).content.decode()
+        assert shown in listing and "1730000" not in listing

@@ -21,6 +21,7 @@ from qyzmet.catalog.selectors import (
     service_current,
     service_search,
 )
+from qyzmet.ui.money import money_display
 
 # What the citizen is told we look up, by (registry, fact): never the technical names.
 FACT_LABELS = {
@@ -48,6 +49,7 @@ class ServiceCard:
     agency: str
     fee_amount: int
     fee_currency: str
+    fee_display: str
     deadline_working_days: int
 
 
@@ -69,6 +71,9 @@ def _card(service: ServiceVersionDTO, lang: str) -> ServiceCard:
         agency=_agency_name(service.agency_code, lang),
         fee_amount=package.fee.amount,
         fee_currency=package.fee.currency,
+        fee_display=money_display(
+            amount=package.fee.amount, currency=package.fee.currency, lang=lang
+        ),
         deadline_working_days=package.workflow.deadline_working_days,
     )
 
