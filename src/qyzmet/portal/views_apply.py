@@ -78,21 +78,30 @@ def _key(value: str | None) -> str:
         return str(uuid.uuid4())
 
 
-def _prefill(*, user: Any, package: ServicePackage, code: str) -> tuple[list, str]:
-    """The facts the state already holds about the applicant, read for display (each read is
-    audited by the registry client with this purpose)."""
+def _prefill(
+    *, user: Any, package: ServicePackage, code: str, data: dict | None = None
+) -> tuple[list, str]:
+    """The facts the state already holds, read for display (each read is audited by the registry
+    client with this purpose): about the applicant on the form; on check-your-answers (`data`
+    given) also about whom the answers name (a child's IIN), as the submission will read them."""
     purpose = f"showing prefilled data for service {code}"
     client = registry_client()
     evidence: dict[str, Any] = {}
     notice = ""
     for item in package.evidence:
-        if item.subject != "applicant":
+        if item.subject == "applicant":
+            subject = user.iin
+        elif data is not None and item.subject.startswith("form:"):
+            subject = str(data.get(pointer_field(item.subject.removeprefix("form:"))) or "")
+            if not subject:
+                continue
+        else:
             continue
         try:
             evidence[item.name] = client.fetch(
                 registry=item.registry,
                 fact=item.fact,
-                subject=user.iin,
+                subject=subject,
                 purpose=purpose,
                 actor=user,
             )
@@ -102,6 +111,8 @@ def _prefill(*, user: Any, package: ServicePackage, code: str) -> tuple[list, st
                 "and submit it: we will read your data from the registry as soon as it answers."
             )
         except RegistryError:
+            if subject != user.iin:
+                continue  # a typed IIN with no record: the signing step names the field
             notice = _(
                 "We could not find your record in the state registry. Please contact a public "
                 "service centre before applying."
@@ -396,7 +407,7 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
             draft_id=draft_id,
         )
     lang = current_lang()
-    facts, notice = _prefill(user=request.user, package=package, code=code)
+    facts, notice = _prefill(user=request.user, package=package, code=code, data=answers["data"])
     rows = [
         {
             "name": a.name,
