@@ -40,6 +40,7 @@ class Case:
     title_kk: str
     fields: dict[str, str]
     in_result: tuple[str, ...]  # form values the result document must repeat
+    answer_kk: str = ""  # how one chosen option reads on "check your answers", in Kazakh
     head_signs_off: bool = False
     other_field: str = ""  # a form field naming another person by IIN (the partner, the deceased)
     other_evidence: str = ""  # the evidence the registry returns for that person
@@ -59,6 +60,7 @@ CASES = {
             "personal_attendance": "on",
         },
         in_result=("Бостандық ауданының ХҚКО",),
+        answer_kk="Жоғалды",
         head_signs_off=True,
     ),
     "kz.driving-licence": Case(
@@ -75,6 +77,7 @@ CASES = {
             "collection_office": "Астана, мамандандырылған ХҚКО",
         },
         in_result=("AB 7654321", "B, BE"),
+        answer_kk="Мерзімі бітті немесе бітеді",
     ),
     "kz.vehicle-registration": Case(
         code="kz.vehicle-registration",
@@ -96,6 +99,7 @@ CASES = {
             "insurance_policy_number": "OGPO-2026-100200",
         },
         in_result=("JTNB11HK5J3012345", "Toyota Camry"),
+        answer_kk="Қолдан сатып алдым",
     ),
     "kz.marriage-registration": Case(
         code="kz.marriage-registration",
@@ -112,6 +116,7 @@ CASES = {
             "no_impediments": "on",
         },
         in_result=("Алматы қаласының АХАТ бөлімі",),
+        answer_kk="Салтанатты жағдайда",
         other_field="partner_iin",
         other_evidence="partner",
     ),
@@ -128,6 +133,7 @@ CASES = {
             "relationship": "parent",
         },
         in_result=("Қарағанды қаласы",),
+        answer_kk="Ата-анасы",
         other_field="deceased_iin",
         other_evidence="deceased",
     ),
@@ -149,16 +155,19 @@ def _errors(html: str) -> str:
     return html.split('class="error-summary"')[-1].split("</div>")[0]
 
 
-def _apply(client, user, code: str, fields: dict[str, str]):
-    """Fill the form as the citizen, confirm the answers (when the portal asks), sign with the
-    code from the SMS and follow the return address. Returns the last response."""
+def _apply(client, user, code: str, fields: dict[str, str], answer: str = ""):
+    """Fill the form as the citizen and press Continue, confirm the answers on their own page
+    (where `answer` must read in words), sign with the code from the SMS and follow the return
+    address. Returns the last response."""
     url = reverse("apply", kwargs={"code": code})
-    form = {"intent": "submit", "idempotency_key": str(uuid.uuid4()), **fields}
+    form = {"intent": "check", "idempotency_key": str(uuid.uuid4()), **fields}
     response = texted(lambda: client.post(url, form))
     assert response.status_code == 302, _errors(response.content.decode())
     location = response["Location"]
-    if "/apply/check/" in location:  # the "check your answers" step
-        assert client.get(location).status_code == 200
+    if "/apply/check/" in location:  # "check your answers"
+        check = client.get(location)
+        assert check.status_code == 200
+        assert answer in check.content.decode()
         response = texted(lambda: client.post(location, {}))
         assert response.status_code == 302, response.content.decode()[:2000]
         location = response["Location"]
@@ -226,7 +235,7 @@ def test_apply_sign_decide_and_get_the_result(client, code, django_capture_on_co
     html = page.content.decode()
     assert case.title_kk in html and "Тоқтарова Мадина" in html
 
-    _apply(client, me, code, fields)
+    _apply(client, me, code, fields, answer=case.answer_kk)
     application = Application.objects.get(applicant=me, service_code=code)
     assert application.state == "submitted" and application.submission_signature_id
     assert application.agency_code == case.agency
