@@ -63,7 +63,7 @@ def test_life_event_filter():
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("kk", ["Өтініш беруді бастау", "жұмыс күні", "Тегін"]),
+        ("kk", ["Өтінім беруді бастау", "жұмыс күні", "Тегін"]),
         ("ru", ["Начать подачу заявки", "рабочих дней", "Бесплатно"]),
         ("en", ["Start application", "5 working days", "Free"]),
     ],
