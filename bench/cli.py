@@ -95,6 +95,7 @@ AREAS = {
     "signatures": "docs/benchmarks-signatures.md",
     "transparency": "docs/benchmarks-transparency.md",
     "appeals_routing": "docs/benchmarks-appeals.md",
+    "analytics_charts": "docs/benchmarks-analytics.md",
 }
 RESULTS_START = "<!-- bench:results:start -->"
 RESULTS_END = "<!-- bench:results:end -->"
