@@ -1,6 +1,8 @@
 """The citizen's journey in a real browser, as a person does it: find the service, sign in with
-the SMS code, apply with registry facts prefilled, answer the officer's question with a file,
-download the signed result and verify it. axe-core checks every page against WCAG 2.1 A/AA.
+the SMS code, apply with registry facts prefilled, check the answers (and change one), sign them,
+land on the confirmation, answer the officer's question with a file, download the signed result
+and verify it. axe-core checks every page against WCAG 2.1 A/AA; the journey's own pages are also
+checked to fit a 320 px wide phone without horizontal scrolling.
 
 The officer's side is done through the application services (the back office has its own tests);
 what is under test here is what the citizen sees and can do with a mouse, a keyboard and a
@@ -95,6 +97,17 @@ def _officer_act(iin: str, application_id: int, action: str, reason: str = "") -
         raise failures[0]
 
 
+def _fits_a_phone(page) -> None:
+    """WCAG 1.4.10 reflow: at 320 CSS px the page scrolls only vertically."""
+    original = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 700})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{page.url} is {width} px wide at 320 px"
+    finally:
+        page.set_viewport_size(original)
+
+
 def _sign_in(page, iin: str) -> None:
     """The sign-in pages: IIN and password, then the code read from the SMS outbox."""
     from playwright.sync_api import expect
@@ -152,11 +165,13 @@ def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_ser
     expect(facts.locator("input, select, textarea")).to_have_count(0)
     axe_check(page)
 
-    # Submitted with the required field empty: the error summary is at the top of the page and
-    # links to the field, which is marked invalid.
-    page.locator("button[name=intent][value=submit]").click()
+    # Continued with the required field empty: the error summary is at the top of the page, has
+    # the focus (a screen reader reads it first) and links to the field, which is marked invalid.
+    expect(page.locator("a.back-link")).to_have_attribute("href", f"/services/{SERVICE}/")
+    page.locator("button[name=intent][value=check]").click()
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     expect(summary).to_have_attribute("role", "alert")
     expect(summary).to_be_in_viewport()
     first_in_main = page.locator("main > :not(.messages)").first
@@ -192,35 +207,76 @@ def test_citizen_applies_and_gets_a_verifiable_result(page, demo_world, live_ser
     submitted_before = set(
         Application.objects.filter(applicant_iin=citizen, state="submitted").values_list(
             "pk", flat=True))
-    page.locator("button[name=intent][value=submit]").click()
+    page.locator("button[name=intent][value=check]").click()
 
-    # "Sign and submit": the page shows exactly what is signed (the form and the registry
-    # facts); the code from the SMS signs it, and only then is the application submitted.
+    # Check your answers: each answer in words with a Change link, the registry facts to be used.
+    check_path = f"/services/{SERVICE}/apply/check/?draft="
+    expect(page).to_have_url(re.compile(rf"{re.escape(check_path)}\d+(#[\w-]*)?$"))
+    answers = page.locator("dl[data-answers]")
+    expect(answers).to_contain_text("Халық банкі")
+    expect(answers).to_contain_text("Ипотекаға")
+    expect(answers).not_to_contain_text("bank")
+    expect(page.locator("dl[data-facts]")).to_contain_text(full_name)
+    axe_check(page)
+    _fits_a_phone(page)
+    screenshot(page, "check-answers")
+    # Change one answer: back at its question, focused, with every answer kept.
+    page.locator("[data-field=comment] a").click()
+    expect(page.locator("#field-comment")).to_be_focused()
+    expect(page.locator("#field-comment")).to_have_value("Ипотекаға")
+    expect(page.locator("#field-presented_to")).to_have_value("Халық банкі")
+    page.locator("#field-comment").fill("Ипотекаға, 2-пәтер")
+    page.locator("button[name=intent][value=check]").click()
+    expect(answers).to_contain_text("Ипотекаға, 2-пәтер")
+    assert set(
+        Application.objects.filter(applicant_iin=citizen, state="submitted").values_list(
+            "pk", flat=True)) == submitted_before
+    page.locator("main form button[type=submit]").click()
+
+    # The signing page shows the answers in words; the signed JSON and its hash are behind the
+    # "Technical details" disclosure. The code from the SMS signs it, and only then is the
+    # application submitted.
     expect(page).to_have_url(re.compile(r"/sign/[\w-]+/\?next="))
+    expect(page.locator("dl[data-answers]")).to_contain_text("Ипотекаға, 2-пәтер")
+    expect(page.locator("pre.signed-content")).to_be_hidden()
+    expect(page.locator("[data-sha256]")).to_be_hidden()
+    page.locator("details[data-technical] summary").click()
     expect(page.locator("pre.signed-content")).to_contain_text("Халық банкі")
     expect(page.locator("pre.signed-content")).to_contain_text(full_name.split()[0])
     assert set(
         Application.objects.filter(applicant_iin=citizen, state="submitted").values_list(
             "pk", flat=True)) == submitted_before
     axe_check(page)
+    _fits_a_phone(page)
     screenshot(page, "sign")
     page.locator("#id_code").fill(latest_sms_code(citizen))
     page.locator("main form button[type=submit]").click()
 
-    # 4. The application page: its number and status.
-    expect(page).to_have_url(re.compile(r"/my/applications/\d+/(#[\w-]*)?$"))
+    # 4. The confirmation: a panel with the reference number and the due date; it is there
+    # again on reload; from it, the application page with its number and status.
+    expect(page).to_have_url(re.compile(r"/my/applications/\d+/submitted/(#[\w-]*)?$"))
     application_id = int(re.search(r"/my/applications/(\d+)/", page.url).group(1))
+    application = Application.objects.get(pk=application_id)
+    panel = page.locator("[data-panel=submitted]")
+    expect(panel).to_contain_text(application.number)
+    expect(page.locator("[data-due]")).not_to_be_empty()
+    axe_check(page)
+    _fits_a_phone(page)
+    screenshot(page, "submitted")
+    page.reload()
+    expect(panel).to_contain_text(application.number)
+    page.locator(f"main a.button[href='/my/applications/{application_id}/']").click()
+    expect(page).to_have_url(re.compile(rf"/my/applications/{application_id}/(#[\w-]*)?$"))
     application = Application.objects.get(pk=application_id)
     assert application.applicant_iin == citizen
     assert application.state == "submitted"
     assert application.data == {
         "purpose": "bank",
         "presented_to": "Халық банкі",
-        "comment": "Ипотекаға",
+        "comment": "Ипотекаға, 2-пәтер",
     }
     expect(page.locator("h1")).to_contain_text(application.number)
     expect(page.locator("main .tag").first).to_have_text(_status("submitted", "kk"))
-    expect(page.locator(".messages")).to_contain_text(application.number)
     expect(page.locator("[data-signature]").first).to_contain_text(citizen)
     assert application.submission_signature_id
     axe_check(page)

@@ -120,7 +120,7 @@ def test_change_returns_to_the_question_with_every_answer_kept(client, me, child
 def test_the_form_has_a_back_link_and_a_focused_error_summary(client, me, child):
     page = _text(client.get(APPLY))
     service = reverse("service-detail", kwargs={"code": KINDERGARTEN})
-    assert f'<a class="back-link" href="{service}">Артқа</a>' in page
+    assert f'<a class="back-link" href="{service}">Артқа</a>' in page.split('<main id="main"')[0]
     wrong = _text(client.post(APPLY, _answers(child, child_iin="123", district="")))
     summary = wrong.split('class="error-summary"')[1].split("</div>")[0]
     assert "autofocus" in summary and 'tabindex="-1"' in summary
