@@ -253,7 +253,10 @@ def test_apply_sign_decide_and_get_the_result(client, code, django_capture_on_co
     assert application.number in client.get(reverse("bo-inbox")).content.decode()
     case_page = client.get(reverse("bo-case", args=[application.pk])).content.decode()
     if other is not None:
-        assert "Жұмабеков Арман" in case_page
+        # The other person's facts say whose they are, in the officer's language.
+        whose = {"partner": "Болашақ жұбайы", "deceased": "Марқұм"}[case.other_evidence]
+        assert "Жұмабеков Арман" in case_page and f"{whose} — " in case_page
+    assert "Spouse —" not in case_page and "Full name" not in case_page
     act = reverse("bo-act", args=[application.pk])
     assert client.post(act, {"action": "take"}).status_code == 302
     decider = clerk
@@ -373,3 +376,18 @@ def test_the_service_page_and_list_show_the_fee_in_tenge(client):
         assert page.status_code == 200 and shown in html and "1730000" not in html
         listing = client.get(reverse("service-list"), {"q": "паспорт"}).content.decode()
         assert shown in listing and "1730000" not in listing
+
+
+def test_an_evidence_label_must_be_in_all_three_languages():
+    import copy
+
+    from qyzmet.catalog.validation import package_validate
+
+    data = copy.deepcopy(_package_data("kz.marriage-registration"))
+    assert package_validate(data) == []
+    assert package_parse(data).evidence_named("partner").label.get("en") == "Future spouse"
+    del data["evidence"][1]["label"]["en"]
+    data["evidence"][0]["label"] = {"kk": "", "ru": "x", "en": "x"}
+    problems = {(e.pointer, e.reason) for e in package_validate(data)}
+    assert ("/evidence/1/label/en", "required") in problems
+    assert any(pointer == "/evidence/0/label/kk" for pointer, _ in problems)

@@ -151,6 +151,9 @@ class Evidence:
     fact: str
     subject: str
     show: tuple[str, ...]
+    # Whose facts these are when they are not the applicant's ("Your partner"), so pages that
+    # list several people's facts say whose each one is.
+    label: Text | None = None
 
     @property
     def subject_pointer(self) -> str | None:
@@ -397,6 +400,7 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
                 fact=e["fact"],
                 subject=e["subject"],
                 show=tuple(e.get("show", ())),
+                label=Text.from_dict(e["label"]) if e.get("label") else None,
             )
             for e in data["evidence"]
         ),

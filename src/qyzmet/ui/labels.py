@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from qyzmet.catalog.package import ServicePackage
 
@@ -82,6 +82,11 @@ FACT_LABELS = {
     "spouse": _("Spouse"),
     "mother": _("Mother"),
     "father": _("Father"),
+    # A relative's name reads under the relation itself ("Spouse: Ахметов Ерлан").
+    "spouse.full_name": _("Spouse"),
+    "mother.full_name": _("Mother"),
+    "father.full_name": _("Father"),
+    "spouse.iin": _("Spouse's IIN"),
 }
 
 
@@ -187,8 +192,10 @@ def facts_rows(*, package: ServicePackage, evidence: Mapping[str, Any]) -> list[
         fact = evidence.get(item.name)
         if not isinstance(fact, Mapping):
             continue
+        whose = item.label.get(get_language()) if item.label else ""
         for path in item.show or tuple(fact):
-            rows.append((fact_label(path), _fact_text(_dotted(fact, path))))
+            label = f"{whose} — {fact_label(path)}" if whose else fact_label(path)
+            rows.append((label, _fact_text(_dotted(fact, path))))
     return rows
 
 
