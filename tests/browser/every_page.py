@@ -168,9 +168,11 @@ _DOTTED = re.compile(r"(?<![\w.-])[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+(?![\w-
 _KEBAB = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
 _JSON = re.compile(r"[{\[]\s*\"")
 # Justified exceptions: "e-mail" is a word in all three languages; "a.m"/"p.m" are English
-# times of day; file names a person downloads are matched by _FILE_NAME.
-ALLOWED_TOKENS = frozenset({"e-mail", "a.m", "p.m"})
+# times of day; "openssl" is the name of a program (the signature check names it as a tool a
+# person may have used); file names a person downloads are matched by _FILE_NAME(S).
+ALLOWED_TOKENS = frozenset({"e-mail", "a.m", "p.m", "openssl"})
 _FILE_NAME = re.compile(r"\.(?:pdf|png|p7s|json|csv|xml)$")
+_FILE_NAMES = re.compile(r"(?<![\w.-])[\w-]+\.(?:pdf|png|p7s|json|csv|xml)\b")
 
 
 def code_tokens(text: str, *, lang: str, known_codes: frozenset[str]) -> list[str]:
@@ -179,9 +181,9 @@ def code_tokens(text: str, *, lang: str, known_codes: frozenset[str]) -> list[st
     snake_case, dotted lowercase identifiers and raw JSON are never prose. Lowercase Latin
     kebab-case is never prose in Kazakh or Russian; in English ("sign-in", "one-time") it is
     flagged when it holds a digit or is one of the codes the platform knows (organisations,
-    services, categories). On kk/ru pages a bare Latin word that is a status or other code
-    (`registered`, `routed`) is flagged too."""
-    text = _URL.sub(" ", _EMAIL.sub(" ", text))
+    services, categories). On kk/ru pages any lowercase Latin word is flagged too: a status or
+    other code (`registered`, `routed`) or a word left in English."""
+    text = _FILE_NAMES.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", text)))
     found: list[str] = []
     for match in _SNAKE.finditer(text):
         found.append(match.group())
@@ -198,8 +200,10 @@ def code_tokens(text: str, *, lang: str, known_codes: frozenset[str]) -> list[st
     if _JSON.search(text):
         found.append("raw JSON")
     if lang != "en":
+        # A lowercase Latin word in Kazakh or Russian prose is a code (`registered`, `approve`)
+        # or an untranslated word; proper names and abbreviations are capitalised.
         for word in re.findall(r"(?<![\w.-])[a-z]{3,}(?![\w-])", text):
-            if word in known_codes:
+            if word not in ALLOWED_TOKENS:
                 found.append(word)
     return sorted(set(found))
 

@@ -20,7 +20,8 @@ CODES = frozenset({"kz-mvd", "spb-kb", "registered", "street-infrastructure"})
         ("Routed to spb-kb", "en", ["spb-kb"]),
         ("Санат: street-infrastructure", "ru", ["street-infrastructure"]),
         ("category_macro_f1 0.81", "en", ["category_macro_f1"]),
-        ('Деректер {"iin": "900101300123"}', "ru", ["raw JSON"]),
+        ('Деректер {"iin": "900101300123"}', "ru", ["iin", "raw JSON"]),
+        ("Шешім approve QZ-00000001", "kk", ["approve"]),
         ("Күйі: registered", "kk", ["registered"]),
         ("Any-thing-kebab", "ru", []),  # capitalised: a word, not an identifier
         ("сот-сараптама", "ru", []),  # Cyrillic compounds are prose
@@ -36,7 +37,7 @@ def test_code_tokens_found(text, lang, expected):
     [
         ("Sign in with a one-time code sent to your phone; a follow-up e-mail.", "en"),
         ("The appeal was registered on 4 December at 10:30 a.m.", "en"),
-        ("Write to help@egov.example.org or see https://qyzmet.example/verify/abc_def/", "kk"),
+        ("Жазыңыз: help@egov.example.org, https://qyzmet.example/verify/abc_def/", "kk"),
         ("Анықтама QZ-00000001, ЖСН 900101300123, дайын: result.pdf", "kk"),
         ("Заявление QZ-00000042 зарегистрировано", "ru"),
     ],

@@ -83,3 +83,13 @@ def run_status(status: str) -> str:
 
 def activation_action(action: str) -> str:
     return str(ACTIVATION_LABELS.get(action) or _plain(action))
+
+
+SUGGESTION_ERRORS = {
+    "No routing model is active.": _("no model was active"),
+}
+
+
+def suggestion_error(error: str) -> str:
+    """Why the model gave no suggestion, in words; the exception text itself is for the logs."""
+    return str(SUGGESTION_ERRORS.get((error or "").strip()) or _("it could not be loaded"))

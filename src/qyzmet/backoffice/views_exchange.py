@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from qyzmet.core.problem import Problem
@@ -42,7 +43,7 @@ def rights(request: HttpRequest, orgs: set[str]) -> HttpResponse:
     rows = [
         {
             "service": s,
-            "name": s.title or _system_name(s.subsystem, lang),
+            "name": _service_name(s, lang),
             "rights": [
                 {"right": r, "client": _system_name(r.client, lang)}
                 for r in selectors.rights_of_service(service=s)
@@ -55,15 +56,37 @@ def rights(request: HttpRequest, orgs: set[str]) -> HttpResponse:
                   {"rows": rows, "clients": clients})  # fmt: skip
 
 
+# The client systems of the pack that are not registries, and the two services a registry
+# publishes (see countries/kz/exchange.yaml), by the names a person knows them by.
+SYSTEM_LABELS = {
+    "qyzmet-portal": pgettext_lazy("exchange system", "the public services portal"),
+    "police": pgettext_lazy("exchange system", "police information system"),
+    "tax": pgettext_lazy("exchange system", "tax information system"),
+}
+SERVICE_LABELS = {
+    "facts": pgettext_lazy("exchange service", "facts about a person or company"),
+    "data": pgettext_lazy("exchange service", "registry records"),
+}
+
+
 def _system_name(subsystem: Any, lang: str) -> str:
     """A member's system as a person names it: the organisation in the page's language and the
-    registry or system it runs ("Ministry of Justice — criminal records register"), never its
-    X-Road identifier; a system this list does not know reads as words."""
+    registry or system it runs ("Ministry of Justice — register of legal entities"), never its
+    X-Road identifier; a system these lists do not know reads as words."""
     member = subsystem.member
     organisation = getattr(member, f"name_{lang}", "") or member.name_en or member.code
     code = subsystem.code
-    system = REGISTRY_LABELS.get(code) or code.replace("_", " ").replace("-", " ")
+    system = REGISTRY_LABELS.get(code) or SYSTEM_LABELS.get(code) or _words(code)
     return f"{organisation} — {system}"
+
+
+def _service_name(service: Any, lang: str) -> str:
+    label = SERVICE_LABELS.get(service.code) or _words(service.code)
+    return f"{_system_name(service.subsystem, lang)}: {label}"
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ").replace("-", " ")
 
 
 def _change(request: HttpRequest, orgs: set[str], grant: bool) -> HttpResponse:

@@ -11,6 +11,7 @@ register = template.Library()
 register.filter("metric_rows", wording.metric_rows)
 register.filter("run_status", wording.run_status)
 register.filter("activation_action", wording.activation_action)
+register.filter("suggestion_error", wording.suggestion_error)
 
 
 @register.filter
