@@ -50,7 +50,10 @@ class ServiceCard:
     fee_amount: int
     fee_currency: str
     fee_display: str
-    deadline_working_days: int
+    deadline_working_days: int | None
+    is_online: bool = True
+    # Information services: how long it takes, in the reader's language (no working-day count).
+    time_limit: str = ""
 
 
 def _lang() -> str:
@@ -74,7 +77,11 @@ def _card(service: ServiceVersionDTO, lang: str) -> ServiceCard:
         fee_display=money_display(
             amount=package.fee.amount, currency=package.fee.currency, lang=lang
         ),
-        deadline_working_days=package.workflow.deadline_working_days,
+        deadline_working_days=(
+            package.workflow.deadline_working_days if package.is_online else None
+        ),
+        is_online=package.is_online,
+        time_limit=package.information.time_limit.get(lang) if package.information else "",
     )
 
 
@@ -103,34 +110,80 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def service_list(request: HttpRequest) -> HttpResponse:
+    """Every service (online and information), or those of one life event, or a search.
+
+    A search from a life event's page still looks through every service: the results of that
+    life event come first under its name, and the others follow under "Other services", so a
+    citizen who picked the wrong life event still finds what they typed."""
     lang = _lang()
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     event_code = request.GET.get("life_event", "").strip() or None
     event = life_event_get(code=event_code) if event_code else None
-    services = service_search(query=query, life_event=event.code if event else None)
-    cards = sorted((_card(s, lang) for s in services), key=lambda c: c.title.casefold())
+    if query:
+        ranked = service_search(query=query, any_kind=True)  # best first
+        inside = [s for s in ranked if not event or event.code in s.package.life_events]
+        others = [s for s in ranked if s not in inside]
+        cards = [_card(s, lang) for s in inside]
+        other_cards = [_card(s, lang) for s in others]
+        total = len(ranked)
+    else:
+        services = service_search(life_event=event.code if event else None, any_kind=True)
+        cards = sorted((_card(s, lang) for s in services), key=lambda c: c.title.casefold())
+        other_cards = []
+        total = len(cards)
     return render(
         request,
         "portal/catalog/list.html",
         {
             "query": query,
-            "life_event": (
-                {"code": event.code, "title": event.title.get(lang)} if event else None
-            ),
+            "life_event": ({"code": event.code, "title": event.title.get(lang)} if event else None),
             "life_events": _events(lang),
             "services": cards,
+            "other_services": other_cards,
+            "total": total,
         },
     )
 
 
 @require_GET
 def service_detail(request: HttpRequest, code: str) -> HttpResponse:
-    service = service_current(code=code)
+    service = service_current(code=code, any_kind=True)
     if service is None:
         raise Http404("no such service")
     lang = _lang()
     package = service.package
     events = {e.code: e for e in life_event_list()}
+    life_events = [
+        {"code": c, "title": events[c].title.get(lang)} for c in package.life_events if c in events
+    ]
+    applicants = [str(APPLICANT_LABELS.get(a, a)) for a in package.applicants]
+    if not package.is_online:
+        info = package.information
+        return render(
+            request,
+            "portal/catalog/detail.html",
+            {
+                "service": _card(service, lang),
+                "version": service.version,
+                "guidance": package.guidance.get(lang),
+                "legal_basis": package.legal_basis.get(lang),
+                "applicants": applicants,
+                "life_events": life_events,
+                "how": {
+                    "where": info.where.get(lang),
+                    "steps": [t.get(lang) for t in info.steps],
+                    "eligibility": info.eligibility.get(lang),
+                    "documents": [t.get(lang) for t in info.documents],
+                    "time_limit": info.time_limit.get(lang),
+                    "fee_note": info.fee_note.get(lang) if info.fee_note else "",
+                    "link": (
+                        {"url": info.link.url, "label": info.link.label.get(lang)}
+                        if info.link
+                        else None
+                    ),
+                },
+            },
+        )
     return render(
         request,
         "portal/catalog/detail.html",
@@ -139,7 +192,7 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
             "version": service.version,
             "guidance": package.guidance.get(lang),
             "legal_basis": package.legal_basis.get(lang),
-            "applicants": [str(APPLICANT_LABELS.get(a, a)) for a in package.applicants],
+            "applicants": applicants,
             "fields": [
                 {
                     "label": package.form.label(name, lang),
@@ -154,11 +207,7 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
             ),
             "result_title": package.result.title.get(lang),
             "validity_days": package.result.validity_days,
-            "life_events": [
-                {"code": c, "title": events[c].title.get(lang)}
-                for c in package.life_events
-                if c in events
-            ],
+            "life_events": life_events,
             "apply_url": f"/services/{service.code}/apply/",
         },
     )
