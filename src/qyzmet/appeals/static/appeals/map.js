@@ -56,7 +56,10 @@
       el.hidden = false;
     });
 
-    var map = L.map(canvas, { keyboard: true, zoomControl: true, attributionControl: true });
+    var map = L.map(canvas, { keyboard: true, zoomControl: false, attributionControl: true });
+    L.control.zoom({
+      zoomInTitle: d.textZoomIn || "+", zoomOutTitle: d.textZoomOut || "-"
+    }).addTo(map);
     map.attributionControl.setPrefix(false);
     if (d.tilesUrl) {
       L.tileLayer(d.tilesUrl, { attribution: d.tilesAttribution || "", maxZoom: 19 }).addTo(map);
