@@ -23,7 +23,11 @@ Background work runs in one in-process worker thread (`QYZMET_CHART_REFRESH = "t
 default: the embedded mode has no broker, and a worker process would not share the embedded
 cache anyway); `"inline"` (tests) and `"off"` serve nothing stale: a request whose version is
 not drawn yet draws it itself, and `"off"` never precomputes. Each
-refresh is queued at most once while it waits. `QYZMET_CHART_PRECOMPUTE` (default on) turns the
+refresh is queued at most once while it waits, and one combination is redrawn in the background
+at most once per `REFRESH_INTERVAL` (30 s; `QYZMET_CHART_REFRESH_INTERVAL`): under a stream of
+new appeals the numbers shown lag by at most that plus one drawing, and the worker does not
+hold the interpreter all the time (on SQLite the weekly GROUP BYs run Python functions, so a
+busy worker slows every request of its process). `QYZMET_CHART_PRECOMPUTE` (default on) turns the
 after-save precompute on or off. With several web processes and Redis, a process precomputes
 what it has served itself; the others' next request is served the newest drawing (shared
 through Redis) while they refresh.
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -54,6 +59,8 @@ LATEST_TTL = 7 * 24 * 3600  # the newest picture per chart, period and language 
 
 _builders: dict[tuple[str, str, str], Callable[[], Any]] = {}  # the last build of each combo
 _pending: set[tuple[str, str, str]] = set()
+_drawn_at: dict[tuple[str, str, str], float] = {}  # monotonic time of the last background redraw
+REFRESH_INTERVAL = 30.0  # seconds between two background redraws of one combination
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 
@@ -89,6 +96,14 @@ def _draw(combo: tuple[str, str, str], build: Callable[[], T], version: str) -> 
 
 
 def _refresh_run(combo: tuple[str, str, str]) -> None:
+    if _mode() == "thread":
+        # At most one redraw per combination per interval: a stream of new appeals must not
+        # keep the worker drawing (and holding the interpreter) all the time. Changes that come
+        # in while it waits are covered by the one redraw that follows.
+        interval = float(getattr(settings, "QYZMET_CHART_REFRESH_INTERVAL", REFRESH_INTERVAL))
+        wait = _drawn_at.get(combo, 0.0) + interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
     with _lock:
         _pending.discard(combo)
         build = _builders.get(combo)
@@ -98,6 +113,7 @@ def _refresh_run(combo: tuple[str, str, str]) -> None:
         version = data_version()
         if cache.get(_key(*combo, version)) is None:
             _draw(combo, build, version)
+            _drawn_at[combo] = time.monotonic()
     except Exception:  # a background refresh must never take the process down
         log.exception("refreshing analytics chart %s failed", combo)
     finally:
