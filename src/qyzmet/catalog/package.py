@@ -151,7 +151,7 @@ class Evidence:
     fact: str
     subject: str
     show: tuple[str, ...]
-    # Whose facts these are when they are not the applicant's ("Your partner"), so pages that
+    # Whose facts these are when they are not the applicant's ("Future spouse"), so pages that
     # list several people's facts say whose each one is.
     label: Text | None = None
 
