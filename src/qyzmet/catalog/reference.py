@@ -16,6 +16,7 @@ from .package import Text
 _KZ_DIR = Path(__file__).resolve().parent.parent / "countries" / "kz"
 DEFAULT_AGENCIES_FILE = _KZ_DIR / "agencies.yaml"
 DEFAULT_LIFE_EVENTS_FILE = _KZ_DIR / "life_events.yaml"
+DEFAULT_SEARCH_SYNONYMS_FILE = _KZ_DIR / "search_synonyms.yaml"
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,16 @@ def agency_codes() -> frozenset[str]:
 
 def life_event_codes() -> frozenset[str]:
     return frozenset(e.code for e in life_events_load(life_events_file()))
+
+
+def search_synonyms_file() -> Path:
+    return Path(getattr(settings, "QYZMET_SEARCH_SYNONYMS_FILE", DEFAULT_SEARCH_SYNONYMS_FILE))
+
+
+@lru_cache(maxsize=8)
+def search_synonyms_load(path: Path) -> tuple[tuple[str, ...], ...]:
+    """The synonym groups of the country pack (none when the file is absent)."""
+    if not Path(path).is_file():
+        return ()
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return tuple(tuple(str(p) for p in group) for group in data.get("synonyms", []))

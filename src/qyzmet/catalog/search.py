@@ -129,8 +129,10 @@ def word_similarity(query: str, word: str) -> float:
         if ca != cb:
             break
         lcp += 1
-    # Another form of the same word: a long common beginning, differing only in the ending.
-    if lcp >= 4 and lcp >= shortest - 3 and (lcp >= 5 or shortest <= 5):
+    # Another form of the same word: a long common beginning, differing only in the ending. A
+    # short word must be whole and the ending short: "бала" (child) is not "балабақша".
+    short_ok = lcp >= 5 or (lcp == shortest and abs(len(query) - len(word)) <= 2)
+    if lcp >= 4 and lcp >= shortest - 3 and short_ok:
         return SIM_PREFIX + (0.05 if lcp == len(query) else 0.0)
     limit = _allowed_typos(len(query))
     if limit:
@@ -255,21 +257,31 @@ class SearchIndex:
         return sorted(hits, key=lambda h: (-h.score, h.code))
 
 
-def _texts_of(package: ServicePackage) -> list[tuple[float, str]]:
+def _texts_of(
+    package: ServicePackage, synonyms: Sequence[Sequence[str]] = ()
+) -> list[tuple[float, str]]:
     texts = [(WEIGHT_TITLE, package.titles.get(lang)) for lang in LANGS]
     texts += [(WEIGHT_SUMMARY, package.summary.get(lang)) for lang in LANGS]
     for lang in LANGS:
         texts += [(WEIGHT_TERM, term) for term in package.search_terms.get(lang, ())]
+    # A synonym group joins the search terms when one of its phrases is in a title or term.
+    own = " " + " ".join(" ".join(search_fold(t)) for w, t in texts if w != WEIGHT_SUMMARY) + " "
+    for group in synonyms:
+        if any(f" {' '.join(search_fold(p))} " in own for p in group):
+            texts += [(WEIGHT_TERM, p) for p in group]
     return texts
 
 
-def search_index_build(packages: Sequence[ServicePackage]) -> SearchIndex:
-    """The index of these packages (one per code: pass the current versions)."""
+def search_index_build(
+    packages: Sequence[ServicePackage], synonyms: Sequence[Sequence[str]] = ()
+) -> SearchIndex:
+    """The index of these packages (one per code: pass the current versions), with the country
+    pack's synonym groups (`countries/<cc>/search_synonyms.yaml`)."""
     index = SearchIndex()
     for doc, package in enumerate(packages):
         index.codes.append(package.code)
         phrases: list[tuple[str, ...]] = []
-        for weight, text in _texts_of(package):
+        for weight, text in _texts_of(package, synonyms):
             words = search_fold(text)
             if weight != WEIGHT_SUMMARY:
                 phrases.append(tuple(words))
@@ -286,17 +298,20 @@ def search_index_build(packages: Sequence[ServicePackage]) -> SearchIndex:
     return index
 
 
-_indexes: dict[tuple[tuple[int, str], ...], SearchIndex] = {}
+_indexes: dict[tuple[object, ...], SearchIndex] = {}
 
 
 def search_index_for(
-    key: tuple[tuple[int, str], ...], packages: Sequence[ServicePackage]
+    key: tuple[tuple[int, str], ...],
+    packages: Sequence[ServicePackage],
+    synonyms: tuple[tuple[str, ...], ...] = (),
 ) -> SearchIndex:
     """The index for a set of current versions, identified by their (id, checksum) pairs: a
     published version never changes, so the same key always means the same index."""
-    index = _indexes.get(key)
+    full_key = (key, synonyms)
+    index = _indexes.get(full_key)
     if index is None:
         if len(_indexes) > 8:
             _indexes.clear()
-        index = _indexes[key] = search_index_build(packages)
+        index = _indexes[full_key] = search_index_build(packages, synonyms)
     return index

@@ -19,6 +19,8 @@ from .reference import (
     agencies_load,
     life_events_file,
     life_events_load,
+    search_synonyms_file,
+    search_synonyms_load,
 )
 from .search import search_index_for
 
@@ -134,7 +136,8 @@ def service_search(
     found = _dtos(_light().filter(is_current=True).order_by("code"))
     if query.strip():
         key = tuple((s.id, s.checksum) for s in found)
-        index = search_index_for(key, [s.package for s in found])
+        synonyms = search_synonyms_load(search_synonyms_file())
+        index = search_index_for(key, [s.package for s in found], synonyms)
         by_code = {s.code: s for s in found}
         found = [by_code[hit.code] for hit in index.rank(query)]
     if not any_kind:
