@@ -77,3 +77,30 @@ def test_the_new_forms_and_their_check_pages_fit_and_pass_axe(page, live_server)
         expect(page.locator("main")).to_contain_text(case.answer_kk)
         axe_check(page)
         _fits(page, f"check-{code}-kk")
+
+
+def test_the_officers_case_page_names_whose_facts_they_are(page, live_server):
+    """The marriage and death cases show two people's registry facts: on the officer's case page
+    each of the other person's rows says whose it is, and the page passes axe and reflows."""
+    from playwright.sync_api import expect
+
+    from qyzmet.applications import services as app_services
+    from tests.portal.factories import catalog_loaded, citizen, officer
+    from tests.registries.factories import PersonFactory
+
+    catalog_loaded()
+    me = citizen(last_name="Тоқтарова", first_name="Мадина", sex="F")
+    for code, whose in (("kz.marriage-registration", "Болашақ жұбайы"),
+                        ("kz.death-registration", "Марқұм")):  # fmt: skip
+        case = CASES[code]
+        data = {k: (True if v == "on" else v) for k, v in case.fields.items()}
+        data[case.other_field] = PersonFactory(last_name="Жұмабеков", sex="M").iin
+        application, _new = app_services.application_submit(
+            actor=me, service_code=code, data=data, idempotency_key=f"browser-{code}"
+        )
+        _signed_in(page, live_server, officer(case.agency))
+        page.goto(f"/backoffice/cases/{application.pk}/")
+        expect(page.locator("main")).to_contain_text(f"{whose} — ")
+        expect(page.locator("main")).to_contain_text("Жұмабеков")
+        axe_check(page)
+        _fits(page, f"case-{code}-kk")
