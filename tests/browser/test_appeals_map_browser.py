@@ -138,9 +138,11 @@ def test_citizen_places_the_point_on_the_map_and_an_officer_moves_it(
     chosen = _coords(page)
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/my/appeals/\d+/$"))
+    page.wait_for_selector(".leaflet-marker-icon")
+    # The live server shares the in-memory SQLite database: read it when the page is quiet.
+    page.wait_for_load_state("networkidle")
     appeal = Appeal.objects.get(citizen=citizen)
     assert (appeal.lat, appeal.lon) == chosen
-    page.wait_for_selector(".leaflet-marker-icon")
     _no_sideways_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / f"appeals-map-detail-{width}.png"), full_page=True)
     assert not refused, refused
@@ -160,8 +162,10 @@ def test_citizen_places_the_point_on_the_map_and_an_officer_moves_it(
     page.locator("#place_reason").fill("Шұңқыр жолдың арғы бетінде")
     _no_sideways_scroll(page)
     page.screenshot(path=str(SCREENSHOTS / f"appeals-map-officer-{width}.png"), full_page=True)
-    page.locator("form[data-form=place] button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("form[data-form=place] button[type=submit]").click()
+    page.wait_for_selector(".leaflet-marker-icon")
+    page.wait_for_load_state("networkidle")
     appeal.refresh_from_db()
     assert (appeal.lat, appeal.lon) == moved
     event = AppealEvent.objects.get(appeal=appeal, action="place_moved")
