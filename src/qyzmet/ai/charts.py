@@ -1,5 +1,5 @@
 """Pictures of a model's quality, drawn on the server with matplotlib (no JavaScript), cached
-by model version because a version never changes."""
+by model version (and language) because a version never changes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import get_language, gettext
 
 
 def _pyplot():
@@ -45,7 +46,8 @@ def confusion_matrix_of(metadata: dict[str, Any]) -> tuple[list[str], list[list[
 
 def confusion_matrix_png(*, version_id: int, metadata: dict[str, Any]) -> bytes | None:
     """A heat map of true (rows) against predicted (columns) categories, each row as shares."""
-    key = f"ai:cm:{version_id}"
+    # Drawn in the page's language (the axis titles), so cached per language.
+    key = f"ai:cm:{version_id}:{get_language() or 'kk'}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -64,14 +66,14 @@ def confusion_matrix_png(*, version_id: int, metadata: dict[str, Any]) -> bytes 
     short = [label if len(label) <= 28 else label[:26] + "…" for label in labels]
     ax.set_xticks(range(len(labels)), short, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), short, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(gettext("predicted category"))
+    ax.set_ylabel(gettext("true category"))
     for i, row in enumerate(shares):
         for j, value in enumerate(row):
             if value >= 0.01:
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
                         color="white" if value > 0.5 else "black")
-    fig.colorbar(image, ax=ax, fraction=0.04, label="share of the true category")
+    fig.colorbar(image, ax=ax, fraction=0.04, label=gettext("share of the true category"))
     png = png_bytes(fig)
     cache.set(key, png, 24 * 3600)
     return png
