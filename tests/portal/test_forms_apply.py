@@ -90,7 +90,8 @@ def test_validation_messages_name_each_field_in_the_current_language():
         fields, general = form_validate(form=FORM, data=data)
     assert general == []
     assert set(fields) == {"children", "child_iin", "consent", "move_date", "story"}
-    assert fields["child_iin"] == "Это поле обязательно для заполнения."
+    # What to do, naming the question (GOV.UK), not "This field is required".
+    assert fields["child_iin"] == "Заполните поле «ru:Child_Iin»."
     assert fields["story"] == "Не более 1000 символов."
     assert "10" in fields["children"]
     with translation.override("kk"):

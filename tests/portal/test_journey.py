@@ -125,7 +125,7 @@ def test_the_form_has_a_back_link_and_a_focused_error_summary(client, me, child)
     summary = wrong.split('class="error-summary"')[1].split("</div>")[0]
     assert "autofocus" in summary and 'tabindex="-1"' in summary
     assert 'href="#field-child_iin"' in summary and 'href="#field-district"' in summary
-    assert "Аудан:" in summary  # which question, then what is wrong
+    assert "«Аудан» тізімнен таңдаңыз." in summary  # what to do, naming the question
 
 
 def test_check_without_answers_shows_the_form(client, me):

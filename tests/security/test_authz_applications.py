@@ -161,6 +161,12 @@ MATRIX = [
     ("page", "get", f"/services/{SERVICE}/apply/", None, _expect(302, 200, 200, 200, 200)),
     ("page", "get", "/my/applications/", None, _expect(302, 200, 200, 200, 200)),
     ("page", "get", "/my/applications/{case}/", None, _expect(302, 200, 404, 404, 404)),
+    # The confirmation after submitting: its owner only; a draft has none.
+    ("page", "get", "/my/applications/{case}/submitted/", None, _expect(302, 200, 404, 404, 404)),
+    ("page", "get", "/my/applications/{draft}/submitted/", None,
+     _expect(302, 404, 404, 404, 404)),
+    # Check your answers with no answers waiting shows the form instead.
+    ("page", "get", f"/services/{SERVICE}/apply/check/", None, _expect(302, 302, 302, 302, 302)),
     ("page", "post", "/my/applications/{case}/answer/", {"message": "x"},
      _expect(302, 200, 404, 404, 404)),
     ("page", "get", "/my/applications/{approved}/result.pdf", None,
@@ -185,6 +191,9 @@ MATRIX = [
      _expect(302, 403, 403, 200, 404)),
     ("page", "get", "/backoffice/cases/{taken}/decide/{pending_decision}/", None,
      _expect(302, 403, 403, 302, 404, order=OFFICER_LAST)),
+    # The confirmation of a signed decision, for the officer who signed it.
+    ("page", "get", "/backoffice/cases/{signed}/decided/{decision}/", None,
+     _expect(302, 403, 403, 200, 404)),
     ("page", "get", "/backoffice/cases/{signed}/signatures/{sig}/signature.p7s", None,
      _expect(302, 403, 403, 200, 404)),
     ("page", "get", "/backoffice/cases/{signed}/signatures/{decision}/content.json", None,

@@ -126,7 +126,9 @@ def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]
     for name in field_order(form):
         if name in errors:
             label = form.label(name, current_lang()) if name in form.labels else name
-            items.append({"target": f"field-{name}", "message": f"{label}: {errors[name]}"})
+            # A message that already names its question is not prefixed with it again.
+            message = errors[name] if label in errors[name] else f"{label}: {errors[name]}"
+            items.append({"target": f"field-{name}", "message": message})
     return items
 
 

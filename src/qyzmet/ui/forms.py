@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
@@ -217,6 +218,24 @@ def _message(error: Any) -> str:
     return _("This value is not valid.")
 
 
+def _required_message(form: Form, name: str) -> str:
+    """An empty required question, said the GOV.UK way: what to do, naming the question ("Choose
+    “District” from the list"), not just "This field is required"."""
+    if name not in form.labels:
+        return _("This field is required.")
+    label = form.label(name, get_language())
+    widget = _widget(form.properties.get(name, {}))
+    if widget == "select":
+        return _("Choose “%(label)s” from the list.") % {"label": label}
+    if widget == "date":
+        return _("Enter “%(label)s” as a date, for example 15.03.1994.") % {"label": label}
+    if widget == "number":
+        return _("Enter “%(label)s” as a number.") % {"label": label}
+    if widget == "checkbox":
+        return _("You must tick this box to continue.")
+    return _("Enter “%(label)s”.") % {"label": label}
+
+
 def _field_of(path: list[Any], error: Any) -> str:
     if error.validator == "required":
         missing = [
@@ -240,7 +259,7 @@ def form_validate(*, form: Form, data: Mapping[str, Any]) -> tuple[dict[str, str
         if error.validator == "required" and not path:
             for missing in error.validator_value:
                 if missing not in data:
-                    fields.setdefault(str(missing), _message(error))
+                    fields.setdefault(str(missing), _required_message(form, str(missing)))
             continue
         name = _field_of(path, error)
         if name and name in form.properties:
