@@ -140,6 +140,11 @@ MATRIX = [
      _expect(302, 302, 404, 404, 404, 404, 404, order=OWNER_LAST)),
     ("page", "post", "/my/appeals/{answered}/reopen/", {"reason": "no"},
      _expect(302, 302, 404, 404, 404, 404, 404, order=OWNER_LAST)),
+    ("page", "get", "/appeals/map/districts.geojson", None, _expect(*ALL)),
+    ("page", "get", "/appeals/places/", None, _expect(302, 200, 200, 200, 200, 200, 200)),
+    # The language switch that keeps a half-filled form: anyone, back to a page of this site.
+    ("page", "post", "/i18n/keep/", {"language": "ru", "switch_next": "/appeals/new/"},
+     _expect(302, 302, 302, 302, 302, 302, 302)),
     ("page", "get", "/algorithms/", None, _expect(*ALL)),
     ("page", "get", "/algorithms/confusion-matrix.png", None, _expect(*ALL)),
     # --- Pages: back office appeals -------------------------------------------------------
