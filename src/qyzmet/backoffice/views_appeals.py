@@ -315,8 +315,12 @@ def _analytics_context(period: str, lang: str) -> dict[str, Any]:
     """What the analytics page shows for a period, in `lang` (cached by `chart_cache`)."""
     data = selectors.analytics(period=period)
     label = _labeller(lang, _org_names([c for c, _ in data["by_organisation"]]))
+    # Only what the template reads is kept: every request unpickles this from the cache, and
+    # the hot-spot points (up to 20,000) and per-series weeks would cost more than the render.
+    shown = {key: data[key] for key in ("period", "start", "total", "weekly", "on_time",
+                                        "answered")}  # fmt: skip
     return {
-        "data": data,
+        "data": shown,
         "charts": charts.over_time_charts(data, label=label),
         "by_category": [(label("category", c), n) for c, n in data["by_category"]],
         "by_district": [(label("district", c), n) for c, n in data["by_district"]],
