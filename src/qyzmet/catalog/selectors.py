@@ -93,6 +93,15 @@ def service_current(*, code: str, any_kind: bool = False) -> ServiceVersionDTO |
     return found
 
 
+def services_current(*, codes: Iterable[str]) -> dict[str, ServiceVersionDTO]:
+    """The current version of each of `codes` that exists, any kind, by code: one query
+    however many codes (pages that name the services of many past reads or applications)."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    return {dto.code: dto for dto in _dtos(_light().filter(code__in=wanted, is_current=True))}
+
+
 def service_version(*, version_id: int) -> ServiceVersionDTO:
     """The exact version an application is pinned to, current or not (404 if unknown)."""
     row = _light().filter(pk=version_id).first()

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from qyzmet.audit.services import Kind, audit_record
-from qyzmet.catalog.selectors import service_current
+from qyzmet.catalog.selectors import services_current
 from qyzmet.registries.govstack.usage import UsageVisit, personal_data_visits
 from qyzmet.ui.labels import data_label, fact_label, purpose_label, registry_label
 
@@ -43,13 +43,8 @@ class VisitRow:
 
 
 def _service_titles(codes: set[str], lang: str) -> dict[str, str]:
-    """Titles of the services named in a page's purposes (one read per distinct service)."""
-    titles = {}
-    for code in sorted(c for c in codes if c):
-        version = service_current(code=code)
-        if version is not None:
-            titles[code] = version.title(lang)
-    return titles
+    """Titles of the services named in a page's purposes (one query for all of them)."""
+    return {code: version.title(lang) for code, version in services_current(codes=codes).items()}
 
 
 def _reader(visit: UsageVisit) -> str:
