@@ -88,7 +88,15 @@ def test_back_office_pages_and_confusion_png(ai_admin, tmp_path):
     ai_services.model_activate(actor=ai_admin, version_id=v1.id)
     public = Client().get("/algorithms/")
     assert public.status_code == 200 and b"v1" in public.content
-    assert Client().get("/algorithms/confusion-matrix.png").content.startswith(b"\x89PNG")
+    picture = Client().get("/algorithms/confusion-matrix.png")
+    assert picture.content.startswith(b"\x89PNG")
+    # Drawn in the reader's language: a shared cache keeps a copy per language cookie/header.
+    vary = {v.strip().lower() for v in picture["Vary"].split(",")}
+    assert {"cookie", "accept-language"} <= vary
+    reader = Client()
+    reader.cookies["django_language"] = "en"
+    english = reader.get("/algorithms/confusion-matrix.png")
+    assert english.content.startswith(b"\x89PNG") and english.content != picture.content
 
 
 def test_threshold_override_needs_ai_admin(officer, ai_admin):

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -247,6 +248,9 @@ def algorithms_confusion(request: HttpRequest) -> HttpResponse:
         raise Http404
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "public, max-age=600"
+    # Its axis titles are in the reader's language, chosen by the language cookie or the
+    # browser's Accept-Language: a shared cache must keep one copy per each.
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
     return response
 
 
