@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from qyzmet.catalog.search import search_terms
 from qyzmet.catalog.selectors import life_event_list, service_search
 from qyzmet.catalog.services import catalog_sync
 
@@ -64,10 +63,6 @@ def test_life_events_group_the_services():
     assert set(events) >= {"birth-of-child", "moving-house", "starting-business", "employment"}
     assert "kz.address-certificate" in events["moving-house"].service_codes
     assert events["employment"].title.get("ru") == "Трудоустройство"
-
-
-def test_search_terms_normalise():
-    assert search_terms("  Ёлка  СПРАВКУ!") == ["елка", "справ"]
 
 
 def test_search_is_two_queries_at_most(django_assert_max_num_queries):

@@ -15,7 +15,6 @@ class ServiceVersion(models.Model):
     source_file = models.CharField(max_length=300, blank=True, default="")
     # Lower-cased titles, summaries and code in kk/ru/en: `contains` on it works the same on
     # SQLite (whose LIKE only folds ASCII case) and PostgreSQL.
-    search_text = models.TextField(blank=True, default="")
     loaded_at = models.DateTimeField(auto_now_add=True)
     is_current = models.BooleanField(default=False)
 

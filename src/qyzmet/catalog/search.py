@@ -28,13 +28,12 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .package import LANGS, ServicePackage
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_STEM_MIN = 6
 
 # Kazakh letters folded to the Russian letters people type instead of them (and ё→е, й→и).
 _FOLD = str.maketrans(
@@ -64,29 +63,13 @@ RELATIVE_CUTOFF = 0.3
 
 
 def search_normalise(text: str) -> str:
-    """Lower case, ё→е, words separated by single spaces (what `search_text` stores)."""
+    """Lower case, ё→е, words separated by single spaces (a search term must keep a word)."""
     return " ".join(_WORD.findall(text.casefold().replace("ё", "е")))
 
 
 def search_fold(text: str) -> list[str]:
     """The folded words of a text: the form both the vocabulary and queries are compared in."""
     return [w.translate(_FOLD) for w in _WORD.findall(text.casefold()) if w.strip("_")]
-
-
-def search_terms(query: str) -> list[str]:
-    """The words of a query, each shortened to a crude stem (kept for the `search_text` column's
-    users; ranking uses `SearchIndex`)."""
-    terms = []
-    for word in search_normalise(query).split():
-        terms.append(word[:-2] if len(word) >= _STEM_MIN else word)
-    return terms
-
-
-def search_document(*, code: str, texts: Iterable[Mapping[str, str]]) -> str:
-    parts = [code]
-    for text in texts:
-        parts.extend(text.get(lang, "") for lang in LANGS)
-    return search_normalise(" ".join(parts))
 
 
 # --- word similarity ----------------------------------------------------------------------------

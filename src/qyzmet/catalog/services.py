@@ -17,7 +17,6 @@ from django.db import transaction
 from qyzmet.core.events import event_publish
 
 from .models import ServiceVersion
-from .search import search_document
 from .validation import LoadedPackage, PackageError, packages_collect
 
 EVENT_VERSION_PUBLISHED = "catalog.version_published"
@@ -55,7 +54,6 @@ def _row_for(package: LoadedPackage) -> ServiceVersion:
         checksum=package.checksum,
         agency_code=data["agency"],
         source_file=package.path.name,
-        search_text=search_document(code=package.code, texts=[data["titles"], data["summary"]]),
     )
 
 
