@@ -16,6 +16,12 @@ KZ_SERVICES = Path(settings.PACKAGE_DIR) / "countries" / "kz" / "services"
 REFERENCE = KZ_SERVICES / "address-certificate.v1.yaml"
 
 
+def shipped_versions(name: str) -> list[int]:
+    """The versions of a shipped package by its file name stem (`address-certificate`), in
+    order: a package corrected by a new version does not need its tests rewritten."""
+    return sorted(int(p.stem.rsplit(".v", 1)[1]) for p in KZ_SERVICES.glob(f"{name}.v*.yaml"))
+
+
 def package_data(**changes: Any) -> dict[str, Any]:
     """The reference package (deep copy) with top-level keys replaced."""
     data, errors = package_file_load(REFERENCE)
