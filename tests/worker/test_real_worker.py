@@ -20,8 +20,8 @@ pytestmark = [
     pytest.mark.worker,
     pytest.mark.skipif(
         not (BROKER and ON_POSTGRES),
-        reason="needs QYZMET_TEST_BROKER_URL and PostgreSQL (a worker process cannot share the "
-        "in-memory SQLite test database); .ci/run provides both",
+        reason="needs QYZMET_TEST_BROKER_URL and PostgreSQL (production's pair: the embedded "
+        "SQLite default runs background work eagerly); .ci/run provides both",
     ),
     pytest.mark.django_db(transaction=True),
 ]
