@@ -85,6 +85,7 @@ PAGES: dict[str, Page] = {
 
 # Whole mounts that serve machines, not people (every pattern under them).
 EXCLUDED_PREFIXES: dict[str, str] = {
+    "api/3/": "the CKAN-compatible Action API over the open data catalogue (JSON)",
     "api/v1/": "the JSON API and its OpenAPI/docs pages (the docs page has its own browser test)",
     "r1/": "the exchange gateway (X-Road style signed messages between systems)",
     "data/": "the GovStack Digital Registries Data API (JSON)",

@@ -1,0 +1,1 @@
+"""Open legal acts: draft acts published for public comment, comments moderated and answered, a signed summary when the period ends."""
