@@ -1,1 +1,2 @@
-"""Open legal acts: draft acts published for public comment, comments moderated and answered, a signed summary when the period ends."""
+"""Open legal acts: draft acts published for public comment, comments moderated and answered,
+a signed summary when the comment period ends."""
