@@ -51,7 +51,7 @@ class DatasetVersion(models.Model):
     schema = models.JSONField(default=dict)  # Frictionless Table Schema
     row_count = models.PositiveIntegerField(default=0)
     note = models.TextField(blank=True, default="")
-    published_by = models.CharField(max_length=64, blank=True, default="")  # actor id, "" = platform
+    published_by = models.CharField(max_length=64, blank=True, default="")  # "" = the platform
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
