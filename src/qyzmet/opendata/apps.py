@@ -7,5 +7,6 @@ class OpendataConfig(AppConfig):
     verbose_name = "Open data"
 
     def ready(self) -> None:
-        # The platform's generated datasets register themselves on import (publishers.register).
-        from . import datasets  # noqa: F401
+        # The platform's generated datasets register themselves on import
+        # (qyzmet.core.open_datasets.register); other apps register theirs from their own ready().
+        from . import datasets, performance_datasets  # noqa: F401

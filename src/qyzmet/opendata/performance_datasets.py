@@ -1,0 +1,1 @@
+"""The agency performance evaluation's datasets: importing this module registers them."""
