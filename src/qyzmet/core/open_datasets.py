@@ -1,8 +1,8 @@
-"""How a dataset generated from the platform's records is described (in core so that every app
-can register its own from its AppConfig.ready; the `opendata` app reads the registry): a `Publisher` names the
+"""How a dataset generated from the platform's records is described. A `Publisher` names the
 dataset (its CKAN `name`), who publishes it, its titles in kk/ru/en, its Frictionless Table
-Schema and a function producing its rows. `qyzmet.opendata.services` runs every
-registered publisher and stores a new version when the rows changed.
+Schema and a function producing its rows. It lives in core so that every app registers its own
+datasets from its AppConfig.ready; `qyzmet.opendata.services` runs every registered publisher and
+stores a new version when the rows changed.
 
 Anything about people must be aggregated before it gets here: `rows()` returns counts and
 measures per group, never a person's identifier or free text, and groups smaller than
