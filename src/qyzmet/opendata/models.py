@@ -36,6 +36,12 @@ class Dataset(models.Model):
     modified = models.DateTimeField(db_index=True)  # when its data last changed
     # Lowercased titles, descriptions and tags in every language: what search matches.
     search_text = models.TextField(blank=True, default="")
+    # Denormalised for the catalogue page (one query per page of datasets), rewritten on publish:
+    # the publisher's names in kk/ru/en, the current version's formats ("CSV JSON") and the tags
+    # as "|tag|tag|" so a tag filter is a plain `contains` on every database.
+    publisher_name = models.JSONField(default=dict)
+    formats = models.CharField(max_length=64, blank=True, default="")
+    tag_text = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["-modified", "id"], name="dataset_recent")]

@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "exchange-message-log-seal": {
         "task": "qyzmet.exchange.tasks.message_log_seal", "schedule": 60.0,
     },
+    # Daily: a new version of every generated open dataset whose data changed.
+    "opendata-publish-all": {"task": "qyzmet.opendata.tasks.publish_all", "schedule": 86400.0},
 }
 
 LOGGING = {
