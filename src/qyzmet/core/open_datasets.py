@@ -6,7 +6,13 @@ stores a new version when the rows changed.
 
 Anything about people must be aggregated before it gets here: `rows()` returns counts and
 measures per group, never a person's identifier or free text, and groups smaller than
-`K_ANONYMITY` are suppressed by the publisher itself (see `suppress_small`)."""
+`K_ANONYMITY` are suppressed by the publisher itself (see `suppress_small`).
+
+The rule that `qyzmet.opendata.privacy` enforces on publish and tests/opendata/test_privacy.py
+checks over every published file: a *count-like* field — one marked `"personal": "count"` in the
+schema, or an `integer` field whose name starts with `n_` or ends with `count`/`_count`, unless
+marked `"personal": "none"` (it counts no people: a fee, a deadline) — never holds 1 to
+`K_ANONYMITY - 1`; no cell holds a valid IIN; no person's name appears anywhere."""
 
 from __future__ import annotations
 
