@@ -38,6 +38,9 @@ PUBLIC_PATH = re.compile(
       | pki/                                # CA certificates, CRLs, OCSP
       | open311/v2/                         # GeoReport v2: public by design
       | r1/keys$                            # the exchange gateway's public keys
+      | open-data/catalog\.(?:jsonld|ttl)$  # the DCAT-AP catalogue
+      | open-data/[^/]+/(?:v\d+|latest)/    # an open dataset's files and Data Package
+      | api/3/                              # the CKAN Action API (read only, open data)
       | static/
       | api/v1/(?:
             catalog/
