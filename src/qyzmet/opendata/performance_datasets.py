@@ -1,1 +1,539 @@
-"""The agency performance evaluation's datasets: importing this module registers them."""
+"""The agency performance evaluation's datasets: importing this module registers them.
+
+Seven tables, all counts per group with cells of 1–4 published empty (`suppress_small`), built
+from the aggregates of `qyzmet.applications.statistics` and `qyzmet.appeals.statistics`:
+
+* applications are counted by the month they were **submitted** (a cohort: what became of the
+  applications of that month, as of the publication) — `applications-by-service-month`,
+  `application-deadlines-by-service-month`, `applications-by-agency-month` and the cumulative
+  days-to-decision table `decision-days-by-agency-month` (the one the medians of the evaluation
+  are computed from: medians cannot be added up, cumulative counts can);
+* appeals by the month they were **received** — `appeals-by-category-district-month`,
+  `appeals-by-agency-month` and `appeal-ratings-by-agency-category-month`.
+
+Days to decision are **working days** (the Law on Public Services counts deadlines in working
+days; the platform's working calendar): from the local date of submission to the local date of
+the final decision, not counting the day of submission. An application is decided "within the
+legal deadline" when the date of its final decision is on or before its legal due date (the
+clock stops while the applicant is asked for more, and the due date moves accordingly).
+
+Refusal reasons are written freely by officers (no coded reasons exist), so they are never
+published: the tables carry refusal counts only. Applications have no citizen rating; appeals
+do (1–5 after an answer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from django.utils import timezone
+
+from qyzmet.appeals.statistics import appeal_groups
+from qyzmet.applications.statistics import application_groups
+from qyzmet.core.calendar import calendar_default
+from qyzmet.core.open_datasets import Publisher, register, suppress_small
+from qyzmet.identity.selectors import organisation_names
+
+ALL_SERVICES = "all"  # the `service` of a decision-days row counting every service of the agency
+MAX_DAYS = 60  # the cumulative days-to-decision table goes from 0 to this many working days
+UNKNOWN = "unknown"  # an appeal's category or district nobody has set yet
+
+DS_SERVICE = "applications-by-service-month"
+DS_DEADLINES = "application-deadlines-by-service-month"
+DS_AGENCY = "applications-by-agency-month"
+DS_DAYS = "decision-days-by-agency-month"
+DS_APPEALS = "appeals-by-category-district-month"
+DS_APPEALS_AGENCY = "appeals-by-agency-month"
+DS_RATINGS = "appeal-ratings-by-agency-category-month"
+DATASETS = (DS_SERVICE, DS_DEADLINES, DS_AGENCY, DS_DAYS, DS_APPEALS, DS_APPEALS_AGENCY,
+            DS_RATINGS)  # fmt: skip
+
+
+def _t(en: str, ru: str, kk: str) -> dict[str, str]:
+    return {"kk": kk, "ru": ru, "en": en}
+
+
+def _field(name: str, ftype: str, title: dict, description: dict, **extra: Any) -> dict:
+    spec = {"name": name, "type": ftype, "title": title["en"], "description": description["en"],
+            "titles": title, "descriptions": description}  # fmt: skip
+    spec.update(extra)
+    return spec
+
+
+MONTH_SUBMITTED = _field(
+    "month", "string",
+    _t("Month", "Месяц", "Ай"),
+    _t("The month the applications were submitted (YYYY-MM, local time).",
+       "Месяц подачи заявлений (ГГГГ-ММ, местное время).",
+       "Өтініштер берілген ай (ЖЖЖЖ-АА, жергілікті уақыт)."),
+    constraints={"required": True, "pattern": r"\d{4}-\d{2}"},
+)  # fmt: skip
+MONTH_RECEIVED = _field(
+    "month", "string",
+    _t("Month", "Месяц", "Ай"),
+    _t("The month the appeals were received (YYYY-MM, local time).",
+       "Месяц поступления обращений (ГГГГ-ММ, местное время).",
+       "Өтініштер келіп түскен ай (ЖЖЖЖ-АА, жергілікті уақыт)."),
+    constraints={"required": True, "pattern": r"\d{4}-\d{2}"},
+)  # fmt: skip
+AGENCY = _field(
+    "agency", "string",
+    _t("Agency", "Ведомство", "Мекеме"),
+    _t("The agency's code in the platform's organisation register.",
+       "Код ведомства в реестре организаций платформы.",
+       "Платформаның ұйымдар тізіліміндегі мекеме коды."),
+    constraints={"required": True},
+)  # fmt: skip
+AGENCY_NAMES = [
+    _field(f"agency_name_{lang}", "string",
+           _t(f"Agency name ({lang})", f"Название ведомства ({lang})", f"Мекеме атауы ({lang})"),
+           _t("The agency's name in this language.", "Название ведомства на этом языке.",
+              "Мекеменің осы тілдегі атауы."))
+    for lang in ("kk", "ru", "en")
+]  # fmt: skip
+SERVICE = _field(
+    "service", "string",
+    _t("Service", "Услуга", "Қызмет"),
+    _t("The service's code in the service catalogue.", "Код услуги в каталоге услуг.",
+       "Қызметтер каталогындағы қызмет коды."),
+    constraints={"required": True},
+)  # fmt: skip
+SUPPRESSED = (" Empty when 1–4 (suppressed).", " Пусто, если 1–4 (скрыто).",
+              " 1–4 болса, бос (жасырылған).")
+
+
+def _count(name: str, title: dict, description: tuple[str, str, str]) -> dict:
+    en, ru, kk = (d + s for d, s in zip(description, SUPPRESSED, strict=True))
+    return _field(name, "integer", title, _t(en, ru, kk), constraints={"minimum": 0},
+                  personal="count")
+
+
+SUBMITTED = _count("submitted", _t("Submitted", "Подано", "Берілді"),
+                   ("Applications submitted in the month.", "Заявлений подано за месяц.",
+                    "Айда берілген өтініштер."))  # fmt: skip
+OUTCOMES = [
+    _count("approved", _t("Approved", "Одобрено", "Мақұлданды"),
+           ("Of them, approved.", "Из них одобрено.", "Оның ішінде мақұлданғаны.")),
+    _count("refused", _t("Refused", "Отказано", "Бас тартылды"),
+           ("Of them, refused.", "Из них отказано.", "Оның ішінде бас тартылғаны.")),
+    _count("withdrawn", _t("Withdrawn", "Отозвано", "Кері қайтарылды"),
+           ("Of them, withdrawn by the applicant.", "Из них отозвано заявителем.",
+            "Оның ішінде өтініш беруші кері қайтарғаны.")),
+    _count("in_progress", _t("In progress", "В работе", "Қаралуда"),
+           ("Of them, not decided yet.", "Из них ещё не решено.", "Оның ішінде әлі шешілмегені.")),
+]  # fmt: skip
+DECIDED = _count("decided", _t("Decided", "Решено", "Шешілді"),
+                 ("Of them, decided (approved or refused).",
+                  "Из них решено (одобрено или отказано).",
+                  "Оның ішінде шешілгені (мақұлданған немесе бас тартылған)."))  # fmt: skip
+IN_TIME = _count("decided_in_time",
+                 _t("Decided within the deadline", "Решено в срок", "Мерзімінде шешілді"),
+                 ("Of the decided, decided on or before the legal due date.",
+                  "Из решённых решено не позднее установленного законом срока.",
+                  "Шешілгендердің ішінде заңда белгіленген мерзімге дейін шешілгені."))  # fmt: skip
+OVERDUE = _count("overdue_open", _t("Overdue, still open", "Просрочено, не решено",
+                                    "Мерзімі өтті, шешілмеген"),
+                 ("Of them, still open after the legal due date (not counting cases waiting "
+                  "for the applicant).",
+                  "Из них не решено после установленного срока (без ожидающих заявителя).",
+                  "Оның ішінде белгіленген мерзімнен кейін әлі шешілмегені (өтініш берушіні "
+                  "күтіп тұрғандарынсыз)."))  # fmt: skip
+
+
+def _publisher(name: str, title: dict, description: dict, fields: list[dict], key: list[str],
+               rows, tags: tuple[str, ...]) -> Publisher:
+    return register(Publisher(
+        name=name, organisation="", title=title, description=description,
+        schema={"fields": fields, "primaryKey": key, "missingValues": [""]},
+        rows=rows, tags=("performance", *tags), frequency="daily", theme="GOVE",
+    ))  # fmt: skip
+
+
+# --- computing the rows ------------------------------------------------------------------------
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@lru_cache(maxsize=20000)
+def _working_days(start: dt.date, end: dt.date) -> int:
+    return max(0, calendar_default().working_days_between(start, end))
+
+
+def _names(codes: Iterable[str]) -> dict[str, dict]:
+    return organisation_names(codes=sorted(set(codes)))
+
+
+class _Apps:
+    """Per (month, agency, service): the counts and the working days of each decision."""
+
+    def __init__(self) -> None:
+        today = timezone.localdate()
+        self.counts: dict[tuple[str, str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(("submitted", "approved", "refused", "withdrawn", "in_progress",
+                                   "decided", "decided_in_time", "overdue_open"), 0)
+        )  # fmt: skip
+        self.days: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
+        for g in application_groups():
+            key = (_month(g.submitted_on), g.agency, g.service)
+            c = self.counts[key]
+            c["submitted"] += g.count
+            if g.is_open or g.awaiting_evidence or not g.outcome:
+                c["in_progress"] += g.count
+                if g.is_open and not g.paused and g.due_date and g.due_date < today:
+                    c["overdue_open"] += g.count
+                continue
+            c[g.outcome if g.outcome in ("approved", "refused", "withdrawn") else "in_progress"] \
+                += g.count  # fmt: skip
+            if g.outcome in ("approved", "refused") and g.decided_on is not None:
+                c["decided"] += g.count
+                if g.due_date is not None and g.decided_on <= g.due_date:
+                    c["decided_in_time"] += g.count
+                self.days[key].append((_working_days(g.submitted_on, g.decided_on), g.count))
+
+
+def median_low(pairs: list[tuple[int, int]]) -> int | None:
+    """The smallest value v such that at least half of the items are ≤ v (the lower median),
+    from (value, how many) pairs."""
+    total = sum(n for _v, n in pairs)
+    if not total:
+        return None
+    seen = 0
+    for value, n in sorted(pairs):
+        seen += n
+        if 2 * seen >= total:
+            return value
+    return None  # pragma: no cover
+
+
+def _rows_service() -> list[dict]:
+    apps = _Apps()
+    return [
+        {"month": m, "agency": a, "service": s,
+         **{k: suppress_small(c[k]) for k in ("submitted", "approved", "refused", "withdrawn",
+                                              "in_progress")}}
+        for (m, a, s), c in sorted(apps.counts.items())
+    ]  # fmt: skip
+
+
+def _rows_deadlines() -> list[dict]:
+    apps = _Apps()
+    rows = []
+    for (m, a, s), c in sorted(apps.counts.items()):
+        decided = c["decided"]
+        rows.append({
+            "month": m, "agency": a, "service": s, "decided": suppress_small(decided),
+            "decided_in_time": suppress_small(c["decided_in_time"]),
+            "median_working_days": (
+                median_low(apps.days[(m, a, s)]) if decided >= 5 else None
+            ),
+            "overdue_open": suppress_small(c["overdue_open"]),
+        })  # fmt: skip
+    return rows
+
+
+def _name_columns(names: dict[str, dict], code: str) -> dict[str, str]:
+    known = names.get(code) or {}
+    return {f"agency_name_{lang}": known.get(lang) or "" for lang in ("kk", "ru", "en")}
+
+
+def _rows_agency() -> list[dict]:
+    apps = _Apps()
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for (m, a, _s), c in apps.counts.items():
+        t = totals.setdefault((m, a), dict.fromkeys(c, 0))
+        for k, v in c.items():
+            t[k] += v
+    names = _names(a for _m, a in totals)
+    return [
+        {"month": m, "agency": a, **_name_columns(names, a),
+         **{k: suppress_small(v) for k, v in t.items()}}
+        for (m, a), t in sorted(totals.items())
+    ]  # fmt: skip
+
+
+def _rows_days() -> list[dict]:
+    apps = _Apps()
+    per_key: dict[tuple[str, str, str], list[tuple[int, int]]] = defaultdict(list)
+    for (m, a, s), pairs in apps.days.items():
+        per_key[(m, a, s)].extend(pairs)
+        per_key[(m, a, ALL_SERVICES)].extend(pairs)
+    rows = []
+    for (m, a, s), pairs in sorted(per_key.items()):
+        decided = sum(n for _d, n in pairs)
+        if decided < 5:
+            continue  # every cell would be suppressed: the key is left out
+        within = [0] * (MAX_DAYS + 1)
+        for days, n in pairs:
+            for d in range(days, MAX_DAYS + 1):
+                within[d] += n
+        rows.extend(
+            {"month": m, "agency": a, "service": s, "decided": decided, "working_days": d,
+             "decided_within": suppress_small(within[d])}
+            for d in range(MAX_DAYS + 1)
+        )  # fmt: skip
+    return rows
+
+
+def _appeal_counts(key_of) -> dict[tuple, dict[str, Any]]:
+    counts: dict[tuple, dict[str, Any]] = {}
+    for g in appeal_groups():
+        key = key_of(g)
+        if key is None:
+            continue
+        c = counts.setdefault(key, {"received": 0, "answered": 0, "answered_in_time": 0,
+                                    "hours": [], "rated": 0, "rating_sum": 0})  # fmt: skip
+        c["received"] += g.count
+        if g.answered:
+            c["answered"] += g.count
+            c["hours"].append((g.response_hours, g.count))
+            if g.answered_on_time:
+                c["answered_in_time"] += g.count
+        if g.rating is not None:
+            c["rated"] += g.count
+            c["rating_sum"] += g.rating * g.count
+    return counts
+
+
+def _rows_appeals() -> list[dict]:
+    counts = _appeal_counts(
+        lambda g: (_month(g.received_on), g.category or UNKNOWN, g.district or UNKNOWN)
+    )
+    return [
+        {"month": m, "category": cat, "district": dis,
+         "received": suppress_small(c["received"]), "answered": suppress_small(c["answered"]),
+         "answered_in_time": suppress_small(c["answered_in_time"]),
+         "median_response_hours": median_low(c["hours"]) if c["answered"] >= 5 else None}
+        for (m, cat, dis), c in sorted(counts.items())
+    ]  # fmt: skip
+
+
+def _rated(c: dict[str, Any]) -> dict[str, Any]:
+    rated = suppress_small(c["rated"])
+    return {"rated": rated, "rating_sum": c["rating_sum"] if rated is not None else None}
+
+
+def _rows_appeals_agency() -> list[dict]:
+    counts = _appeal_counts(
+        lambda g: (_month(g.received_on), g.organisation) if g.organisation else None
+    )
+    names = _names(a for _m, a in counts)
+    return [
+        {"month": m, "agency": a, **_name_columns(names, a),
+         "received": suppress_small(c["received"]), "answered": suppress_small(c["answered"]),
+         "answered_in_time": suppress_small(c["answered_in_time"]), **_rated(c)}
+        for (m, a), c in sorted(counts.items())
+    ]  # fmt: skip
+
+
+def _rows_ratings() -> list[dict]:
+    counts = _appeal_counts(
+        lambda g: (_month(g.received_on), g.organisation, g.category or UNKNOWN)
+        if g.organisation and g.rating is not None else None
+    )  # fmt: skip
+    rows = []
+    for (m, a, cat), c in sorted(counts.items()):
+        rated = _rated(c)
+        mean = round(c["rating_sum"] / c["rated"], 2) if rated["rated"] is not None else None
+        rows.append({"month": m, "agency": a, "category": cat, "ratings": rated["rated"],
+                     "rating_sum": rated["rating_sum"], "rating_mean": mean})
+    return rows
+
+
+# --- the publishers ----------------------------------------------------------------------------
+
+_publisher(
+    DS_SERVICE,
+    _t("Applications per service, agency, month and outcome",
+       "Заявления по услугам, ведомствам, месяцам и результатам",
+       "Қызметтер, мекемелер, айлар және нәтижелер бойынша өтініштер"),
+    _t("How many applications were submitted for each service of each agency per month, and "
+       "what became of them: approved, refused, withdrawn or still in progress.",
+       "Сколько заявлений подано на каждую услугу каждого ведомства за месяц и что с ними стало: "
+       "одобрено, отказано, отозвано или ещё в работе.",
+       "Әр мекеменің әр қызметіне айына қанша өтініш берілгені және олардың нәтижесі: "
+       "мақұлданды, бас тартылды, кері қайтарылды немесе әлі қаралуда."),
+    [MONTH_SUBMITTED, AGENCY, SERVICE, SUBMITTED, *OUTCOMES],
+    ["month", "agency", "service"], _rows_service, ("applications",),
+)  # fmt: skip
+
+_publisher(
+    DS_DEADLINES,
+    _t("Deadlines met per service, agency and month",
+       "Соблюдение сроков по услугам, ведомствам и месяцам",
+       "Қызметтер, мекемелер және айлар бойынша мерзімдердің сақталуы"),
+    _t("Of the applications submitted in a month: how many were decided, how many within the "
+       "legal deadline, the median working days to a decision and how many are overdue.",
+       "Из заявлений, поданных за месяц: сколько решено, сколько в установленный законом срок, "
+       "медиана рабочих дней до решения и сколько просрочено.",
+       "Айда берілген өтініштердің ішінде: қаншасы шешілді, қаншасы заңда белгіленген "
+       "мерзімде, шешімге дейінгі жұмыс күндерінің медианасы және қаншасының мерзімі өтті."),
+    [MONTH_SUBMITTED, AGENCY, SERVICE, DECIDED, IN_TIME,
+     _field("median_working_days", "integer",
+            _t("Median working days to decision", "Медиана рабочих дней до решения",
+               "Шешімге дейінгі жұмыс күндерінің медианасы"),
+            _t("The lower median of working days from submission to decision. Empty when fewer "
+               "than 5 were decided.",
+               "Нижняя медиана рабочих дней от подачи до решения. Пусто, если решено меньше 5.",
+               "Өтініш берілгеннен шешімге дейінгі жұмыс күндерінің төменгі медианасы. 5-тен аз "
+               "шешілсе, бос."),
+            constraints={"minimum": 0}),
+     OVERDUE],
+    ["month", "agency", "service"], _rows_deadlines, ("applications", "deadlines"),
+)  # fmt: skip
+
+_publisher(
+    DS_AGENCY,
+    _t("Applications per agency and month", "Заявления по ведомствам и месяцам",
+       "Мекемелер және айлар бойынша өтініштер"),
+    _t("Every service of an agency together, per month of submission: outcomes, decisions "
+       "within the legal deadline and overdue cases. The evaluation of agencies is computed "
+       "from this table.",
+       "Все услуги ведомства вместе, по месяцу подачи: результаты, решения в установленный "
+       "срок и просрочки. Оценка ведомств вычисляется по этой таблице.",
+       "Мекеменің барлық қызметтері бірге, берілген айы бойынша: нәтижелер, белгіленген "
+       "мерзімдегі шешімдер және мерзімі өткендер. Мекемелерді бағалау осы кестеден есептеледі."),
+    [MONTH_SUBMITTED, AGENCY, *AGENCY_NAMES, SUBMITTED, *OUTCOMES, DECIDED, IN_TIME, OVERDUE],
+    ["month", "agency"], _rows_agency, ("applications", "deadlines"),
+)  # fmt: skip
+
+_publisher(
+    DS_DAYS,
+    _t("Working days to decision per agency and month (cumulative)",
+       "Рабочие дни до решения по ведомствам и месяцам (нарастающим итогом)",
+       "Мекемелер және айлар бойынша шешімге дейінгі жұмыс күндері (жинақталған)"),
+    _t("For each agency (service 'all') and each of its services, per month of submission: "
+       "how many decisions took at most 0, 1, 2 … 60 working days. Medians over several months "
+       "are computed from these counts.",
+       "Для каждого ведомства (услуга 'all') и каждой его услуги, по месяцу подачи: сколько "
+       "решений заняли не более 0, 1, 2 … 60 рабочих дней. Медианы за несколько месяцев "
+       "вычисляются по этим числам.",
+       "Әр мекеме (қызмет 'all') және оның әр қызметі үшін, берілген айы бойынша: қанша шешім "
+       "ең көбі 0, 1, 2 … 60 жұмыс күні алды. Бірнеше айдың медианасы осы сандардан есептеледі."),
+    [MONTH_SUBMITTED, AGENCY,
+     _field("service", "string", _t("Service", "Услуга", "Қызмет"),
+            _t("The service's code, or 'all' for every service of the agency together.",
+               "Код услуги или 'all' для всех услуг ведомства вместе.",
+               "Қызмет коды немесе мекеменің барлық қызметі үшін 'all'."),
+            constraints={"required": True}),
+     _field("decided", "integer", _t("Decided", "Решено", "Шешілді"),
+            _t("Decisions on the month's applications (approved or refused); only groups with "
+               "at least 5 have rows.",
+               "Решений по заявлениям месяца (одобрено или отказано); строки есть только у "
+               "групп, где их не меньше 5.",
+               "Айдағы өтініштер бойынша шешімдер (мақұлданған немесе бас тартылған); тек кемінде "
+               "5 шешімі бар топтардың жолдары бар."),
+            constraints={"minimum": 5}, personal="count"),
+     _field("working_days", "integer", _t("Working days", "Рабочих дней", "Жұмыс күні"),
+            _t("A number of working days from 0 to 60.", "Число рабочих дней от 0 до 60.",
+               "0-ден 60-қа дейінгі жұмыс күндерінің саны."),
+            constraints={"minimum": 0, "maximum": MAX_DAYS}),
+     _count("decided_within",
+            _t("Decided within that many working days", "Решено не более чем за столько дней",
+               "Осынша жұмыс күнінде шешілді"),
+            ("Decisions that took at most this many working days.",
+             "Решений, принятых не более чем за столько рабочих дней.",
+             "Осы жұмыс күнінен аспай қабылданған шешімдер."))],
+    ["month", "agency", "service", "working_days"], _rows_days, ("applications", "deadlines"),
+)  # fmt: skip
+
+RECEIVED = _count("received", _t("Received", "Поступило", "Келіп түсті"),
+                  ("Appeals received in the month.", "Обращений поступило за месяц.",
+                   "Айда келіп түскен өтініштер."))  # fmt: skip
+ANSWERED = _count("answered", _t("Answered", "Отвечено", "Жауап берілді"),
+                  ("Of them, answered.", "Из них дан ответ.", "Оның ішінде жауап берілгені."))
+ANSWERED_IN_TIME = _count(
+    "answered_in_time", _t("Answered in time", "Отвечено в срок", "Мерзімінде жауап берілді"),
+    ("Of the answered, answered on or before the due date.",
+     "Из отвеченных отвечено не позднее срока.",
+     "Жауап берілгендердің ішінде мерзіміне дейін жауап берілгені."),
+)  # fmt: skip
+CATEGORY = _field("category", "string", _t("Category", "Категория", "Санат"),
+                  _t("The appeal category's code ('unknown' when not set).",
+                     "Код категории обращения ('unknown', если не задана).",
+                     "Өтініш санатының коды (белгіленбесе, 'unknown')."),
+                  constraints={"required": True})  # fmt: skip
+RATED = _count("rated", _t("Rated", "Оценено", "Бағаланды"),
+               ("Of them, rated by the citizen (1–5).", "Из них оценено гражданином (1–5).",
+                "Оның ішінде азамат бағалағаны (1–5)."))  # fmt: skip
+RATING_SUM = _field("rating_sum", "integer", _t("Sum of ratings", "Сумма оценок",
+                                                "Бағалардың қосындысы"),
+                    _t("The sum of the ratings (the mean is this divided by the count). Empty "
+                       "when the count is suppressed.",
+                       "Сумма оценок (среднее — она, делённая на число). Пусто, если число "
+                       "скрыто.",
+                       "Бағалардың қосындысы (орташасы — санына бөлінгені). Саны жасырылса, бос."),
+                    constraints={"minimum": 0}, personal="none")  # fmt: skip
+
+_publisher(
+    DS_APPEALS,
+    _t("Appeals per category, district and month", "Обращения по категориям, районам и месяцам",
+       "Санаттар, аудандар және айлар бойынша өтініштер"),
+    _t("Citizens' appeals received per category, district and month: answered, answered in time "
+       "and the median hours to an answer.",
+       "Обращения граждан по категориям, районам и месяцам: отвечено, отвечено в срок и "
+       "медиана часов до ответа.",
+       "Азаматтардың санаттар, аудандар және айлар бойынша өтініштері: жауап берілгені, "
+       "мерзімінде жауап берілгені және жауапқа дейінгі сағаттардың медианасы."),
+    [MONTH_RECEIVED, CATEGORY,
+     _field("district", "string", _t("District", "Район", "Аудан"),
+            _t("The district's name ('unknown' when not found).",
+               "Название района ('unknown', если не определён).",
+               "Ауданның атауы (анықталмаса, 'unknown')."),
+            constraints={"required": True}),
+     RECEIVED, ANSWERED, ANSWERED_IN_TIME,
+     _field("median_response_hours", "integer",
+            _t("Median hours to answer", "Медиана часов до ответа",
+               "Жауапқа дейінгі сағат медианасы"),
+            _t("The lower median of whole hours from receipt to answer. Empty when fewer than 5 "
+               "were answered.",
+               "Нижняя медиана полных часов от поступления до ответа. Пусто, если отвечено "
+               "меньше 5.",
+               "Келіп түскеннен жауапқа дейінгі толық сағаттардың төменгі медианасы. 5-тен аз "
+               "жауап берілсе, бос."),
+            constraints={"minimum": 0})],
+    ["month", "category", "district"], _rows_appeals, ("appeals",),
+)  # fmt: skip
+
+_publisher(
+    DS_APPEALS_AGENCY,
+    _t("Appeals per agency and month", "Обращения по ведомствам и месяцам",
+       "Мекемелер және айлар бойынша өтініштер"),
+    _t("Appeals sent to each agency per month of receipt: answered, answered in time and the "
+       "citizens' ratings. The evaluation of agencies is computed from this table.",
+       "Обращения, направленные каждому ведомству, по месяцу поступления: отвечено, отвечено в "
+       "срок и оценки граждан. Оценка ведомств вычисляется по этой таблице.",
+       "Әр мекемеге жіберілген өтініштер, келіп түскен айы бойынша: жауап берілгені, мерзімінде "
+       "жауап берілгені және азаматтардың бағалары. Мекемелерді бағалау осы кестеден "
+       "есептеледі."),
+    [MONTH_RECEIVED, AGENCY, *AGENCY_NAMES, RECEIVED, ANSWERED, ANSWERED_IN_TIME, RATED,
+     RATING_SUM],
+    ["month", "agency"], _rows_appeals_agency, ("appeals", "ratings"),
+)  # fmt: skip
+
+_publisher(
+    DS_RATINGS,
+    _t("Citizens' ratings per agency, category and month",
+       "Оценки граждан по ведомствам, категориям и месяцам",
+       "Мекемелер, санаттар және айлар бойынша азаматтардың бағалары"),
+    _t("Ratings (1–5) citizens gave to the answers to their appeals: how many and their mean. "
+       "Applications have no rating.",
+       "Оценки (1–5), которые граждане дали ответам на свои обращения: сколько и среднее. "
+       "У заявлений на услуги оценок нет.",
+       "Азаматтардың өз өтініштеріне берілген жауаптарға қойған бағалары (1–5): саны және "
+       "орташасы. Қызметке берілген өтініштердің бағасы жоқ."),
+    [MONTH_RECEIVED, AGENCY, CATEGORY,
+     _count("ratings", _t("Ratings", "Оценок", "Бағалар"),
+            ("Ratings given.", "Оценок поставлено.", "Қойылған бағалар.")),
+     RATING_SUM,
+     _field("rating_mean", "number", _t("Mean rating", "Средняя оценка", "Орташа баға"),
+            _t("The mean rating, to 2 decimals. Empty when the count is suppressed.",
+               "Средняя оценка, 2 знака после запятой. Пусто, если число скрыто.",
+               "Орташа баға, үтірден кейін 2 таңба. Саны жасырылса, бос."),
+            constraints={"minimum": 1, "maximum": 5})],
+    ["month", "agency", "category"], _rows_ratings, ("appeals", "ratings"),
+)  # fmt: skip
