@@ -71,6 +71,8 @@ class Command(BaseCommand):
         # After the catalogue, the gateway's rights and the PKI: the cases are real submissions.
         cases = demo_desk.demo_open_cases_ensure()
         self.stdout.write(f"Open cases in the agencies' inboxes: {cases['cases']} created.")
+        from qyzmet.participation.demo import legal_acts_demo_ensure  # draft acts for comment
+        self.stdout.write(f"Draft legal acts for comment: {legal_acts_demo_ensure()['acts']}.")
         if not no_model:
             self._demo_model()
         # The address gazetteer learns from the same published appeals as the demo model, and
