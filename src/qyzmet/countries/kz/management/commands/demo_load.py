@@ -73,6 +73,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Open cases in the agencies' inboxes: {cases['cases']} created.")
         from qyzmet.participation.demo import legal_acts_demo_ensure  # draft acts for comment
         self.stdout.write(f"Draft legal acts for comment: {legal_acts_demo_ensure()['acts']}.")
+        from qyzmet.dialogue.demo import demo_ensure as dialogue_demo  # questions to agency heads
+        asked = dialogue_demo(author_iins=[demo.DEMO_CITIZEN_A_IIN, demo.DEMO_CITIZEN_B_IIN])
+        self.stdout.write(f"Open dialogue questions: {asked['questions']}.")
         if not no_model:
             self._demo_model()
         # The address gazetteer learns from the same published appeals as the demo model, and
