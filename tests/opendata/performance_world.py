@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from qyzmet.appeals.models import Appeal
 from qyzmet.applications.models import Application
+from qyzmet.core import open_datasets
 from qyzmet.core.calendar import calendar_default
+from qyzmet.opendata import performance_datasets as pd
+from qyzmet.opendata.services import dataset_publish
 from tests.identity.factories import OrganisationFactory, UserFactory
 
 AGENCIES = {
@@ -31,13 +34,13 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def build(*, seed: int = 15, months: int = 14, per_month: int = 24) -> dict:
+def build(*, seed: int = 15, months: int = 14, per_month: int = 24, agencies: bool = True) -> dict:
     """Create the world; returns {"today": …, "codes": [...]}."""
     rng = random.Random(seed)
     cal = calendar_default()
     today = timezone.localdate()
     applicant = UserFactory()
-    for code, (en, ru, kk, _services) in AGENCIES.items():
+    for code, (en, ru, kk, _services) in AGENCIES.items() if agencies else ():
         OrganisationFactory(code=code, name_en=en, name_ru=ru, name_kk=kk)
     apps, appeals = [], []
     for back in range(months):
@@ -89,3 +92,18 @@ def build(*, seed: int = 15, months: int = 14, per_month: int = 24) -> dict:
         appeal.created_at = appeal.received
     Appeal.objects.bulk_update(created, ["created_at"], batch_size=500)
     return {"today": today, "codes": sorted(AGENCIES)}
+
+
+def publish() -> dict[str, list[dict]]:
+    """Publish the evaluation's datasets through the real service; returns the rows given."""
+    rows_by = {}
+    for publisher in open_datasets.publishers():
+        if publisher.name not in pd.DATASETS:
+            continue
+        rows = list(publisher.rows())
+        dataset_publish(name=publisher.name, organisation=publisher.organisation,
+                        origin="platform", title=publisher.title,
+                        description=publisher.description, schema=publisher.schema, rows=rows,
+                        tags=publisher.tags)  # fmt: skip
+        rows_by[publisher.name] = rows
+    return rows_by

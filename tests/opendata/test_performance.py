@@ -1,45 +1,131 @@
-"""The performance datasets and the evaluation method: rows per group with small cells
-suppressed, no personal data, the figures defined over the published rows."""
+"""The performance datasets and pages: groups with small cells suppressed and nothing about a
+person, the method's medians, the public pages (anonymous, no codes, charts with tables) and the
+cache keyed by the published version."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from django.test import Client
 
 from qyzmet.core import open_datasets
 from qyzmet.opendata import performance
 from qyzmet.opendata import performance_datasets as pd
-from qyzmet.opendata.services import dataset_publish
+from qyzmet.opendata.models import Resource
 from tests.opendata import performance_world
 
 pytestmark = pytest.mark.django_db
 
 
-def publish_performance() -> dict[str, list[dict]]:
-    """Publish the evaluation's datasets through the real service; returns the rows given."""
-    rows_by = {}
+@pytest.fixture
+def world(db):
+    built = performance_world.build()
+    built["rows"] = performance_world.publish()
+    return built
+
+
+def test_every_dataset_is_published_with_multilingual_field_words(world):
+    names = {p.name for p in open_datasets.publishers()}
+    assert set(pd.DATASETS) <= names
     for publisher in open_datasets.publishers():
-        if publisher.name not in pd.DATASETS:
-            continue
-        rows = list(publisher.rows())
-        dataset_publish(name=publisher.name, organisation=publisher.organisation,
-                        origin="platform", title=publisher.title,
-                        description=publisher.description, schema=publisher.schema, rows=rows,
-                        tags=publisher.tags)  # fmt: skip
-        rows_by[publisher.name] = rows
-    return rows_by
+        if publisher.name in pd.DATASETS:
+            assert set(publisher.title) == {"kk", "ru", "en"}
+            for field in publisher.schema["fields"]:
+                assert set(field["titles"]) == set(field["descriptions"]) == {"kk", "ru", "en"}
+    assert Resource.objects.filter(version__dataset__name__in=pd.DATASETS).count() == 14
 
 
-def test_smoke_publish_and_evaluate():
-    world = performance_world.build()
-    t = time.monotonic()
-    rows = publish_performance()
-    print("publish", time.monotonic() - t, {k: len(v) for k, v in rows.items()})
+def test_no_small_cell_and_nothing_about_a_person(world):
+    rows = world["rows"]
+    for name, table in rows.items():
+        publisher = next(p for p in open_datasets.publishers() if p.name == name)
+        counts = [f["name"] for f in publisher.schema["fields"] if f.get("personal") == "count"]
+        assert counts, name
+        for row in table:
+            for column in counts:
+                assert row[column] is None or row[column] == 0 or row[column] >= 5, (name, row)
+    files = b"".join(bytes(r.content) for r in Resource.objects.all())
+    from qyzmet.applications.models import Application
+
+    iin = Application.objects.first().applicant_iin
+    assert iin.encode() not in files
+    assert b"QZ-" not in files
+    # something was suppressed, so the rule was exercised
+    assert any(r["rated"] is None for r in rows[pd.DS_APPEALS_AGENCY] + []) or any(
+        r["ratings"] is None for r in rows[pd.DS_RATINGS]
+    )
+
+
+def test_medians_are_computed_from_cumulative_counts():
+    assert pd.median_low([(3, 1), (1, 1), (2, 1), (10, 1)]) == 2
+    assert pd.median_low([]) is None
+
+    def rows(month, decided, within):
+        return [{"month": month, "decided": decided, "working_days": d,
+                 "decided_within": within.get(d, max([v for k, v in within.items() if k <= d],
+                                                     default=0))}
+                for d in range(pd.MAX_DAYS + 1)]  # fmt: skip
+
+    # month A: 10 decisions, 6 within 2 days; month B: 10, 2 within 2 days (suppressed), 5 in 3
+    a = rows("2025-01", 10, {0: 0, 1: 0, 2: 6, 5: 10})
+    b = rows("2025-02", 10, {0: 0, 1: 0, 2: 2, 3: 5, 5: 9, 8: 10})
+    for r in b:
+        if r["working_days"] == 2:
+            r["decided_within"] = None  # suppressed: counts as 0
+    assert performance.median_from_cumulative(a) == (2, False)
+    # pooled: n = 20; d=2: 6 + 0 = 6; d=3: 6 + 5 = 11 ≥ 10 → 3
+    assert performance.median_from_cumulative(a + b) == (3, False)
+    slow = rows("2025-03", 10, {pd.MAX_DAYS: 4})
+    for r in slow:
+        r["decided_within"] = None
+    assert performance.median_from_cumulative(slow) == (None, True)
+
+
+def test_pages_are_public_and_show_names_not_codes(world):
+    client = Client()
+    index = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert index.status_code == 200
+    html = index.content.decode()
+    assert "Министерство юстиции" in html and "perf-justice" not in html
+    agency = client.get("/agencies/performance/ministry-of-justice/", HTTP_ACCEPT_LANGUAGE="kk")
+    assert agency.status_code == 200
+    html = agency.content.decode()
+    assert "Әділет министрлігі" in html and "perf-justice" not in html
+    assert 'id="months"' in html and 'id="services"' in html
+    assert "ie-registration" not in html
+    png = client.get("/agencies/performance/ministry-of-justice/within.png")
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert client.get("/agencies/performance/perf-justice/").status_code == 404
+    assert client.get("/agencies/performance/ministry-of-justice/pie.png").status_code == 404
+    assert client.get("/agencies/performance/method/").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["?period=abc", "?period=99999", "?sort=%00", "?sort=rating",
+                                   "?period=1999&sort=median"])
+def test_bad_or_odd_input_never_crashes(world, query):
+    client = Client()
+    expected = 400 if "%00" in query else 200  # the input guard refuses control characters
+    assert client.get(f"/agencies/performance/{query}").status_code == expected
+    assert client.get(f"/agencies/performance/city-akimat/{query}").status_code == expected
+
+
+def test_sorting_orders_the_rows(world):
+    client = Client()
+    html = client.get("/agencies/performance/?sort=applications",
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    order = [html.index(n) for n in ("Ministry of Justice", "City Akimat", "Transport")]
     months = performance.last_months(world["today"])
-    live = performance.evaluate(rows, months)
-    published = performance.evaluate(performance.published_rows(), months)
-    assert live.keys() == published.keys() == set(world["codes"])
-    for code in live:
-        assert live[code].total == published[code].total, code
-    print(live["perf-justice"].total)
+    totals = performance.evaluate(performance.published_rows(), months, detail=False)
+    assert totals["perf-justice"].total.applications >= totals["perf-akimat"].total.applications
+    assert order[0] < order[1] or order[0] < order[2]
+
+
+def test_the_page_follows_a_new_publication(world):
+    client = Client()
+    before = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content
+    version = performance.data_version()
+    performance_world.build(seed=99, months=2, per_month=30, agencies=False)
+    performance_world.publish()
+    assert performance.data_version() != version
+    after = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content
+    assert after != before
