@@ -273,20 +273,25 @@ def comment_precheck(text: str) -> list[str]:
     return flags
 
 
-@transaction.atomic
 def comment_submit(
     *, actor: Any, act_id: int, text: str, paragraph: int | str | None = None,
     on_behalf_of: str = "", today: dt.date | None = None,
 ) -> Comment:
     if not getattr(actor, "is_authenticated", False):
         raise forbidden(_("Sign in to comment."))
+    today = today or timezone.localdate()
+    legal_act_close_if_due(act_id=act_id, today=today)  # committed even if the comment is not
+    with transaction.atomic():
+        return _comment_create(actor=actor, act_id=act_id, text=text, paragraph=paragraph,
+                               on_behalf_of=on_behalf_of)
+
+
+def _comment_create(
+    *, actor: Any, act_id: int, text: str, paragraph: int | str | None, on_behalf_of: str
+) -> Comment:
     act = LegalAct.objects.filter(pk=act_id).exclude(status=LegalAct.Status.DRAFT).first()
     if act is None:
         raise not_found("legal act")
-    today = today or timezone.localdate()
-    if act.status == LegalAct.Status.OPEN and act.closes_on < today:
-        legal_act_close_if_due(act_id=act.pk, today=today)
-        act.status = LegalAct.Status.SUMMARY_DUE
     if act.status != LegalAct.Status.OPEN:
         raise conflict("period_closed", _("The comment period for this draft is closed."))
     version = current_version(act)
@@ -449,16 +454,17 @@ def _summary_document(act: LegalAct, facts: dict[str, Any], conclusion: str, act
     return document.public_id
 
 
-@transaction.atomic
 def summary_publish(
     *, actor: Any, act_id: int, conclusion: str = "", today: dt.date | None = None
 ) -> LegalAct:
-    act = _act_for_staff(actor=actor, act_id=act_id, head=True)
-    today = today or timezone.localdate()
-    if act.status == LegalAct.Status.OPEN and act.closes_on < today:
-        legal_act_close_if_due(act_id=act.pk, today=today)
-        act.refresh_from_db()
-    act = LegalAct.objects.select_for_update().get(pk=act.pk)
+    _act_for_staff(actor=actor, act_id=act_id, head=True)
+    legal_act_close_if_due(act_id=act_id, today=today or timezone.localdate())
+    with transaction.atomic():
+        return _summary_publish(actor=actor, act_id=act_id, conclusion=conclusion)
+
+
+def _summary_publish(*, actor: Any, act_id: int, conclusion: str) -> LegalAct:
+    act = _act_for_staff(actor=actor, act_id=act_id, head=True, lock=True)
     if act.status == LegalAct.Status.CONCLUDED:
         raise conflict("summary_published", _("The summary is already published."))
     if act.status != LegalAct.Status.SUMMARY_DUE:
