@@ -97,6 +97,12 @@ EXCLUDED_PREFIXES: dict[str, str] = {
 # Single patterns that are not pages a person reads.
 EXCLUDED: dict[str, str] = {
     "favicon": "an image",
+    "opendata-download": "an open dataset's CSV/JSON file (tests/opendata/test_downloads.py)",
+    "opendata-download-latest": "redirects to the current version's file",
+    "opendata-datapackage": "a Data Package descriptor (JSON)",
+    "opendata-datapackage-latest": "redirects to the current version's Data Package",
+    "opendata-dcat-jsonld": "the DCAT-AP catalogue in JSON-LD (tests/opendata/test_dcat.py)",
+    "opendata-dcat-ttl": "the DCAT-AP catalogue in Turtle (tests/opendata/test_dcat.py)",
     "logout": "POST-only, redirects",
     "my-notification-read": "POST-only, redirects to the notification's target",
     "apply-signed": "the signing page's return address: submits and redirects (GET, idempotent)",
