@@ -55,6 +55,21 @@ def _all(status: int):
 
 CKAN = "/api/3/action"
 OD = "/open-data"
+BO = "/backoffice/open/data"
+OFFICER_LAST = ("anonymous", "citizen", "officer_other", "officer")
+
+
+class _Csv:
+    """An uploaded CSV that reads whole every time (the matrix sends one body per actor)."""
+
+    name = "schools.csv"
+    content_type = "text/csv"
+
+    def read(self) -> bytes:
+        return "district,schools\r\nЕсиль,12\r\nАлматы,30\r\n".encode()
+
+
+UPLOAD = {"title_kk": "Мектептер", "title_ru": "Школы", "title_en": "Schools", "file": _Csv()}
 
 # (kind, method, path, body, expectations)
 MATRIX = [
@@ -63,6 +78,8 @@ MATRIX = [
     ("page", "get", "/api/3/action/", None, _all(200)),
     ("page", "get", "/api/3/openapi.json", None, _all(200)),
     ("page", "get", f"{CKAN}/package_list", None, _all(200)),
+    ("page", "get", "/api/action/package_list", None, _all(200)),
+    ("page", "post", "/api/action/package_create", {"name": "x"}, _all(403)),
     ("page", "get", f"{CKAN}/package_show?id={{name}}", None, _all(200)),
     ("page", "post", f"{CKAN}/package_show", {"id": "{name}"}, _all(200)),
     ("page", "get", f"{CKAN}/package_search?q=service&rows=5", None, _all(200)),
@@ -86,6 +103,20 @@ MATRIX = [
     ("page", "get", f"{OD}/{{name}}/v{{number}}/datapackage.json", None, _all(200)),
     ("page", "get", f"{OD}/{{name}}/latest/data.csv", None, _all(302)),
     ("page", "get", f"{OD}/{{name}}/latest/datapackage.json", None, _all(302)),
+    # --- Public catalogue pages (anonymous, read only) ---------------------------------------
+    ("page", "get", f"{OD}/", None, _all(200)),
+    ("page", "get", f"{OD}/?q=service&tag=applications&format=CSV&page=2", None, _all(200)),
+    ("page", "get", f"{OD}/{{name}}/", None, _all(200)),
+    ("page", "get", f"{OD}/no-such-dataset/", None, _all(404)),
+    # --- The agencies' side: officers and heads of the publishing agency --------------------
+    ("page", "get", f"{BO}/", None, matrix.expect(ACTORS, (302, 403, 200, 200))),
+    ("page", "get", f"{BO}/upload/", None, matrix.expect(ACTORS, (302, 403, 200, 200))),
+    ("page", "post", f"{BO}/upload/", UPLOAD, matrix.expect(ACTORS, (302, 403, 302, 302))),
+    ("page", "get", f"{BO}/{{name}}/", None, matrix.expect(ACTORS, (302, 403, 200, 404))),
+    ("page", "get", f"{BO}/{{name}}/upload/", None,
+     matrix.expect(ACTORS, (302, 403, 200, 404))),
+    ("page", "post", f"{BO}/{{name}}/upload/", UPLOAD,
+     matrix.expect(ACTORS, (302, 403, 302, 404), order=OFFICER_LAST)),
 ]
 
 
