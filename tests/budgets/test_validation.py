@@ -123,12 +123,14 @@ def test_fiscal_year_out_of_range_and_mixed_years(officer):
 
 def test_inconsistent_codes(officer):
     errors = _refused(officer, demo.package_build(rows=_rows(
-        r0={"administrator": "202"}, r4={"programme_ru": "Другое имя"},
-        r5={"programme": "5"}, r6={"programme": "004"},
+        r0={"administrator": "202"}, r1={"programme_ru": "Другое имя"},
+        r5={"programme": "5"}, r6={"programme": "003"},
     )))  # fmt: skip
-    assert any("row 3" in e and "administrator's code «201» differs from the other rows" in e
-               for e in errors), errors
-    assert any("row 6" in e and "another name" in e for e in errors), errors
+    assert any(
+        "row 3" in e and "administrator's code «201» differs from the other rows" in e
+        for e in errors
+    ), errors
+    assert any("row 3" in e and "another name" in e for e in errors), errors
     assert any("row 7" in e and "«5» is not a code of three digits" in e for e in errors)
     assert any("row 8" in e and "appears twice" in e for e in errors), errors
 

@@ -65,14 +65,14 @@ BUDGET_PROGRAMMES = register(
         },
         description={
             "kk": "Әр мемлекеттік органның әр қаржы жылына жариялаған соңғы бюджеті: "
-                  "бағдарламалар бойынша жоспарланған, нақтыланған және атқарылған сомалар, "
-                  "теңгемен. Бастапқы деректер — органдар жүктеген Fiscal Data Package пакеттері.",
+            "бағдарламалар бойынша жоспарланған, нақтыланған және атқарылған сомалар, "
+            "теңгемен. Бастапқы деректер — органдар жүктеген Fiscal Data Package пакеттері.",
             "ru": "Последний опубликованный бюджет каждого ведомства на каждый финансовый год: "
-                  "запланированные, уточнённые и исполненные суммы по программам, в тенге. "
-                  "Источник — пакеты Fiscal Data Package, загруженные ведомствами.",
+            "запланированные, уточнённые и исполненные суммы по программам, в тенге. "
+            "Источник — пакеты Fiscal Data Package, загруженные ведомствами.",
             "en": "Every agency's newest published budget for each fiscal year: planned, "
-                  "adjusted and executed amounts per programme, in tenge. The source is the "
-                  "Fiscal Data Packages the agencies uploaded.",
+            "adjusted and executed amounts per programme, in tenge. The source is the "
+            "Fiscal Data Packages the agencies uploaded.",
         },
         schema=BUDGET_PROGRAMMES_SCHEMA,
         rows=budget_programme_rows,

@@ -168,8 +168,9 @@ def _rows(agency: tuple, year: int, *, executed_share: float | None, adjust: boo
             adjusted = int(planned * rng.uniform(0.97, 1.05)) if adjust else None
             executed = None
             if executed_share is not None:
-                executed = int((adjusted or planned) * min(executed_share * rng.uniform(0.95,
-                                                                                        1.04), 1))
+                executed = int(
+                    (adjusted or planned) * min(executed_share * rng.uniform(0.95, 1.04), 1)
+                )
             rows.append({
                 "year": year, "administrator": admin, "functional": functional,
                 "programme": code, "programme_kk": kk, "programme_ru": ru, "programme_en": en,
@@ -217,9 +218,14 @@ def demo_budgets_ensure(*, today: dt.date | None = None) -> int:
                 continue
             current = year == this_year
             if current and n == 0:
-                services.budget_publish(actor=None, organisation_code=code, system=True,
-                                        uploads=package_build(organisation_code=code, year=year,
-                                                              executed_share=None, adjust=False))
+                services.budget_publish(
+                    actor=None,
+                    organisation_code=code,
+                    system=True,
+                    uploads=package_build(
+                        organisation_code=code, year=year, executed_share=None, adjust=False
+                    ),
+                )
                 created += 1
             services.budget_publish(
                 actor=None, organisation_code=code, system=True,

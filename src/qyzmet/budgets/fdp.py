@@ -60,104 +60,151 @@ FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MESSAGES = {
     "too_large": gettext_lazy("%(file)s is larger than the %(value)s MB allowed."),
     "too_many_files": gettext_lazy("The package has more than %(value)s files."),
-    "empty": gettext_lazy("No file was uploaded: choose datapackage.json with its CSV files, "
-                          "or one zip archive holding them."),
+    "empty": gettext_lazy(
+        "No file was uploaded: choose datapackage.json with its CSV files, "
+        "or one zip archive holding them."
+    ),
     "bad_zip": gettext_lazy("%(file)s is not a readable zip archive."),
-    "zip_bomb": gettext_lazy("%(file)s unpacks to far more data than allowed; it was not "
-                             "opened."),
-    "zip_path": gettext_lazy("%(file)s holds a file with a name that is not allowed "
-                             "(%(value)s): only plain file names, no folders."),
-    "file_name": gettext_lazy("The file name %(value)s is not allowed: use letters, digits, "
-                              "dots, dashes and underscores only."),
+    "zip_bomb": gettext_lazy("%(file)s unpacks to far more data than allowed; it was not opened."),
+    "zip_path": gettext_lazy(
+        "%(file)s holds a file with a name that is not allowed "
+        "(%(value)s): only plain file names, no folders."
+    ),
+    "file_name": gettext_lazy(
+        "The file name %(value)s is not allowed: use letters, digits, "
+        "dots, dashes and underscores only."
+    ),
     "duplicate_file": gettext_lazy("The file %(value)s was given twice."),
-    "unexpected_file": gettext_lazy("%(file)s is not part of the package: only datapackage.json "
-                                    "and the CSV files it names may be uploaded."),
+    "unexpected_file": gettext_lazy(
+        "%(file)s is not part of the package: only datapackage.json "
+        "and the CSV files it names may be uploaded."
+    ),
     "no_descriptor": gettext_lazy("The package has no datapackage.json file."),
     "not_json": gettext_lazy("%(file)s is not valid JSON (line %(row)s): %(value)s."),
     "not_utf8": gettext_lazy("%(file)s is not UTF-8 text."),
-    "descriptor_shape": gettext_lazy("%(file)s must hold a JSON object with \"resources\" and "
-                                     "\"model\"."),
+    "descriptor_shape": gettext_lazy(
+        '%(file)s must hold a JSON object with "resources" and "model".'
+    ),
     "no_resources": gettext_lazy("%(file)s lists no data resources."),
-    "resource_shape": gettext_lazy("%(file)s: the resource %(value)s must have a name, a "
-                                   "\"path\" to one of the uploaded CSV files and an inline "
-                                   "\"schema\"."),
+    "resource_shape": gettext_lazy(
+        "%(file)s: the resource %(value)s must have a name, a "
+        '"path" to one of the uploaded CSV files and an inline '
+        '"schema".'
+    ),
     "missing_csv": gettext_lazy("%(file)s names the file %(value)s, which was not uploaded."),
     "schema_invalid": gettext_lazy("%(file)s: the Table Schema of %(value)s is not valid."),
     "package_invalid": gettext_lazy("%(file)s is not a valid Data Package."),
-    "header_mismatch": gettext_lazy("%(file)s: the column %(column)s does not match the schema "
-                                    "(the header and the schema's fields must be the same, in "
-                                    "the same order)."),
-    "missing_column": gettext_lazy("%(file)s: the column %(column)s of the schema is missing "
-                                   "from the header."),
-    "extra_column": gettext_lazy("%(file)s: the header has a column the schema does not "
-                                 "describe (%(value)s)."),
-    "type_error": gettext_lazy("%(file)s, row %(row)s, column %(column)s: %(value)s is not a "
-                               "valid value of this column's type."),
-    "missing_cell": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the cell is "
-                                 "missing."),
-    "extra_cell": gettext_lazy("%(file)s, row %(row)s: the row has more cells than the "
-                               "header."),
+    "header_mismatch": gettext_lazy(
+        "%(file)s: the column %(column)s does not match the schema "
+        "(the header and the schema's fields must be the same, in "
+        "the same order)."
+    ),
+    "missing_column": gettext_lazy(
+        "%(file)s: the column %(column)s of the schema is missing from the header."
+    ),
+    "extra_column": gettext_lazy(
+        "%(file)s: the header has a column the schema does not describe (%(value)s)."
+    ),
+    "type_error": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: %(value)s is not a "
+        "valid value of this column's type."
+    ),
+    "missing_cell": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the cell is missing."),
+    "extra_cell": gettext_lazy("%(file)s, row %(row)s: the row has more cells than the header."),
     "blank_row": gettext_lazy("%(file)s, row %(row)s: the row is empty."),
-    "constraint": gettext_lazy("%(file)s, row %(row)s, column %(column)s: %(value)s breaks "
-                               "the schema's constraint on this column."),
+    "constraint": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: %(value)s breaks "
+        "the schema's constraint on this column."
+    ),
     "encoding": gettext_lazy("%(file)s cannot be read as text in its encoding."),
-    "table_invalid": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the value does not "
-                                  "follow the schema."),
+    "table_invalid": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the value does not follow the schema."
+    ),
     "too_many_rows": gettext_lazy("%(file)s has more than %(value)s rows."),
     "no_rows": gettext_lazy("The package holds no budget lines."),
-    "no_model": gettext_lazy("%(file)s has no fiscal \"model\" (its measures and dimensions)."),
-    "no_planned": gettext_lazy("%(file)s: the fiscal model has no measure for the planned "
-                               "(approved) budget."),
-    "measure_shape": gettext_lazy("%(file)s: the measure %(value)s must name its column in "
-                                  "\"source\"."),
-    "unknown_phase": gettext_lazy("%(file)s: the measure %(value)s has a phase that is not "
-                                  "approved, adjusted or executed."),
+    "no_model": gettext_lazy('%(file)s has no fiscal "model" (its measures and dimensions).'),
+    "no_planned": gettext_lazy(
+        "%(file)s: the fiscal model has no measure for the planned (approved) budget."
+    ),
+    "measure_shape": gettext_lazy(
+        '%(file)s: the measure %(value)s must name its column in "source".'
+    ),
+    "unknown_phase": gettext_lazy(
+        "%(file)s: the measure %(value)s has a phase that is not approved, adjusted or executed."
+    ),
     "duplicate_phase": gettext_lazy("%(file)s: two measures have the same phase (%(value)s)."),
-    "currency": gettext_lazy("%(file)s: the measure %(value)s is not in tenge (currency must "
-                             "be KZT)."),
-    "direction": gettext_lazy("%(file)s: the measure %(value)s is not an expenditure; only "
-                              "expenditure budgets are published here."),
-    "factor": gettext_lazy("%(file)s: the factor of the measure %(value)s must be a positive "
-                           "whole number."),
+    "currency": gettext_lazy(
+        "%(file)s: the measure %(value)s is not in tenge (currency must be KZT)."
+    ),
+    "direction": gettext_lazy(
+        "%(file)s: the measure %(value)s is not an expenditure; only "
+        "expenditure budgets are published here."
+    ),
+    "factor": gettext_lazy(
+        "%(file)s: the factor of the measure %(value)s must be a positive whole number."
+    ),
     "no_dimension": gettext_lazy("%(file)s: the fiscal model does not map the %(value)s."),
-    "unknown_column": gettext_lazy("%(file)s: the fiscal model maps %(value)s to the column "
-                                   "%(column)s, which the data does not have."),
-    "amount_number": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the amount "
-                                  "%(value)s is not a number."),
-    "amount_negative": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the amount "
-                                    "%(value)s is negative; planned, adjusted and executed "
-                                    "amounts cannot be."),
-    "amount_fraction": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the amount "
-                                    "%(value)s has fractions of a tiyn."),
-    "amount_huge": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the amount %(value)s "
-                                "is too large to be a budget line."),
-    "planned_missing": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the planned "
-                                    "amount is empty."),
-    "year": gettext_lazy("%(file)s, row %(row)s, column %(column)s: %(value)s is not a fiscal "
-                         "year between %(more)s."),
-    "two_years": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the year %(value)s "
-                              "differs from the package's other rows (one fiscal year per "
-                              "package)."),
-    "two_administrators": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the "
-                                       "administrator's code %(value)s differs from the other "
-                                       "rows (one agency per package)."),
-    "administrator_changed": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the "
-                                          "administrator's code %(value)s differs from the one "
-                                          "this agency published before."),
-    "code": gettext_lazy("%(file)s, row %(row)s, column %(column)s: %(value)s is not a code of "
-                         "three digits."),
-    "functional": gettext_lazy("%(file)s, row %(row)s, column %(column)s: %(value)s is not a "
-                               "functional classification code (two to four digits)."),
-    "name_missing": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the name is "
-                                 "empty."),
-    "name_differs": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the programme "
-                                 "%(value)s has another name or functional code in an earlier "
-                                 "row."),
-    "duplicate_line": gettext_lazy("%(file)s, row %(row)s: the programme %(value)s appears "
-                                   "twice with the same sub-programme."),
-    "mixed_levels": gettext_lazy("%(file)s, row %(row)s: the programme %(value)s has both a "
-                                 "line of its own and sub-programme lines; its amounts would be "
-                                 "counted twice."),
+    "unknown_column": gettext_lazy(
+        "%(file)s: the fiscal model maps %(value)s to the column "
+        "%(column)s, which the data does not have."
+    ),
+    "amount_number": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the amount %(value)s is not a number."
+    ),
+    "amount_negative": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the amount "
+        "%(value)s is negative; planned, adjusted and executed "
+        "amounts cannot be."
+    ),
+    "amount_fraction": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the amount %(value)s has fractions of a tiyn."
+    ),
+    "amount_huge": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the amount %(value)s "
+        "is too large to be a budget line."
+    ),
+    "planned_missing": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the planned amount is empty."
+    ),
+    "year": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: %(value)s is not a fiscal year between %(more)s."
+    ),
+    "two_years": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the year %(value)s "
+        "differs from the package's other rows (one fiscal year per "
+        "package)."
+    ),
+    "two_administrators": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the "
+        "administrator's code %(value)s differs from the other "
+        "rows (one agency per package)."
+    ),
+    "administrator_changed": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the "
+        "administrator's code %(value)s differs from the one "
+        "this agency published before."
+    ),
+    "code": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: %(value)s is not a code of three digits."
+    ),
+    "functional": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: %(value)s is not a "
+        "functional classification code (two to four digits)."
+    ),
+    "name_missing": gettext_lazy("%(file)s, row %(row)s, column %(column)s: the name is empty."),
+    "name_differs": gettext_lazy(
+        "%(file)s, row %(row)s, column %(column)s: the programme "
+        "%(value)s has another name or functional code in an earlier "
+        "row."
+    ),
+    "duplicate_line": gettext_lazy(
+        "%(file)s, row %(row)s: the programme %(value)s appears twice with the same sub-programme."
+    ),
+    "mixed_levels": gettext_lazy(
+        "%(file)s, row %(row)s: the programme %(value)s has both a "
+        "line of its own and sub-programme lines; its amounts would be "
+        "counted twice."
+    ),
 }
 
 
@@ -414,8 +461,9 @@ def _frictionless_validate(resources: list[dict[str, Any]], workdir: Path) -> li
                     file_name if code not in ("schema_invalid", "package_invalid") else DESCRIPTOR,
                     row=getattr(error, "row_number", None),
                     column=getattr(error, "field_name", "") or getattr(error, "label", "") or "",
-                    value=str(getattr(error, "cell", "") or getattr(error, "label", "") or
-                              task.name),
+                    value=str(
+                        getattr(error, "cell", "") or getattr(error, "label", "") or task.name
+                    ),
                 )
             )
     if errors:
@@ -437,10 +485,10 @@ class _Model:
 
 
 DIMENSION_WORDS = {
-    "date": gettext_lazy("fiscal year (a datetime dimension with a \"year\" attribute)"),
-    "administrative": gettext_lazy("administrative classification (its \"code\" attribute)"),
-    "functional": gettext_lazy("functional classification (its \"code\" attribute)"),
-    "programme": gettext_lazy("budget programme (\"code\", \"label_kk\" and \"label_ru\")"),
+    "date": gettext_lazy('fiscal year (a datetime dimension with a "year" attribute)'),
+    "administrative": gettext_lazy('administrative classification (its "code" attribute)'),
+    "functional": gettext_lazy('functional classification (its "code" attribute)'),
+    "programme": gettext_lazy('budget programme ("code", "label_kk" and "label_ru")'),
 }
 
 
@@ -596,8 +644,11 @@ def package_read(
                     except ValueError:
                         year = 0
                     if not FIRST_YEAR <= year <= this_year + YEARS_AHEAD:
-                        errors.append(PackageError("year", **at, column=model.year,
-                                                   value=_text(year_value), more=years))
+                        errors.append(
+                            PackageError(
+                                "year", **at, column=model.year, value=_text(year_value), more=years
+                            )
+                        )
                     elif fiscal_year is None:
                         fiscal_year = year
                     elif year != fiscal_year:
@@ -610,11 +661,20 @@ def package_read(
                     elif not administrative:
                         administrative = admin
                         if known_administrative_code and admin != known_administrative_code:
-                            errors.append(PackageError("administrator_changed", **at,
-                                                       column=model.administrative, value=admin))
+                            errors.append(
+                                PackageError(
+                                    "administrator_changed",
+                                    **at,
+                                    column=model.administrative,
+                                    value=admin,
+                                )
+                            )
                     elif admin != administrative:
-                        errors.append(PackageError("two_administrators", **at,
-                                                   column=model.administrative, value=admin))
+                        errors.append(
+                            PackageError(
+                                "two_administrators", **at, column=model.administrative, value=admin
+                            )
+                        )
                     functional = _text(cells.get(model.functional))
                     if not FUNCTIONAL.match(functional):
                         errors.append(PackageError("functional", **at, column=model.functional,

@@ -191,8 +191,11 @@ def _programmes(version_lines: dict[tuple[str, str], dict[str, Any]]) -> list[Pr
         for line in sorted(lines, key=lambda x: x["subprogramme_code"]):
             if line["subprogramme_code"]:
                 row.subprogrammes.append(
-                    SubprogrammeRow(line["subprogramme_code"], _names(line, "subprogramme"),
-                                    _totals_of([line], reported))
+                    SubprogrammeRow(
+                        line["subprogramme_code"],
+                        _names(line, "subprogramme"),
+                        _totals_of([line], reported),
+                    )
                 )
         programmes.append(row)
     return programmes

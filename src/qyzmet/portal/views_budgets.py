@@ -144,8 +144,6 @@ def programme_chart(request: HttpRequest, agency: str, code: str) -> HttpRespons
 def package(request: HttpRequest, agency: str, year: int) -> HttpResponse:
     data, number = selectors.budget_package(slug=agency, year=year, number=_version(request))
     response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = (
-        f'attachment; filename="budget-{agency}-{year}-v{number}.zip"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="budget-{agency}-{year}-v{number}.zip"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

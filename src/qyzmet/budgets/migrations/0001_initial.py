@@ -5,68 +5,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BudgetPublisher',
+            name="BudgetPublisher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organisation_code', models.CharField(max_length=60, unique=True)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("organisation_code", models.CharField(max_length=60, unique=True)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
             ],
         ),
         migrations.CreateModel(
-            name='BudgetVersion',
+            name="BudgetVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fiscal_year', models.PositiveSmallIntegerField()),
-                ('number', models.PositiveIntegerField()),
-                ('title', models.CharField(blank=True, default='', max_length=300)),
-                ('administrative_code', models.CharField(blank=True, default='', max_length=10)),
-                ('package', models.BinaryField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_by_id', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('line_count', models.PositiveIntegerField(default=0)),
-                ('publisher', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='budgets.budgetpublisher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fiscal_year", models.PositiveSmallIntegerField()),
+                ("number", models.PositiveIntegerField()),
+                ("title", models.CharField(blank=True, default="", max_length=300)),
+                ("administrative_code", models.CharField(blank=True, default="", max_length=10)),
+                ("package", models.BinaryField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_by_id", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("line_count", models.PositiveIntegerField(default=0)),
+                (
+                    "publisher",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="budgets.budgetpublisher",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BudgetLine',
+            name="BudgetLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('programme_code', models.CharField(max_length=10)),
-                ('programme_name_kk', models.CharField(max_length=500)),
-                ('programme_name_ru', models.CharField(max_length=500)),
-                ('programme_name_en', models.CharField(blank=True, default='', max_length=500)),
-                ('subprogramme_code', models.CharField(blank=True, default='', max_length=10)),
-                ('subprogramme_name_kk', models.CharField(blank=True, default='', max_length=500)),
-                ('subprogramme_name_ru', models.CharField(blank=True, default='', max_length=500)),
-                ('functional_code', models.CharField(max_length=10)),
-                ('phase', models.CharField(choices=[('planned', 'planned'), ('adjusted', 'adjusted'), ('executed', 'executed')], max_length=10)),
-                ('amount_tiyn', models.BigIntegerField()),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='budgets.budgetversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("programme_code", models.CharField(max_length=10)),
+                ("programme_name_kk", models.CharField(max_length=500)),
+                ("programme_name_ru", models.CharField(max_length=500)),
+                ("programme_name_en", models.CharField(blank=True, default="", max_length=500)),
+                ("subprogramme_code", models.CharField(blank=True, default="", max_length=10)),
+                ("subprogramme_name_kk", models.CharField(blank=True, default="", max_length=500)),
+                ("subprogramme_name_ru", models.CharField(blank=True, default="", max_length=500)),
+                ("functional_code", models.CharField(max_length=10)),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("planned", "planned"),
+                            ("adjusted", "adjusted"),
+                            ("executed", "executed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("amount_tiyn", models.BigIntegerField()),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="budgets.budgetversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='budgetversion',
-            index=models.Index(fields=['publisher', 'fiscal_year', '-number'], name='budgets_bud_publish_ddc9af_idx'),
+            model_name="budgetversion",
+            index=models.Index(
+                fields=["publisher", "fiscal_year", "-number"],
+                name="budgets_bud_publish_ddc9af_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetversion',
-            constraint=models.UniqueConstraint(fields=('publisher', 'fiscal_year', 'number'), name='budget_version_once'),
+            model_name="budgetversion",
+            constraint=models.UniqueConstraint(
+                fields=("publisher", "fiscal_year", "number"), name="budget_version_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.UniqueConstraint(fields=('version', 'programme_code', 'subprogramme_code', 'phase'), name='budget_line_once'),
+            model_name="budgetline",
+            constraint=models.UniqueConstraint(
+                fields=("version", "programme_code", "subprogramme_code", "phase"),
+                name="budget_line_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_tiyn__gte', 0)), name='budget_line_amount_non_negative'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_tiyn__gte", 0)), name="budget_line_amount_non_negative"
+            ),
         ),
     ]

@@ -61,6 +61,8 @@ class Command(BaseCommand):
             "Created {organisations} organisations, {users} users, "
             "{memberships} memberships.".format(**created)
         )
+        from qyzmet.budgets.demo import demo_budgets_ensure  # open budgets, through the upload
+        self.stdout.write(f"Open budgets: {demo_budgets_ensure()} versions published.")
         if not Vehicle.objects.exists():
             extra = registries_extra_generate(seed=seed)
             self.stdout.write(f"Other registries: {extra}")
