@@ -56,8 +56,8 @@ REJECT_REASONS = {
     ),
     "duplicate": (
         _("Already asked"),
-        _("The same question has already been published: mark it \u201cI have the same "
-          "question\u201d instead."),
+        _("The same question has already been published: mark it “I have the same "
+          "question” instead."),
     ),
     "wrong_agency": (
         _("Another agency's matter"),
