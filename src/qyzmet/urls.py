@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from qyzmet.api.api import api
+from qyzmet.api.ckan import action as ckan_action
 from qyzmet.ui.language_switch import form_language_switch_view
 
 # DEBUG off: a plain page in kk/ru/en, problem+json under /api/; never a traceback.
@@ -12,6 +13,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # CKAN-compatible Action API over the open data catalogue (docs/open-government.md).
     path("api/3/", include("qyzmet.api.urls_ckan")),
+    # CKAN answers at /api/action/ too, and the ckanapi client calls that address.
+    path("api/action/<str:action>", ckan_action, name="ckan-action-unversioned"),
     path("backoffice/appeals/", include("qyzmet.backoffice.urls_appeals")),
     path("backoffice/exchange/", include("qyzmet.backoffice.urls_exchange")),
     path("backoffice/ai/", include("qyzmet.backoffice.urls_ai")),

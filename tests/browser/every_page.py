@@ -103,6 +103,7 @@ EXCLUDED: dict[str, str] = {
     "opendata-datapackage-latest": "redirects to the current version's Data Package",
     "opendata-dcat-jsonld": "the DCAT-AP catalogue in JSON-LD (tests/opendata/test_dcat.py)",
     "opendata-dcat-ttl": "the DCAT-AP catalogue in Turtle (tests/opendata/test_dcat.py)",
+    "ckan-action-unversioned": "the CKAN Action API at /api/action/ (JSON)",
     "logout": "POST-only, redirects",
     "my-notification-read": "POST-only, redirects to the notification's target",
     "apply-signed": "the signing page's return address: submits and redirects (GET, idempotent)",

@@ -40,7 +40,7 @@ PUBLIC_PATH = re.compile(
       | r1/keys$                            # the exchange gateway's public keys
       | open-data/catalog\.(?:jsonld|ttl)$  # the DCAT-AP catalogue
       | open-data/[^/]+/(?:v\d+|latest)/    # an open dataset's files and Data Package
-      | api/3/                              # the CKAN Action API (read only, open data)
+      | api/(?:3/|action/)                  # the CKAN Action API (read only, open data)
       | static/
       | api/v1/(?:
             catalog/
