@@ -88,7 +88,7 @@ def test_editing_a_draft_keeps_one_version_editing_an_open_act_adds_versions(w):
     assert view.versions[0].text["ru"].startswith("1. Скорость в городе 50")
     diff = selectors.version_diff(view=view, old=1, new=2, lang="ru")
     assert diff.changed_paragraphs == 1 and diff.added == 1 and diff.removed == 1
-    changed = [b for b in diff.blocks if b.kind == "changed"][0]
+    changed = next(b for b in diff.blocks if b.kind == "changed")
     assert ("del", "50") in changed.parts and ("ins", "40") in changed.parts
 
 
