@@ -50,6 +50,9 @@ PAGES: dict[str, Page] = {
     "signature-verify": Page("anonymous"),
     "document-verify": Page("anonymous", lambda w: {"public_id": w["document"]}),
     "algorithms": Page("anonymous"),
+    "performance": Page("anonymous"),
+    "performance-method": Page("anonymous"),
+    "performance-agency": Page("anonymous", lambda w: {"slug": w["performance_agency"]}),
     # Citizen
     "apply": Page("citizen", lambda w: {"code": w["service"]}),
     "apply-check": Page("citizen", lambda w: {"code": w["service"]}, prepared="answers"),
@@ -97,6 +100,7 @@ EXCLUDED_PREFIXES: dict[str, str] = {
 # Single patterns that are not pages a person reads.
 EXCLUDED: dict[str, str] = {
     "favicon": "an image",
+    "performance-chart": "a chart PNG; its numbers are in the table beside it on the agency page",
     "opendata-download": "an open dataset's CSV/JSON file (tests/opendata/test_downloads.py)",
     "opendata-download-latest": "redirects to the current version's file",
     "opendata-datapackage": "a Data Package descriptor (JSON)",

@@ -162,6 +162,7 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "approval_signature": approval_signature,
         "model_version": version.id,
         "training_run": run.pk,
+        "performance_agency": _performance_slug(),  # the demo publishes its datasets
     }
     roles = {
         "citizen": people.citizen_a,
@@ -170,6 +171,15 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "head": people.head_mvd,
     }
     return world, roles
+
+
+def _performance_slug() -> str:
+    """An agency of the agency performance pages, after publishing the demo's datasets."""
+    from qyzmet.opendata import performance
+    from qyzmet.opendata.performance_demo import performance_demo_ensure
+
+    performance_demo_ensure()
+    return sorted(performance.slugs(performance.agencies(performance.published_rows())))[0]
 
 
 def _known_codes() -> frozenset[str]:

@@ -86,6 +86,9 @@ class Command(BaseCommand):
         places = str(data) if data.is_file() and not no_model else None
         call_command("appeals_demo", gazetteer=places, history=places, stdout=self.stdout,
                      stderr=self.stderr)
+        from qyzmet.opendata.performance_demo import performance_demo_ensure
+
+        self.stdout.write(f"Agency performance: {performance_demo_ensure()} datasets published.")
         self.stdout.write(self.style.SUCCESS("Demo loaded. See the logins: qyzmet demo_logins"))
 
     def _demo_model(self) -> None:
