@@ -84,6 +84,16 @@ PAGES: dict[str, Page] = {
     "bo-ai-suggestions": Page("appeals"),
     # Head of an agency: the exchange access rights of their organisation
     "bo-exchange-rights": Page("head"),
+    # Open dialogue: the public pages, the asker's, and the agency's inbox and moderation
+    "dialogue-list": Page("anonymous"),
+    "dialogue-policy": Page("anonymous"),
+    "dialogue-agency": Page("anonymous", lambda w: {"organisation": w["dialogue_agency"]}),
+    "dialogue-question": Page("anonymous", lambda w: {"question_id": w["dialogue_question"]}),
+    "dialogue-ask": Page("citizen"),
+    "dialogue-mine": Page("citizen"),
+    "bo-dialogue-inbox": Page("officer"),
+    "bo-dialogue-moderation": Page("officer"),
+    "bo-dialogue-question": Page("officer", lambda w: {"question_id": w["bo_dialogue_question"]}),
 }
 
 # Whole mounts that serve machines, not people (every pattern under them).
@@ -136,6 +146,10 @@ EXCLUDED: dict[str, str] = {
     "bo-ai-rollback": "POST-only, redirects",
     "bo-ai-threshold": "POST-only, redirects",
     "bo-ai-train": "POST-only, redirects to the run's page",
+    "dialogue-rate": "POST-only, redirects to the question",
+    "dialogue-same": "POST-only, redirects to the question",
+    "bo-dialogue-moderate": "POST-only, redirects to the moderation queue",
+    "bo-dialogue-answer": "POST-only, redirects to the question",
     "bo-exchange-grant": "POST-only, redirects",
     "bo-exchange-revoke": "POST-only, redirects",
 }

@@ -106,6 +106,7 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
     from qyzmet.applications import selectors as app_selectors
     from qyzmet.applications import services as app_services
     from qyzmet.applications.models import Application
+    from qyzmet.dialogue.models import Question
     from qyzmet.documents.models import Document
     from qyzmet.identity.models import Membership, User
     from qyzmet.signatures.services import signature_confirm
@@ -162,6 +163,11 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "approval_signature": approval_signature,
         "model_version": version.id,
         "training_run": run.pk,
+        # Open dialogue (the demo's questions): an answered one, and one of the desk's agency
+        "dialogue_agency": "kz-mvd",
+        "dialogue_question": Question.objects.filter(status="answered").order_by("pk").first().pk,
+        "bo_dialogue_question": Question.objects.filter(organisation_code="kz-mvd",
+                                                        status="moderation").first().pk,
         "performance_agency": _performance_slug(),  # the demo publishes its datasets
     }
     roles = {

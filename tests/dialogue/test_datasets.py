@@ -27,7 +27,7 @@ def test_monthly_dataset(people):
     for _ in range(2):
         q = answered(people["author"], ORG, people["head"])
         services.question_rate(actor=people["author"], question_id=q.pk, rating=5)
-    row = list(publisher.rows())[0]
+    row = next(iter(publisher.rows()))
     assert row["ratings"] == 5 and row["mean_rating"] == 4.4
     for value in row.values():
         if isinstance(value, int) and value:
