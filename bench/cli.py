@@ -96,6 +96,7 @@ AREAS = {
     "transparency": "docs/benchmarks-transparency.md",
     "appeals_routing": "docs/benchmarks-appeals.md",
     "analytics_charts": "docs/benchmarks-analytics.md",
+    "opendata": "docs/benchmarks-opendata.md",
 }
 RESULTS_START = "<!-- bench:results:start -->"
 RESULTS_END = "<!-- bench:results:end -->"
