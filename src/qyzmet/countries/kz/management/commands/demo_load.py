@@ -89,6 +89,11 @@ class Command(BaseCommand):
         from qyzmet.opendata.performance_demo import performance_demo_ensure
 
         self.stdout.write(f"Agency performance: {performance_demo_ensure()} datasets published.")
+        # Last: an agency's own dataset, then every generated dataset from all the demo data.
+        from qyzmet.opendata.demo import opendata_demo_ensure
+
+        self.stdout.write(f"Open data uploaded by an agency: {opendata_demo_ensure()} versions.")
+        call_command("opendata_publish", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS("Demo loaded. See the logins: qyzmet demo_logins"))
 
     def _demo_model(self) -> None:
