@@ -80,7 +80,9 @@ MESSAGES = {
         "and the CSV files it names may be uploaded."
     ),
     "no_descriptor": gettext_lazy("The package has no datapackage.json file."),
-    "not_json": gettext_lazy("%(file)s is not valid JSON (line %(row)s): %(value)s."),
+    "not_json": gettext_lazy(
+        "%(file)s is not valid JSON: the error is on line %(row)s, position %(value)s."
+    ),
     "not_utf8": gettext_lazy("%(file)s is not UTF-8 text."),
     "descriptor_shape": gettext_lazy(
         '%(file)s must hold a JSON object with "resources" and "model".'
@@ -353,7 +355,7 @@ def _descriptor(files: dict[str, bytes]) -> dict[str, Any]:
         descriptor = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PackageInvalid(
-            [PackageError("not_json", DESCRIPTOR, row=exc.lineno, value=exc.msg)]
+            [PackageError("not_json", DESCRIPTOR, row=exc.lineno, value=str(exc.colno))]
         ) from exc
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageInvalid([PackageError("descriptor_shape", DESCRIPTOR)])
