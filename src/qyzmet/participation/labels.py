@@ -4,10 +4,11 @@ policy's grounds, the answer positions and the pre-check's flags."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 KIND_LABELS = {
     "law": _("Law"),
-    "code": _("Code"),
+    "code": pgettext_lazy("type of legal act", "Code"),
     "decree": _("Government decree"),
     "order": _("Minister's order"),
     "resolution": _("Akimat resolution"),
