@@ -82,6 +82,15 @@ PAGES: dict[str, Page] = {
     "bo-ai-model": Page("appeals", lambda w: {"version_id": w["model_version"]}),
     "bo-ai-run": Page("appeals", lambda w: {"run_id": w["training_run"]}),
     "bo-ai-suggestions": Page("appeals"),
+    # Open legal acts: the public pages and the agency's (a head of the publishing agency)
+    "legal-acts": Page("anonymous"),
+    "legal-acts-policy": Page("anonymous"),
+    "legal-act": Page("citizen", lambda w: {"act_id": w["legal_act"]}),
+    "legal-act-diff": Page("anonymous", lambda w: {"act_id": w["legal_act"]}, query="from=1&to=2"),
+    "bo-legal-acts": Page("head"),
+    "bo-legal-act-new": Page("head"),
+    "bo-legal-act": Page("head", lambda w: {"act_id": w["legal_act"]}),
+    "bo-legal-act-edit": Page("head", lambda w: {"act_id": w["legal_act"]}),
     # Head of an agency: the exchange access rights of their organisation
     "bo-exchange-rights": Page("head"),
     # Open dialogue: the public pages, the asker's, and the agency's inbox and moderation
@@ -150,6 +159,11 @@ EXCLUDED: dict[str, str] = {
     "dialogue-same": "POST-only, redirects to the question",
     "bo-dialogue-moderate": "POST-only, redirects to the moderation queue",
     "bo-dialogue-answer": "POST-only, redirects to the question",
+    "legal-act-summary": "the sealed summary PDF (checked in tests/participation)",
+    "bo-legal-act-publish": "POST-only, redirects to the draft",
+    "bo-legal-act-moderate": "POST-only, redirects to the draft",
+    "bo-legal-act-answer": "POST-only, redirects to the draft",
+    "bo-legal-act-summary": "POST-only, redirects to the draft",
     "bo-exchange-grant": "POST-only, redirects",
     "bo-exchange-revoke": "POST-only, redirects",
 }

@@ -109,6 +109,7 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
     from qyzmet.dialogue.models import Question
     from qyzmet.documents.models import Document
     from qyzmet.identity.models import Membership, User
+    from qyzmet.participation.models import LegalAct
     from qyzmet.signatures.services import signature_confirm
 
     citizen = User.objects.get(iin=people.citizen_a)
@@ -163,6 +164,8 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "approval_signature": approval_signature,
         "model_version": version.id,
         "training_run": run.pk,
+        "legal_act": LegalAct.objects.filter(status="open", organisation_code="kz-mvd")
+        .order_by("pk").first().pk,
         # Open dialogue (the demo's questions): an answered one, and one of the desk's agency
         "dialogue_agency": "kz-mvd",
         "dialogue_question": Question.objects.filter(status="answered").order_by("pk").first().pk,
