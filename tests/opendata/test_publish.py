@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
 from qyzmet.core import open_datasets
 from qyzmet.core.open_datasets import Publisher
@@ -23,6 +24,12 @@ from tests.opendata.factories import SCHEMA, dataset_make
 from tests.portal.factories import catalog_loaded
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def _files(version) -> dict[str, bytes]:
