@@ -103,6 +103,13 @@ PAGES: dict[str, Page] = {
     "bo-dialogue-inbox": Page("officer"),
     "bo-dialogue-moderation": Page("officer"),
     "bo-dialogue-question": Page("officer", lambda w: {"question_id": w["bo_dialogue_question"]}),
+    # Open data: the public catalogue and a dataset; the agency's datasets and upload form
+    "opendata-list": Page("anonymous"),
+    "opendata-dataset": Page("anonymous", lambda w: {"name": w["opendata_dataset"]}),
+    "bo-opendata": Page("officer"),
+    "bo-opendata-upload": Page("officer"),
+    "bo-opendata-dataset": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
+    "bo-opendata-upload-version": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
 }
 
 # Whole mounts that serve machines, not people (every pattern under them).

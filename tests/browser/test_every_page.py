@@ -171,6 +171,8 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "dialogue_question": Question.objects.filter(status="answered").order_by("pk").first().pk,
         "bo_dialogue_question": Question.objects.filter(organisation_code="kz-mvd",
                                                         status="moderation").first().pk,
+        # Open data: the service catalogue dataset, and the agency's own (from the demo)
+        **_opendata_world(),
         "performance_agency": _performance_slug(),  # the demo publishes its datasets
     }
     roles = {
@@ -180,6 +182,15 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "head": people.head_mvd,
     }
     return world, roles
+
+
+def _opendata_world() -> dict[str, str]:
+    from qyzmet.opendata.demo import NAME, opendata_demo_ensure
+    from qyzmet.opendata.services import publish_all
+
+    opendata_demo_ensure()
+    publish_all()
+    return {"opendata_dataset": "service-catalogue", "bo_opendata_dataset": NAME}
 
 
 def _performance_slug() -> str:
