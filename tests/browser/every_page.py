@@ -26,6 +26,12 @@ WIDTHS = (1280, 320)
 # --- the pages --------------------------------------------------------------------------------
 
 
+def _this_year() -> int:
+    import datetime as dt
+
+    return dt.date.today().year
+
+
 @dataclass(frozen=True)
 class Page:
     """A page of the site: the role that sees it, and its URL arguments from the demo `world`
@@ -103,13 +109,13 @@ PAGES: dict[str, Page] = {
     "bo-dialogue-inbox": Page("officer"),
     "bo-dialogue-moderation": Page("officer"),
     "bo-dialogue-question": Page("officer", lambda w: {"question_id": w["bo_dialogue_question"]}),
-    # Open data: the public catalogue and a dataset; the agency's datasets and upload form
-    "opendata-list": Page("anonymous"),
-    "opendata-dataset": Page("anonymous", lambda w: {"name": w["opendata_dataset"]}),
-    "bo-opendata": Page("officer"),
-    "bo-opendata-upload": Page("officer"),
-    "bo-opendata-dataset": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
-    "bo-opendata-upload-version": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
+    # Open budgets: the demo's Ministry of Internal Affairs (this year: two versions published)
+    "budgets": Page("anonymous"),
+    "budgets-year": Page("anonymous", lambda w: {"agency": "ministry-of-internal-affairs",
+                                                 "year": _this_year()}),
+    "budgets-programme": Page("anonymous", lambda w: {"agency": "ministry-of-internal-affairs",
+                                                      "code": "001"}),
+    "bo-budgets": Page("officer"),
 }
 
 # Whole mounts that serve machines, not people (every pattern under them).
@@ -173,6 +179,10 @@ EXCLUDED: dict[str, str] = {
     "bo-legal-act-summary": "POST-only, redirects to the draft",
     "bo-exchange-grant": "POST-only, redirects",
     "bo-exchange-revoke": "POST-only, redirects",
+    "budgets-year-chart": "a chart PNG; its numbers are in the table beside it",
+    "budgets-programme-chart": "a chart PNG; its numbers are in the table beside it",
+    "budgets-package": "the Fiscal Data Package as published (zip; tests/budgets)",
+    "bo-budgets-upload": "POST-only, redirects to the budgets page (or shows its errors)",
 }
 
 

@@ -43,12 +43,14 @@ def _grouped_bars(title: str, groups: list[tuple[str, Totals]], name: str, key: 
 
     def draw() -> bytes:
         plt = _pyplot()
+        from matplotlib.ticker import FuncFormatter
+
         height = max(2.8, 0.75 * len(groups) + 1.4)
         fig, ax = plt.subplots(figsize=(8.5, height))
         bar = 0.26
         for i, (phase, label) in enumerate(series):
             values = [_millions(getattr(t, phase)) for _g, t in groups]
-            positions = [n + (1 - i) * bar for n in range(len(groups))]
+            positions = [n + (i - 1) * bar for n in range(len(groups))]  # planned on top
             ax.barh(positions, values, height=bar, label=label, color=COLOURS[phase],
                     hatch=HATCHES[phase], edgecolor="#0b0c0c", linewidth=0.3)  # fmt: skip
         ax.set_yticks(range(len(groups)))
@@ -56,7 +58,9 @@ def _grouped_bars(title: str, groups: list[tuple[str, Totals]], name: str, key: 
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
         ax.set_title(title, fontsize=10)
-        ax.ticklabel_format(axis="x", style="plain")
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda x, _pos: f"{x:,.0f}".replace(",", "\u00a0"))
+        )
         ax.legend(loc="lower right", fontsize=8)
         ax.grid(axis="x", color="#dddddd")
         ax.set_axisbelow(True)
