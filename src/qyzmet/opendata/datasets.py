@@ -59,11 +59,11 @@ SERVICE_CATALOGUE_SCHEMA = {
                 "en": "The agency's name in English"}),
         _field("online", "boolean",
                {"kk": "Онлайн", "ru": "Онлайн", "en": "Online"},
-               {"kk": "true — порталда онлайн беріледі; false — тек ақпарат (қайда бару керек)",
-                "ru": "true — подаётся онлайн на портале; false — только информация (куда "
+               {"kk": "Порталда онлайн беріле ме (әйтпесе тек ақпарат: қайда бару керек)",
+                "ru": "Подаётся ли онлайн на портале (иначе — только информация, куда "
                       "обратиться)",
-                "en": "true: applied for online on the portal; false: information only (where "
-                      "to go)"}),
+                "en": "Whether it is applied for online on the portal (otherwise information "
+                      "only: where to go)"}),
         _field("fee_amount", "integer",
                {"kk": "Төлем сомасы", "ru": "Размер платы", "en": "Fee"},
                {"kk": "Қызмет үшін төлем (тегін болса 0; онлайн емес қызметте бос)",
