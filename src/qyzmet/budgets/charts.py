@@ -61,7 +61,7 @@ def _grouped_bars(title: str, groups: list[tuple[str, Totals]], name: str, key: 
         ax.xaxis.set_major_formatter(
             FuncFormatter(lambda x, _pos: f"{x:,.0f}".replace(",", "\u00a0"))
         )
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8)
         ax.grid(axis="x", color="#dddddd")
         ax.set_axisbelow(True)
         return png_bytes(fig)
