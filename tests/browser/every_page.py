@@ -92,7 +92,7 @@ PAGES: dict[str, Page] = {
     "legal-acts": Page("anonymous"),
     "legal-acts-policy": Page("anonymous"),
     "legal-act": Page("citizen", lambda w: {"act_id": w["legal_act"]}),
-    "legal-act-diff": Page("anonymous", lambda w: {"act_id": w["legal_act"]}, query="from=1&to=2"),
+    "legal-act-diff": Page("anonymous", lambda w: {"act_id": w["legal_act"]}, query="?from=1&to=2"),
     "bo-legal-acts": Page("head"),
     "bo-legal-act-new": Page("head"),
     "bo-legal-act": Page("head", lambda w: {"act_id": w["legal_act"]}),
