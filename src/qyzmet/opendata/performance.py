@@ -298,3 +298,23 @@ def published_rows() -> dict[str, list[dict[str, Any]]]:
             resource.version.schema, bytes(resource.content)
         )
     return out
+
+
+CACHE_TTL = 24 * 3600
+
+
+def current(months: Sequence[str], period_key: str) -> tuple[str, dict[str, AgencyEvaluation],
+                                                               list[int], dict[str, str]]:
+    """(data version, every agency's evaluation over `months`, the years with data, {slug:
+    agency}) for the currently published versions, cached per data version and period: a new
+    publication changes the version, so a stale figure is never served."""
+    from django.core.cache import cache
+
+    version = data_version()
+    key = f"opendata:performance:{version}:{period_key}"
+    hit = cache.get(key)
+    if hit is None:
+        rows = published_rows()
+        hit = (evaluate(rows, months), years_in(rows), slugs(agencies(rows)))
+        cache.set(key, hit, CACHE_TTL)
+    return (version, *hit)
