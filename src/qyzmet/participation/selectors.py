@@ -158,8 +158,10 @@ def version_diff(*, view: ActView, old: int, new: int, lang: str) -> Diff | None
     return text_diff(localized(a.text, lang), localized(b.text, lang))
 
 
-def numbered_paragraphs(version: LegalActVersion, lang: str) -> list[tuple[int, str]]:
-    return list(enumerate(paragraphs(localized(version.text, lang)), start=1))
+def numbered_paragraphs(version: LegalActVersion, lang: str) -> list[tuple[int, str, bool]]:
+    """(number, text, whether the text already starts with that number, as acts' points do)."""
+    return [(n, text, text.startswith((f"{n}.", f"{n})")))
+            for n, text in enumerate(paragraphs(localized(version.text, lang)), start=1)]
 
 
 def dataset_rows() -> list[dict[str, Any]]:
