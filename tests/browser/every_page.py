@@ -109,6 +109,13 @@ PAGES: dict[str, Page] = {
     "bo-dialogue-inbox": Page("officer"),
     "bo-dialogue-moderation": Page("officer"),
     "bo-dialogue-question": Page("officer", lambda w: {"question_id": w["bo_dialogue_question"]}),
+    # Open data: the public catalogue and a dataset; the agency's datasets and upload form
+    "opendata-list": Page("anonymous"),
+    "opendata-dataset": Page("anonymous", lambda w: {"name": w["opendata_dataset"]}),
+    "bo-opendata": Page("officer"),
+    "bo-opendata-upload": Page("officer"),
+    "bo-opendata-dataset": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
+    "bo-opendata-upload-version": Page("officer", lambda w: {"name": w["bo_opendata_dataset"]}),
     # Open budgets: the demo's Ministry of Internal Affairs (this year: two versions published)
     "budgets": Page("anonymous"),
     "budgets-year": Page("anonymous", lambda w: {"agency": "ministry-of-internal-affairs",

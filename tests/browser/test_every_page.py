@@ -166,6 +166,7 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "training_run": run.pk,
         "legal_act": LegalAct.objects.filter(status="open", organisation_code="kz-mvd")
         .order_by("pk").first().pk,
+        "performance_agency": _performance_slug(),  # the demo publishes its datasets
         # Open dialogue (the demo's questions): an answered one, and one of the desk's agency
         "dialogue_agency": "kz-mvd",
         "dialogue_question": Question.objects.filter(status="answered").order_by("pk").first().pk,
@@ -173,7 +174,6 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
                                                         status="moderation").first().pk,
         # Open data: the service catalogue dataset, and the agency's own (from the demo)
         **_opendata_world(),
-        "performance_agency": _performance_slug(),  # the demo publishes its datasets
     }
     roles = {
         "citizen": people.citizen_a,

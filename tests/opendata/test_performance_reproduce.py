@@ -65,7 +65,7 @@ def recompute(files: dict[str, list[dict[str, str]]], months: list[str]) -> dict
     """{English agency name: {column: text as the page shows it}}, following the documented
     method step by step."""
     apps = [r for r in files[NAMES[0]] if r["month"] in months]
-    days = [r for r in files[NAMES[1]] if r["month"] in months and r["service"] == "all"]
+    days = [r for r in files[NAMES[1]] if r["month"] in months and r["service"] == "*"]
     appeals = [r for r in files[NAMES[2]] if r["month"] in months]
     names = {r["agency"]: r["agency_name_en"] for r in files[NAMES[0]] + files[NAMES[2]]}
     result = {}
@@ -209,7 +209,7 @@ def test_a_changed_cell_changes_the_recomputed_figure(world):
                   if r["agency"] == "perf-justice" and r["month"] in months and r["rated"])
     appeal["rating_sum"] = str(int(appeal["rating_sum"]) + 40)
     for r in files[NAMES[1]]:
-        if r["agency"] == "perf-justice" and r["service"] == "all" and r["month"] in months:
+        if r["agency"] == "perf-justice" and r["service"] == "*" and r["month"] in months:
             r["decided_within"] = ""  # as if every cell were suppressed: no median at all
     after = recompute(files, months)["Ministry of Justice"]
     for column in ("Applications", "within", "refusals", "rating", "median"):

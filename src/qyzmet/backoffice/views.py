@@ -25,11 +25,15 @@ from qyzmet.ai.selectors import user_is_ai_admin
 from qyzmet.appeals.services import handler_organisations, user_can_triage
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
+from qyzmet.budgets.services import publishing_organisations as budget_organisations
 from qyzmet.catalog.selectors import service_search
 from qyzmet.core.problem import Problem
+from qyzmet.dialogue.services import answering_organisations, moderated_organisations
 from qyzmet.documents.selectors import document_for_source
 from qyzmet.exchange.services import admin_orgs
-from qyzmet.identity.selectors import organisation_names
+from qyzmet.identity.selectors import organisation_names, user_roles
+from qyzmet.opendata.services import UPLOAD_ROLES as OPEN_DATA_ROLES
+from qyzmet.participation.services import staff_organisations as legal_act_organisations
 from qyzmet.ui.answers import decision_words
 from qyzmet.ui.forms import field_order, value_display
 from qyzmet.ui.labels import (
@@ -67,6 +71,25 @@ def back_office_areas(*, user: Any) -> list[dict[str, str]]:
     if admin_orgs(user=user):
         areas.append({"url": reverse("bo-exchange-rights"), "title": _("Data exchange access"),
                       "text": _("Which systems may call your organisation's services.")})
+    areas.extend(_open_government_areas(user=user))
+    return areas
+
+
+def _open_government_areas(*, user: Any) -> list[dict[str, str]]:
+    """The agency's side of open government (each area applies the same check itself)."""
+    areas = []
+    if legal_act_organisations(user=user):
+        areas.append({"url": reverse("bo-legal-acts"), "title": _("Draft legal acts"),
+                      "text": _("Drafts for public comment: versions, comments, answers.")})
+    if moderated_organisations(user=user) or answering_organisations(user=user):
+        areas.append({"url": reverse("bo-dialogue-inbox"), "title": _("Open dialogue"),
+                      "text": _("Citizens' public questions to your head, by deadline.")})
+    if any(roles & OPEN_DATA_ROLES for roles in user_roles(user=user).values()):
+        areas.append({"url": reverse("bo-opendata"), "title": _("Open data"),
+                      "text": _("Your organisation's datasets: publish and update them.")})
+    if budget_organisations(user=user):
+        areas.append({"url": reverse("bo-budgets"), "title": _("Open budgets"),
+                      "text": _("Publish budget programmes and their execution.")})
     return areas
 
 

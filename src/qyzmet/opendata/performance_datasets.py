@@ -37,7 +37,7 @@ from qyzmet.core.calendar import calendar_default
 from qyzmet.core.open_datasets import Publisher, register, suppress_small
 from qyzmet.identity.selectors import organisation_names
 
-ALL_SERVICES = "all"  # the `service` of a decision-days row counting every service of the agency
+ALL_SERVICES = "*"  # the `service` of a decision-days row counting every service of the agency
 MAX_DAYS = 60  # the cumulative days-to-decision table goes from 0 to this many working days
 UNKNOWN = "unknown"  # an appeal's category or district nobody has set yet
 
@@ -406,19 +406,19 @@ _publisher(
     _t("Working days to decision per agency and month (cumulative)",
        "Рабочие дни до решения по ведомствам и месяцам (нарастающим итогом)",
        "Мекемелер және айлар бойынша шешімге дейінгі жұмыс күндері (жинақталған)"),
-    _t("For each agency (service 'all') and each of its services, per month of submission: "
+    _t("For each agency (service «*») and each of its services, per month of submission: "
        "how many decisions took at most 0, 1, 2 … 60 working days. Medians over several months "
        "are computed from these counts.",
-       "Для каждого ведомства (услуга 'all') и каждой его услуги, по месяцу подачи: сколько "
+       "Для каждого ведомства (услуга «*») и каждой его услуги, по месяцу подачи: сколько "
        "решений заняли не более 0, 1, 2 … 60 рабочих дней. Медианы за несколько месяцев "
        "вычисляются по этим числам.",
-       "Әр мекеме (қызмет 'all') және оның әр қызметі үшін, берілген айы бойынша: қанша шешім "
+       "Әр мекеме (қызмет «*») және оның әр қызметі үшін, берілген айы бойынша: қанша шешім "
        "ең көбі 0, 1, 2 … 60 жұмыс күні алды. Бірнеше айдың медианасы осы сандардан есептеледі."),
     [MONTH_SUBMITTED, AGENCY,
      _field("service", "string", _t("Service", "Услуга", "Қызмет"),
-            _t("The service's code, or 'all' for every service of the agency together.",
-               "Код услуги или 'all' для всех услуг ведомства вместе.",
-               "Қызмет коды немесе мекеменің барлық қызметі үшін 'all'."),
+            _t("The service's code, or «*» for every service of the agency together.",
+               "Код услуги или «*» для всех услуг ведомства вместе.",
+               "Қызмет коды немесе мекеменің барлық қызметі үшін «*»."),
             constraints={"required": True}),
      _field("decided", "integer", _t("Decided", "Решено", "Шешілді"),
             _t("Decisions on the month's applications (approved or refused); only groups with "

@@ -229,7 +229,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Daily: a new version of every generated open dataset whose data changed.
     "opendata-publish-all": {"task": "qyzmet.opendata.tasks.publish_all", "schedule": 86400.0},
+    # Hourly: draft legal acts whose comment period is over move to "summary due".
+    "participation-legal-acts-close": {
+        "task": "qyzmet.participation.tasks.legal_acts_close_due", "schedule": 3600.0,
+    },
+    # Hourly: open-dialogue questions past their due date are marked overdue.
+    "dialogue-overdue-mark": {"task": "qyzmet.dialogue.tasks.overdue_mark", "schedule": 3600.0},
 }
+# Open legal acts: the shortest public comment period a draft may be published with (days).
+QYZMET_LEGAL_ACTS_MIN_COMMENT_DAYS = int(os.environ.get("QYZMET_LEGAL_ACTS_MIN_COMMENT_DAYS", "10"))
 
 LOGGING = {
     "version": 1,
