@@ -47,7 +47,13 @@ class TextJSONParser(Parser):
 api = ContractAPI(
     title="Qyzmet API",
     version="1",
-    description="Public services online: catalogue, applications, the officer's inbox, results.",
+    description=(
+        "Public services online: catalogue, applications, the officer's inbox, results.\n\n"
+        "The open data catalogue speaks the CKAN Action API at [/api/3/action/](/api/3/action/"
+        "status_show), described in its own OpenAPI document: [/api/3/openapi.json]"
+        "(/api/3/openapi.json); the DCAT-AP catalogue is at [/open-data/catalog.ttl]"
+        "(/open-data/catalog.ttl) and [/open-data/catalog.jsonld](/open-data/catalog.jsonld)."
+    ),
     urls_namespace="api-v1",
     docs_url="/docs",
     docs=SelfHostedSwagger(),
