@@ -36,12 +36,12 @@ def dataset_make(
         organisation=organisation,
         origin=origin,
         title=title or {
-            "kk": "Қызметке өтініштер",
+            "kk": "Қызметке өтінімдер",
             "ru": "Заявления на услуги",
             "en": "Service applications",
         },
         description=description or {
-            "kk": "Өңірлер бойынша өтініштер саны",
+            "kk": "Өңірлер бойынша өтінімдер саны",
             "ru": "Число заявлений по регионам",
             "en": "Number of applications by region",
         },

@@ -68,7 +68,7 @@ MONTH_SUBMITTED = _field(
     _t("Month", "Месяц", "Ай"),
     _t("The month the applications were submitted (YYYY-MM, local time).",
        "Месяц подачи заявлений (ГГГГ-ММ, местное время).",
-       "Өтініштер берілген ай (ЖЖЖЖ-АА, жергілікті уақыт)."),
+       "Өтінімдер берілген ай (ЖЖЖЖ-АА, жергілікті уақыт)."),
     constraints={"required": True, "pattern": r"\d{4}-\d{2}"},
 )  # fmt: skip
 MONTH_RECEIVED = _field(
@@ -113,7 +113,7 @@ def _count(name: str, title: dict, description: tuple[str, str, str]) -> dict:
 
 SUBMITTED = _count("submitted", _t("Submitted", "Подано", "Берілді"),
                    ("Applications submitted in the month.", "Заявлений подано за месяц.",
-                    "Айда берілген өтініштер."))  # fmt: skip
+                    "Айда берілген өтінімдер."))  # fmt: skip
 OUTCOMES = [
     _count("approved", _t("Approved", "Одобрено", "Мақұлданды"),
            ("Of them, approved.", "Из них одобрено.", "Оның ішінде мақұлданғаны.")),
@@ -121,7 +121,7 @@ OUTCOMES = [
            ("Of them, refused.", "Из них отказано.", "Оның ішінде бас тартылғаны.")),
     _count("withdrawn", _t("Withdrawn", "Отозвано", "Кері қайтарылды"),
            ("Of them, withdrawn by the applicant.", "Из них отозвано заявителем.",
-            "Оның ішінде өтініш беруші кері қайтарғаны.")),
+            "Оның ішінде өтінім беруші кері қайтарғаны.")),
     _count("in_progress", _t("In progress", "В работе", "Қаралуда"),
            ("Of them, not decided yet.", "Из них ещё не решено.", "Оның ішінде әлі шешілмегені.")),
 ]  # fmt: skip
@@ -139,7 +139,7 @@ OVERDUE = _count("overdue_open", _t("Overdue, still open", "Просрочено
                  ("Of them, still open after the legal due date (not counting cases waiting "
                   "for the applicant).",
                   "Из них не решено после установленного срока (без ожидающих заявителя).",
-                  "Оның ішінде белгіленген мерзімнен кейін әлі шешілмегені (өтініш берушіні "
+                  "Оның ішінде белгіленген мерзімнен кейін әлі шешілмегені (өтінім берушіні "
                   "күтіп тұрғандарынсыз)."))  # fmt: skip
 
 
@@ -350,12 +350,12 @@ _publisher(
     DS_SERVICE,
     _t("Applications per service, agency, month and outcome",
        "Заявления по услугам, ведомствам, месяцам и результатам",
-       "Қызметтер, мекемелер, айлар және нәтижелер бойынша өтініштер"),
+       "Қызметтер, мекемелер, айлар және нәтижелер бойынша өтінімдер"),
     _t("How many applications were submitted for each service of each agency per month, and "
        "what became of them: approved, refused, withdrawn or still in progress.",
        "Сколько заявлений подано на каждую услугу каждого ведомства за месяц и что с ними стало: "
        "одобрено, отказано, отозвано или ещё в работе.",
-       "Әр мекеменің әр қызметіне айына қанша өтініш берілгені және олардың нәтижесі: "
+       "Әр мекеменің әр қызметіне айына қанша өтінім берілгені және олардың нәтижесі: "
        "мақұлданды, бас тартылды, кері қайтарылды немесе әлі қаралуда."),
     [MONTH_SUBMITTED, AGENCY, SERVICE, SUBMITTED, *OUTCOMES],
     ["month", "agency", "service"], _rows_service, ("applications",),
@@ -370,7 +370,7 @@ _publisher(
        "legal deadline, the median working days to a decision and how many are overdue.",
        "Из заявлений, поданных за месяц: сколько решено, сколько в установленный законом срок, "
        "медиана рабочих дней до решения и сколько просрочено.",
-       "Айда берілген өтініштердің ішінде: қаншасы шешілді, қаншасы заңда белгіленген "
+       "Айда берілген өтінімдердің ішінде: қаншасы шешілді, қаншасы заңда белгіленген "
        "мерзімде, шешімге дейінгі жұмыс күндерінің медианасы және қаншасының мерзімі өтті."),
     [MONTH_SUBMITTED, AGENCY, SERVICE, DECIDED, IN_TIME,
      _field("median_working_days", "integer",
@@ -379,7 +379,7 @@ _publisher(
             _t("The lower median of working days from submission to decision. Empty when fewer "
                "than 5 were decided.",
                "Нижняя медиана рабочих дней от подачи до решения. Пусто, если решено меньше 5.",
-               "Өтініш берілгеннен шешімге дейінгі жұмыс күндерінің төменгі медианасы. 5-тен аз "
+               "Өтінім берілгеннен шешімге дейінгі жұмыс күндерінің төменгі медианасы. 5-тен аз "
                "шешілсе, бос."),
             constraints={"minimum": 0}),
      OVERDUE],
@@ -389,7 +389,7 @@ _publisher(
 _publisher(
     DS_AGENCY,
     _t("Applications per agency and month", "Заявления по ведомствам и месяцам",
-       "Мекемелер және айлар бойынша өтініштер"),
+       "Мекемелер және айлар бойынша өтінімдер"),
     _t("Every service of an agency together, per month of submission: outcomes, decisions "
        "within the legal deadline and overdue cases. The evaluation of agencies is computed "
        "from this table.",
@@ -425,7 +425,7 @@ _publisher(
                "at least 5 have rows.",
                "Решений по заявлениям месяца (одобрено или отказано); строки есть только у "
                "групп, где их не меньше 5.",
-               "Айдағы өтініштер бойынша шешімдер (мақұлданған немесе бас тартылған); тек кемінде "
+               "Айдағы өтінімдер бойынша шешімдер (мақұлданған немесе бас тартылған); тек кемінде "
                "5 шешімі бар топтардың жолдары бар."),
             constraints={"minimum": 5}, personal="count"),
      _field("working_days", "integer", _t("Working days", "Рабочих дней", "Жұмыс күні"),
@@ -525,7 +525,7 @@ _publisher(
        "Оценки (1–5), которые граждане дали ответам на свои обращения: сколько и среднее. "
        "У заявлений на услуги оценок нет.",
        "Азаматтардың өз өтініштеріне берілген жауаптарға қойған бағалары (1–5): саны және "
-       "орташасы. Қызметке берілген өтініштердің бағасы жоқ."),
+       "орташасы. Қызметке берілген өтінімдердің бағасы жоқ."),
     [MONTH_RECEIVED, AGENCY, CATEGORY,
      _count("ratings", _t("Ratings", "Оценок", "Бағалар"),
             ("Ratings given.", "Оценок поставлено.", "Қойылған бағалар.")),

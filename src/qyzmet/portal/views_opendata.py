@@ -11,7 +11,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -22,11 +22,11 @@ OPERATOR = "operator"  # the `publisher` filter's value for the platform's own d
 TYPE_LABELS = {
     "string": _("Text"),
     "integer": _("Whole number"),
-    "number": _("Number"),
+    "number": pgettext_lazy("data type", "Number"),
     "boolean": _("Yes or no"),
     "date": _("Date"),
     "datetime": _("Date and time"),
-    "time": _("Time"),
+    "time": pgettext_lazy("data type", "Time"),
     "year": _("Year"),
     "yearmonth": _("Year and month"),
     "duration": _("Duration"),
