@@ -73,6 +73,8 @@ class Command(BaseCommand):
         # After the catalogue, the gateway's rights and the PKI: the cases are real submissions.
         cases = demo_desk.demo_open_cases_ensure()
         self.stdout.write(f"Open cases in the agencies' inboxes: {cases['cases']} created.")
+        from qyzmet.countries.kz.demo_history import demo_history_ensure  # a past year, decided
+        self.stdout.write(str(demo_history_ensure(seed=seed)))
         from qyzmet.participation.demo import legal_acts_demo_ensure  # draft acts for comment
         self.stdout.write(f"Draft legal acts for comment: {legal_acts_demo_ensure()['acts']}.")
         from qyzmet.dialogue.demo import demo_ensure as dialogue_demo  # questions to agency heads
