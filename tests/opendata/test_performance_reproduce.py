@@ -1,19 +1,23 @@
 """A journalist's check: every agency's figures recomputed from the published CSV files alone
 (downloaded over HTTP, read with the `csv` module, the method of docs/open-government.md written
 again here in plain Python, without the platform's code) equal what /agencies/performance/ shows
-and what `qyzmet.opendata.performance` returns; and a changed cell changes the figure."""
+and what `qyzmet.opendata.performance` returns; a changed cell changes the figure; and an agency
+with many months of 1–4 refusals gets its true refusal rate (no selection bias from
+suppression)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from qyzmet.opendata import performance
 from qyzmet.opendata.models import DatasetVersion
@@ -21,8 +25,9 @@ from tests.opendata import performance_world
 
 pytestmark = pytest.mark.django_db
 
-NAMES = ["applications-by-agency-month", "decision-days-by-agency-month",
+NAMES = ["performance-by-agency-period", "applications-by-agency-month",
          "appeals-by-agency-month"]
+NOT_PUBLISHED = "not published (fewer than 5)"
 
 
 # --- the journalist's side: only HTTP, csv and arithmetic -------------------------------------
@@ -44,54 +49,42 @@ def _num(cell: str) -> int | None:
     return None if cell == "" else int(cell)
 
 
-def _pct(part: int, whole: int) -> str:
-    if not whole:
+def _pct(row: dict[str, str] | None, part: str, *wholes: str) -> str:
+    if row is None:
         return "—"
-    return str((Decimal(100 * part) / whole).quantize(Decimal("0.1"), ROUND_HALF_UP))
-
-
-def _both(rows, part, wholes):
-    p = w = 0
-    for r in rows:
-        cells = [_num(r[part])] + [_num(r[x]) for x in wholes]
-        if None in cells:
-            continue
-        p += cells[0]
-        w += sum(cells[1:])
-    return p, w
+    cells = [_num(row[x]) for x in (part, *wholes)]
+    if None in cells:
+        return NOT_PUBLISHED
+    if not sum(cells[1:]):
+        return "—"
+    return str((Decimal(100 * cells[0]) / sum(cells[1:])).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def recompute(files: dict[str, list[dict[str, str]]], months: list[str]) -> dict[str, dict]:
     """{English agency name: {column: text as the page shows it}}, following the documented
-    method step by step."""
-    apps = [r for r in files[NAMES[0]] if r["month"] in months]
-    days = [r for r in files[NAMES[1]] if r["month"] in months and r["service"] == "*"]
-    appeals = [r for r in files[NAMES[2]] if r["month"] in months]
-    names = {r["agency"]: r["agency_name_en"] for r in files[NAMES[0]] + files[NAMES[2]]}
+    method step by step: the period's row of performance-by-agency-period, service «*»."""
+    period = {r["agency"]: r for r in files[NAMES[0]]
+              if r["first_month"] == months[0] and r["last_month"] == months[-1]
+              and r["service"] == "*"}  # fmt: skip
+    names = {r["agency"]: r["agency_name_en"] for r in files[NAMES[1]] + files[NAMES[2]]}
     result = {}
     for code, name in names.items():
-        a = [r for r in apps if r["agency"] == code]
-        p = [r for r in appeals if r["agency"] == code]
-        d = [r for r in days if r["agency"] == code]
-        figures = {"Applications": str(sum(_num(r["submitted"]) or 0 for r in a))}
-        figures["within"] = _pct(*_both(a, "decided_in_time", ["decided"]))
-        decided = {r["month"]: int(r["decided"]) for r in d}
-        within = defaultdict(int)
-        for r in d:
-            within[int(r["working_days"])] += _num(r["decided_within"]) or 0
-        n = sum(decided.values())
-        median = "—"
-        if n:
-            median = next((str(x) for x in range(61) if 2 * within[x] >= n), "more than 60")
-        figures["median"] = median
-        figures["refusals"] = _pct(*_both(a, "refused", ["approved", "refused"]))
-        figures["appeals"] = _pct(*_both(p, "answered_in_time", ["answered"]))
-        rated = [r for r in p if r["rated"] != ""]
-        count = sum(int(r["rated"]) for r in rated)
-        figures["rating"] = (
-            str((Decimal(sum(int(r["rating_sum"]) for r in rated)) / count)
-                .quantize(Decimal("0.01"), ROUND_HALF_UP)) if count else "—"
-        )  # fmt: skip
+        r = period.get(code)
+        figures = {"Applications": "0" if r is None else r["submitted"] or NOT_PUBLISHED}
+        figures["within"] = _pct(r, "decided_in_time", "decided")
+        if r is None or (r["median_working_days"] == "" and r["decided"] != ""):
+            figures["median"] = "—"
+        else:
+            figures["median"] = r["median_working_days"] or NOT_PUBLISHED
+        figures["refusals"] = _pct(r, "refused", "approved", "refused")
+        figures["appeals"] = _pct(r, "answered_in_time", "answered")
+        if r is None or r["rated"] == "0":
+            figures["rating"] = "—"
+        elif r["rated"] == "":
+            figures["rating"] = NOT_PUBLISHED
+        else:
+            figures["rating"] = str((Decimal(int(r["rating_sum"])) / int(r["rated"]))
+                                    .quantize(Decimal("0.01"), ROUND_HALF_UP))  # fmt: skip
         result[name] = figures
     return result
 
@@ -142,8 +135,11 @@ def page_figures(client: Client, query: str = "") -> dict[str, dict]:
     return {row[0]: dict(zip(COLUMNS, row[1:], strict=True)) for row in body}
 
 
-def _text(value) -> str:
-    return "—" if value is None else str(value)
+def _text(f, name: str) -> str:
+    value = getattr(f, name)
+    if value is None:
+        return NOT_PUBLISHED if f.suppressed.get(name) else "—"
+    return str(value)
 
 
 def module_figures(months: list[str]) -> dict[str, dict]:
@@ -151,11 +147,11 @@ def module_figures(months: list[str]) -> dict[str, dict]:
     out = {}
     for ev in evaluation.values():
         f = ev.total
-        median = "more than 60" if f.median_over_max else _text(f.median_days)
+        median = "more than 60" if f.median_over_max else _text(f, "median_days")
         out[ev.names["en"]] = {
-            "Applications": str(f.applications), "within": _text(f.within_deadline_pct),
-            "median": median, "refusals": _text(f.refusal_rate_pct),
-            "appeals": _text(f.appeals_in_time_pct), "rating": _text(f.mean_rating),
+            "Applications": _text(f, "applications"), "within": _text(f, "within_deadline_pct"),
+            "median": median, "refusals": _text(f, "refusal_rate_pct"),
+            "appeals": _text(f, "appeals_in_time_pct"), "rating": _text(f, "mean_rating"),
         }  # fmt: skip
     return out
 
@@ -173,7 +169,7 @@ def world(db):
 def test_figures_reproduce_from_the_csv_files_alone(world):
     client = Client()
     files = download(client)
-    months = performance.last_months(world["today"])
+    months = performance.last_complete_months(world["today"])
     recomputed = recompute(files, months)
     shown = page_figures(client)
     assert set(recomputed) == {"Ministry of Justice", "Transport Committee", "City Akimat"}
@@ -182,8 +178,8 @@ def test_figures_reproduce_from_the_csv_files_alone(world):
     # Not trivially equal: the world has real numbers, and some cells are suppressed.
     justice = recomputed["Ministry of Justice"]
     assert int(justice["Applications"]) > 200
-    assert all(justice[k] != "—" for k in COLUMNS)
-    assert any(r["decided_within"] == "" for r in files["decision-days-by-agency-month"])
+    assert all(justice[k] not in ("—", NOT_PUBLISHED) for k in COLUMNS)
+    assert any(r["refused"] == "" for r in files["applications-by-agency-month"])
 
 
 def test_a_year_reproduces_too(world):
@@ -197,21 +193,66 @@ def test_a_year_reproduces_too(world):
 def test_a_changed_cell_changes_the_recomputed_figure(world):
     client = Client()
     files = download(client)
-    months = performance.last_months(world["today"])
+    months = performance.last_complete_months(world["today"])
     before = recompute(files, months)["Ministry of Justice"]
-    row = next(r for r in files[NAMES[0]]
-               if r["agency"] == "perf-justice" and r["month"] in months and r["submitted"]
-               and r["decided"] and r["decided_in_time"] and r["refused"] and r["approved"])
+    row = next(r for r in files[NAMES[0]] if r["agency"] == "perf-justice" and r["service"] == "*"
+               and r["first_month"] == months[0] and r["last_month"] == months[-1])
     row["submitted"] = str(int(row["submitted"]) + 7)
     row["decided_in_time"] = str(int(row["decided_in_time"]) - 5)
     row["refused"] = str(int(row["refused"]) + 9)
-    appeal = next(r for r in files[NAMES[2]]
-                  if r["agency"] == "perf-justice" and r["month"] in months and r["rated"])
-    appeal["rating_sum"] = str(int(appeal["rating_sum"]) + 40)
-    for r in files[NAMES[1]]:
-        if r["agency"] == "perf-justice" and r["service"] == "*" and r["month"] in months:
-            r["decided_within"] = ""  # as if every cell were suppressed: no median at all
+    row["rating_sum"] = str(int(row["rating_sum"]) + 40)
+    row["median_working_days"] = str(int(row["median_working_days"]) + 1)
     after = recompute(files, months)["Ministry of Justice"]
     for column in ("Applications", "within", "refusals", "rating", "median"):
         assert after[column] != before[column], column
+    row["refused"] = ""  # suppressed: the rate is not published, never guessed
+    assert recompute(files, months)["Ministry of Justice"]["refusals"] == NOT_PUBLISHED
     assert page_figures(client)["Ministry of Justice"] == before  # the page still shows the data
+
+
+def test_many_months_of_few_refusals_give_the_true_rate(db):
+    """An agency with 30 decisions a month: 8 months with 2 refusals (each suppressed in the
+    monthly table) and 4 months with 8. The true rate is 48 / 360 = 13.3 %; leaving out the
+    suppressed months (the old method) would say 32 / 120 = 26.7 %."""
+    from qyzmet.applications.models import Application
+    from tests.identity.factories import OrganisationFactory, UserFactory
+
+    OrganisationFactory(code="bias-agency", name_en="Bias Agency", name_ru="Ведомство",
+                        name_kk="Мекеме")  # fmt: skip
+    applicant = UserFactory()
+    months = performance.last_complete_months(timezone.localdate())
+    apps = []
+    for i, month in enumerate(months):
+        first = dt.date(int(month[:4]), int(month[5:]), 3)
+        refusals = 8 if i % 3 == 0 else 2
+        for j in range(30):
+            outcome = "refused" if j < refusals else "approved"
+            apps.append(Application(
+                service_version_id=1, service_code="bias-service", agency_code="bias-agency",
+                applicant=applicant, applicant_iin=applicant.iin, state=outcome,
+                outcome=outcome, is_open=False, submitted_at=performance_world._at(first),
+                decided_at=performance_world._at(first + dt.timedelta(days=j % 7), 16),
+                due_date=first + dt.timedelta(days=20),
+            ))  # fmt: skip
+    Application.objects.bulk_create(apps)
+    performance_world.publish()
+    cache.clear()  # the page's cache is keyed by version numbers, the same in every test
+    client = Client()
+    files = download(client)
+    monthly = [r for r in files[NAMES[1]] if r["agency"] == "bias-agency"]
+    assert sum(r["refused"] == "" for r in monthly) == 8  # the months with 2 refusals
+    # what leaving out the suppressed months gives: biased
+    kept = [r for r in monthly if r["refused"] != ""]
+    old = Decimal(100 * sum(int(r["refused"]) for r in kept)) / sum(
+        int(r["refused"]) + int(r["approved"]) for r in kept)
+    assert round(old, 1) == Decimal("26.7")
+    true = "13.3"
+    assert recompute(files, months)["Bias Agency"]["refusals"] == true
+    assert page_figures(client)["Bias Agency"]["refusals"] == true
+    evaluation = performance.evaluate(performance.published_rows(), months)
+    assert str(evaluation["bias-agency"].total.refusal_rate_pct) == true
+    # month by month the suppressed months are gaps, not zeros
+    by_month = evaluation["bias-agency"].by_month
+    gaps = [m for m, f in by_month.items() if f.refusal_rate_pct is None]
+    assert len(gaps) == 8 and all(by_month[m].suppressed["refusal_rate_pct"] for m in gaps)
+    assert page_figures(client)["Bias Agency"]["Applications"] == "360"

@@ -6,31 +6,31 @@ figures over a set of months, in total, per month and per service. The public pa
 `/agencies/performance/` calls exactly this on the currently published versions, so anyone can
 reproduce each number from the CSV files (docs/open-government.md, "How well each agency serves").
 
-The method, figure by figure (a suppressed cell is an empty cell in the CSV, `None` here):
+The method (a suppressed cell is an empty cell in the CSV, `None` here). Which cells are
+suppressed depends on their own values (1–4), so a figure is never computed from "the months
+whose cells are published": that would drop exactly the months with few refusals (or few late
+decisions…) and skew the rate. Instead:
 
-* **applications** — Σ `submitted` of `applications-by-agency-month` over the months (for one
-  service: of `applications-by-service-month`); an empty cell counts as 0, so the total is a
-  lower bound (short by at most 4 per empty cell).
-* **within the legal deadline (%)** — Σ `decided_in_time` / Σ `decided` (same tables; for one
-  service `application-deadlines-by-service-month`) over the month rows where both cells are
-  published; rows with an empty cell are left out of both sums.
-* **median working days to decision** — from `decision-days-by-agency-month` (service `all`, or
-  the service's code): n = Σ `decided` over the month rows present (one per month: the value is
-  repeated on each `working_days` row); the median is the smallest `working_days` d for which
-  2 × Σ `decided_within`(d) ≥ n, an empty cell counting as 0; none up to 60 → "more than 60".
-* **refusal rate (%)** — Σ `refused` / Σ (`approved` + `refused`) over the month rows where both
-  cells are published.
-* **appeals answered in time (%)** — Σ `answered_in_time` / Σ `answered` of
-  `appeals-by-agency-month` over the month rows where both are published.
-* **mean rating** — Σ `rating_sum` / Σ `rated` of `appeals-by-agency-month` over the month rows
-  where `rated` is published (`rating_sum` is published exactly then).
+* **over a period** (the page's totals, per agency and per service) every figure is read from
+  the row of `performance-by-agency-period` for that period (its `first_month`/`last_month` are
+  the period's months) and agency (service `*`, or the service's code): applications =
+  `submitted`; within the legal deadline % = `decided_in_time` / `decided`; median working days =
+  `median_working_days`; refusal rate % = `refused` / (`approved` + `refused`); appeals answered
+  in time % = `answered_in_time` / `answered`; mean rating = `rating_sum` / `rated`. When a cell
+  a figure needs is empty the figure is **not published** (`Figures.suppressed[name]` is True);
+  with nothing to divide by (a zero) it is **no data**.
+* **per month** (the charts and the month table) the same from `applications-by-agency-month`
+  and `appeals-by-agency-month`, row by row: a month whose needed cell is empty has no value (a
+  gap in the chart, "not published" in the table), it is never counted as 0. The month's median
+  comes from `decision-days-by-agency-month` (service `*`): the smallest `working_days` d with
+  2 × `decided_within`(d) ≥ `decided`; if an empty cell (1–4) before it could already reach half,
+  the median is not published.
 
 Percentages are rounded half up to one decimal, the mean rating half up to two decimals."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,29 +45,37 @@ from .performance_datasets import (
     DS_AGENCY,
     DS_APPEALS_AGENCY,
     DS_DAYS,
-    DS_DEADLINES,
-    DS_SERVICE,
+    DS_PERIOD,
     MAX_DAYS,
+    last_complete_months,
+    last_months,
+    year_months,
 )
 
-USED = (DS_AGENCY, DS_DAYS, DS_SERVICE, DS_DEADLINES, DS_APPEALS_AGENCY)
+USED = (DS_AGENCY, DS_DAYS, DS_APPEALS_AGENCY, DS_PERIOD)
+MONTHLY = (DS_AGENCY, DS_DAYS, DS_APPEALS_AGENCY)
+__all__ = ["last_complete_months", "last_months", "year_months"]
 Rows = Sequence[Mapping[str, Any]]
 
 
 @dataclass
 class Figures:
-    applications: int = 0
-    decided: int = 0  # the denominator of `within_deadline_pct`
+    """None is "no value": not published when `suppressed[name]` (a cell it needs is 1–4, left
+    empty), else no data."""
+
+    applications: int | None = 0
+    decided: int | None = 0  # the denominator of `within_deadline_pct`
     within_deadline_pct: Decimal | None = None
     median_days: int | None = None
     median_over_max: bool = False  # more than MAX_DAYS working days
-    refused: int = 0
+    refused: int | None = 0
     refusal_rate_pct: Decimal | None = None
-    appeals: int = 0
-    appeals_answered: int = 0
+    appeals: int | None = 0
+    appeals_answered: int | None = 0
     appeals_in_time_pct: Decimal | None = None
-    ratings: int = 0
+    ratings: int | None = 0
     mean_rating: Decimal | None = None
+    suppressed: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,56 +124,88 @@ def _n(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def _ratio(rows: Iterable[Mapping[str, Any]], part: str, whole: str | tuple[str, ...]):
-    """(Σ part, Σ whole) over the rows where every cell involved is published."""
-    wholes = (whole,) if isinstance(whole, str) else whole
-    p = w = 0
-    for row in rows:
-        cells = [row.get(part), *(row.get(x) for x in wholes)]
-        if any(c is None for c in cells):
-            continue
-        p += int(row[part])
-        w += sum(int(row[x]) for x in wholes)
-    return p, w
+def _cells(row: Mapping[str, Any] | None, *names: str) -> list[int] | None:
+    """The row's cells as ints (an absent row: zeros); None when one of them is suppressed."""
+    if row is None:
+        return [0] * len(names)
+    values = [row.get(n) for n in names]
+    return None if any(v is None for v in values) else [int(v) for v in values]
 
 
 def median_from_cumulative(rows: Iterable[Mapping[str, Any]]) -> tuple[int | None, bool]:
     """(median working days, more than MAX_DAYS?) from `decision-days-by-agency-month` rows of
-    one agency (and one `service` value) over some months."""
+    one agency (and one `service` value) over some months. An empty cell is 1–4 (per month): when
+    it could decide where the median falls, the median is unknown: (None, False)."""
     decided: dict[str, int] = {}
     within: dict[int, int] = defaultdict(int)
+    unknown: dict[int, int] = defaultdict(int)  # empty cells at d
     for row in rows:
         decided[row["month"]] = int(row["decided"])
-        within[int(row["working_days"])] += _n(row["decided_within"])
+        d = int(row["working_days"])
+        if row["decided_within"] is None:
+            unknown[d] += 1
+        else:
+            within[d] += int(row["decided_within"])
     n = sum(decided.values())
     if not n:
         return None, False
     for d in range(MAX_DAYS + 1):
         if 2 * within[d] >= n:
             return d, False
+        if 2 * (within[d] + 4 * unknown[d]) >= n:
+            return None, False  # it may be here: not known
     return None, True
 
 
-def _figures(*, apps: Rows, days: Rows, deadlines: Rows | None, appeals: Rows) -> Figures:
+def _figures(apps: Mapping[str, Any] | None, appeals: Mapping[str, Any] | None,
+             median: tuple[int | None, bool, bool]) -> Figures:
+    """The figures from one row of applications and one of appeals (None: no such row), both
+    over the same months, and (median, more than 60?, not published?)."""
     f = Figures()
-    f.applications = sum(_n(r.get("submitted")) for r in apps)
-    in_time, f.decided = _ratio(deadlines if deadlines is not None else apps,
-                                "decided_in_time", "decided")  # fmt: skip
-    f.within_deadline_pct = _pct(in_time, f.decided)
-    f.median_days, f.median_over_max = median_from_cumulative(days)
-    f.refused, decisions = _ratio(apps, "refused", ("approved", "refused"))
-    f.refusal_rate_pct = _pct(f.refused, decisions)
-    f.appeals = sum(_n(r.get("received")) for r in appeals)
-    answered_in_time, f.appeals_answered = _ratio(appeals, "answered_in_time", "answered")
-    f.appeals_in_time_pct = _pct(answered_in_time, f.appeals_answered)
-    rated = [r for r in appeals if r.get("rated") is not None]
-    f.ratings = sum(int(r["rated"]) for r in rated)
+    hidden = f.suppressed
+
+    def pct(name: str, row, part: str, *wholes: str) -> tuple[int | None, Decimal | None]:
+        cells = _cells(row, part, *wholes)
+        if cells is None:
+            hidden[name] = True
+            return None, None
+        return cells[0], _pct(cells[0], sum(cells[1:]))
+
+    def count(name: str, row, cell: str) -> int | None:
+        value = _cells(row, cell)
+        hidden[name] = value is None
+        return None if value is None else value[0]
+
+    f.applications = count("applications", apps, "submitted")
+    f.decided = count("decided", apps, "decided")
+    _in_time, f.within_deadline_pct = pct("within_deadline_pct", apps, "decided_in_time",
+                                          "decided")  # fmt: skip
+    f.median_days, f.median_over_max, hidden["median_days"] = median
+    f.refused = count("refused", apps, "refused")
+    _r, f.refusal_rate_pct = pct("refusal_rate_pct", apps, "refused", "approved", "refused")
+    f.appeals = count("appeals", appeals, "received")
+    f.appeals_answered = count("appeals_answered", appeals, "answered")
+    _a, f.appeals_in_time_pct = pct("appeals_in_time_pct", appeals, "answered_in_time",
+                                    "answered")  # fmt: skip
+    f.ratings = count("ratings", appeals, "rated")
     if f.ratings:
-        total = sum(int(r["rating_sum"]) for r in rated)
+        total = int(appeals["rating_sum"])  # published exactly when `rated` is
         f.mean_rating = (Decimal(total) / Decimal(f.ratings)).quantize(
             Decimal("0.01"), ROUND_HALF_UP
         )
+    hidden["mean_rating"] = hidden["ratings"]
     return f
+
+
+def _period_median(row: Mapping[str, Any] | None) -> tuple[int | None, bool, bool]:
+    if row is None:
+        return None, False, False
+    return row.get("median_working_days"), False, row.get("decided") is None
+
+
+def _month_median(rows: list[Mapping[str, Any]]) -> tuple[int | None, bool, bool]:
+    median, over = median_from_cumulative(rows)
+    return median, over, bool(rows) and median is None and not over
 
 
 def _index(rows: Rows, *keys: str) -> dict[tuple, list[Mapping[str, Any]]]:
@@ -189,40 +229,37 @@ def agencies(rows_by_dataset: Mapping[str, Rows]) -> dict[str, dict[str, str]]:
 def evaluate(
     rows_by_dataset: Mapping[str, Rows], months: Iterable[str], *, detail: bool = True
 ) -> dict[str, AgencyEvaluation]:
-    """Every agency's figures over `months` ('YYYY-MM'): in total, and with `detail` also per
-    month and per service."""
+    """Every agency's figures over `months` ('YYYY-MM', one of the periods of
+    `performance-by-agency-period`): in total, and with `detail` also per month and per
+    service."""
     months = sorted(set(months))
     wanted = set(months)
 
     def inside(name: str) -> list[Mapping[str, Any]]:
         return [r for r in rows_by_dataset.get(name, ()) if r["month"] in wanted]
 
-    apps = _index(inside(DS_AGENCY), "agency")
-    days = _index(inside(DS_DAYS), "agency", "service")
-    appeals = _index(inside(DS_APPEALS_AGENCY), "agency")
-    service_apps = _index(inside(DS_SERVICE), "agency", "service")
-    service_deadlines = _index(inside(DS_DEADLINES), "agency", "service")
+    period: dict[tuple[str, str], Mapping[str, Any]] = {}
+    if months:
+        for r in rows_by_dataset.get(DS_PERIOD, ()):
+            if r["first_month"] == months[0] and r["last_month"] == months[-1]:
+                period[(r["agency"], r["service"])] = r
+    apps = {(r["agency"], r["month"]): r for r in inside(DS_AGENCY)}
+    appeals = {(r["agency"], r["month"]): r for r in inside(DS_APPEALS_AGENCY)}
+    days = _index([r for r in inside(DS_DAYS) if r["service"] == ALL_SERVICES], "agency", "month")
     result = {}
     for code, names in sorted(agencies(rows_by_dataset).items()):
-        a_rows, d_rows, p_rows = apps[(code,)], days[(code, ALL_SERVICES)], appeals[(code,)]
-        ev = AgencyEvaluation(
-            agency=code, names=names,
-            total=_figures(apps=a_rows, days=d_rows, deadlines=None, appeals=p_rows),
-        )  # fmt: skip
+        row = period.get((code, ALL_SERVICES))
+        ev = AgencyEvaluation(agency=code, names=names,
+                              total=_figures(row, row, _period_median(row)))  # fmt: skip
         if detail:
             for month in months:
                 ev.by_month[month] = _figures(
-                    apps=[r for r in a_rows if r["month"] == month],
-                    days=[r for r in d_rows if r["month"] == month],
-                    deadlines=None,
-                    appeals=[r for r in p_rows if r["month"] == month],
+                    apps.get((code, month)), appeals.get((code, month)),
+                    _month_median(days.get((code, month), [])),
                 )
-            services = sorted({s for (a, s) in service_apps if a == code})
-            for service in services:
-                ev.by_service[service] = _figures(
-                    apps=service_apps[(code, service)], days=days[(code, service)],
-                    deadlines=service_deadlines[(code, service)], appeals=[],
-                )  # fmt: skip
+            for (agency, service), srow in sorted(period.items()):
+                if agency == code and service != ALL_SERVICES:
+                    ev.by_service[service] = _figures(srow, None, _period_median(srow))
         result[code] = ev
     return result
 
@@ -230,25 +267,9 @@ def evaluate(
 # --- periods and slugs ------------------------------------------------------------------------
 
 
-def last_months(today: dt.date, count: int = 12) -> list[str]:
-    """The `count` calendar months ending with the month of `today` (it included)."""
-    year, month = today.year, today.month
-    out = []
-    for _i in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if not month:
-            year, month = year - 1, 12
-    return sorted(out)
-
-
-def year_months(year: int) -> list[str]:
-    return [f"{year:04d}-{m:02d}" for m in range(1, 13)]
-
-
 def years_in(rows_by_dataset: Mapping[str, Rows]) -> list[int]:
     return sorted(
-        {int(r["month"][:4]) for name in USED for r in rows_by_dataset.get(name, ())},
+        {int(r["month"][:4]) for name in MONTHLY for r in rows_by_dataset.get(name, ())},
         reverse=True,
     )
 

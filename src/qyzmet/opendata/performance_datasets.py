@@ -1,6 +1,6 @@
 """The agency performance evaluation's datasets: importing this module registers them.
 
-Seven tables, all counts per group with cells of 1–4 published empty (`suppress_small`), built
+Eight tables, all counts per group with cells of 1–4 published empty (`suppress_small`), built
 from the aggregates of `qyzmet.applications.statistics` and `qyzmet.appeals.statistics`:
 
 * applications are counted by the month they were **submitted** (a cohort: what became of the
@@ -9,7 +9,12 @@ from the aggregates of `qyzmet.applications.statistics` and `qyzmet.appeals.stat
   days-to-decision table `decision-days-by-agency-month` (the one the medians of the evaluation
   are computed from: medians cannot be added up, cumulative counts can);
 * appeals by the month they were **received** — `appeals-by-category-district-month`,
-  `appeals-by-agency-month` and `appeal-ratings-by-agency-category-month`.
+  `appeals-by-agency-month` and `appeal-ratings-by-agency-category-month`;
+* `performance-by-agency-period`: the same counts added up over each period the public page
+  offers (the last 12 complete months, each calendar year) per agency and per service, so that
+  the page's percentages, means and medians are computed from counts over the whole period,
+  never from the months whose cells happen to be published (which months are suppressed depends
+  on the suppressed values: leaving them out skews a rate).
 
 Days to decision are **working days** (the Law on Public Services counts deadlines in working
 days; the platform's working calendar): from the local date of submission to the local date of
@@ -48,8 +53,34 @@ DS_DAYS = "decision-days-by-agency-month"
 DS_APPEALS = "appeals-by-category-district-month"
 DS_APPEALS_AGENCY = "appeals-by-agency-month"
 DS_RATINGS = "appeal-ratings-by-agency-category-month"
+DS_PERIOD = "performance-by-agency-period"
 DATASETS = (DS_SERVICE, DS_DEADLINES, DS_AGENCY, DS_DAYS, DS_APPEALS, DS_APPEALS_AGENCY,
-            DS_RATINGS)  # fmt: skip
+            DS_RATINGS, DS_PERIOD)  # fmt: skip
+LAST_12 = "12m"  # the `period` of the last 12 complete months
+
+
+# --- the periods the public page offers ---------------------------------------------------------
+
+
+def last_months(today: dt.date, count: int = 12) -> list[str]:
+    """The `count` calendar months ending with the month of `today` (it included)."""
+    year, month = today.year, today.month
+    out = []
+    for _i in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if not month:
+            year, month = year - 1, 12
+    return sorted(out)
+
+
+def last_complete_months(today: dt.date, count: int = 12) -> list[str]:
+    """The `count` calendar months ending with the last complete month before `today`'s."""
+    return last_months(today.replace(day=1) - dt.timedelta(days=1), count)
+
+
+def year_months(year: int) -> list[str]:
+    return [f"{year:04d}-{m:02d}" for m in range(1, 13)]
 
 
 def _t(en: str, ru: str, kk: str) -> dict[str, str]:
@@ -344,6 +375,48 @@ def _rows_ratings() -> list[dict]:
     return rows
 
 
+def _rows_period() -> list[dict]:
+    apps = _Apps()
+    appeals = _appeal_counts(
+        lambda g: (_month(g.received_on), g.organisation) if g.organisation else None
+    )
+    years = sorted({int(m[:4]) for m, _a, _s in apps.counts} | {int(m[:4]) for m, _a in appeals})
+    periods = [(LAST_12, last_complete_months(timezone.localdate()))]
+    periods += [(str(y), year_months(y)) for y in years]
+    names = _names({a for _m, a, _s in apps.counts} | {a for _m, a in appeals})
+    app_keys = ("submitted", "approved", "refused", "decided", "decided_in_time")
+    appeal_keys = ("received", "answered", "answered_in_time", "rated", "rating_sum")
+    rows = []
+    for period, months in periods:
+        wanted = set(months)
+        totals: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(app_keys + appeal_keys, 0))
+        days: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for (m, a, s), c in apps.counts.items():
+            if m not in wanted:
+                continue
+            for key in ((a, ALL_SERVICES), (a, s)):
+                for k in app_keys:
+                    totals[key][k] += c[k]
+                days[key].extend(apps.days[(m, a, s)])
+        for (m, a), c in appeals.items():
+            if m in wanted:
+                for k in appeal_keys:
+                    totals[(a, ALL_SERVICES)][k] += c[k]
+        for (a, s), t in sorted(totals.items()):
+            row = {"period": period, "first_month": months[0], "last_month": months[-1],
+                   "agency": a, "service": s, **_name_columns(names, a),
+                   **{k: suppress_small(t[k]) for k in app_keys},
+                   "median_working_days": (
+                       median_low(days[(a, s)]) if t["decided"] >= 5 else None)}  # fmt: skip
+            if s == ALL_SERVICES:
+                row.update({k: suppress_small(t[k]) for k in appeal_keys[:3]}, **_rated(t))
+            else:
+                row.update(dict.fromkeys(appeal_keys))
+            rows.append(row)
+    return rows
+
+
 # --- the publishers ----------------------------------------------------------------------------
 
 _publisher(
@@ -536,4 +609,90 @@ _publisher(
                "Орташа баға, үтірден кейін 2 таңба. Саны жасырылса, бос."),
             constraints={"minimum": 1, "maximum": 5})],
     ["month", "agency", "category"], _rows_ratings, ("appeals", "ratings"),
+)  # fmt: skip
+
+
+def _period_count(name: str, title: dict, en: str, ru: str, kk: str) -> dict:
+    return _count(name, title, (en, ru, kk))
+
+
+_publisher(
+    DS_PERIOD,
+    _t("Performance per agency and period", "Показатели ведомств за период",
+       "Мекемелердің кезең бойынша көрсеткіштері"),
+    _t("Per agency (service «*») and each of its services, over each period the page «How well "
+       "each agency serves» offers (the last 12 complete months, each calendar year): the "
+       "applications submitted in the period and what became of them, and the appeals received "
+       "in it. The page's figures for a period are computed from this table.",
+       "Для каждого ведомства (услуга «*») и каждой его услуги, за каждый период, который "
+       "предлагает страница «Как работает каждое ведомство» (последние 12 полных месяцев, "
+       "каждый календарный год): поданные за период заявления и что с ними стало, и поступившие "
+       "за период обращения. Показатели страницы за период вычисляются по этой таблице.",
+       "Әр мекеме (қызмет «*») және оның әр қызметі үшін, «Әр мекеме қалай қызмет көрсетеді» "
+       "беті ұсынатын әр кезеңге (соңғы 12 толық ай, әр күнтізбелік жыл): кезеңде берілген "
+       "өтінімдер және олардың нәтижесі, кезеңде келіп түскен өтініштер. Беттегі кезең "
+       "көрсеткіштері осы кестеден есептеледі."),
+    [_field("period", "string", _t("Period", "Период", "Кезең"),
+            _t("«12m» for the last 12 complete months, or a calendar year (YYYY).",
+               "«12m» — последние 12 полных месяцев, или календарный год (ГГГГ).",
+               "«12m» — соңғы 12 толық ай, немесе күнтізбелік жыл (ЖЖЖЖ)."),
+            constraints={"required": True}),
+     _field("first_month", "string", _t("First month", "Первый месяц", "Бірінші ай"),
+            _t("The period's first month (YYYY-MM).", "Первый месяц периода (ГГГГ-ММ).",
+               "Кезеңнің бірінші айы (ЖЖЖЖ-АА)."),
+            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+     _field("last_month", "string", _t("Last month", "Последний месяц", "Соңғы ай"),
+            _t("The period's last month (YYYY-MM).", "Последний месяц периода (ГГГГ-ММ).",
+               "Кезеңнің соңғы айы (ЖЖЖЖ-АА)."),
+            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+     AGENCY,
+     _field("service", "string", _t("Service", "Услуга", "Қызмет"),
+            _t("The service's code, or «*» for every service of the agency together (and the "
+               "agency's appeals).",
+               "Код услуги или «*» для всех услуг ведомства вместе (и обращений к ведомству).",
+               "Қызмет коды немесе мекеменің барлық қызметі бірге (және мекемеге өтініштер) "
+               "үшін «*»."),
+            constraints={"required": True}),
+     *AGENCY_NAMES,
+     _period_count("submitted", _t("Submitted", "Подано", "Берілді"),
+                   "Applications submitted in the period.", "Заявлений подано за период.",
+                   "Кезеңде берілген өтінімдер."),
+     _period_count("approved", _t("Approved", "Одобрено", "Мақұлданды"),
+                   "Of them, approved.", "Из них одобрено.", "Оның ішінде мақұлданғаны."),
+     _period_count("refused", _t("Refused", "Отказано", "Бас тартылды"),
+                   "Of them, refused.", "Из них отказано.", "Оның ішінде бас тартылғаны."),
+     DECIDED, IN_TIME,
+     _field("median_working_days", "integer",
+            _t("Median working days to decision", "Медиана рабочих дней до решения",
+               "Шешімге дейінгі жұмыс күндерінің медианасы"),
+            _t("The lower median of working days from submission to decision over the period's "
+               "decisions. Empty when fewer than 5 were decided.",
+               "Нижняя медиана рабочих дней от подачи до решения по решениям периода. Пусто, "
+               "если решено меньше 5.",
+               "Кезең шешімдері бойынша өтінім берілгеннен шешімге дейінгі жұмыс күндерінің "
+               "төменгі медианасы. 5-тен аз шешілсе, бос."),
+            constraints={"minimum": 0}),
+     _period_count("received", _t("Appeals received", "Обращений поступило",
+                                  "Келіп түскен өтініштер"),
+                   "Appeals to the agency received in the period (empty on a service's row).",
+                   "Обращений к ведомству поступило за период (пусто в строке услуги).",
+                   "Кезеңде мекемеге келіп түскен өтініштер (қызмет жолында бос)."),
+     _period_count("answered", _t("Appeals answered", "Обращений отвечено",
+                                  "Жауап берілген өтініштер"),
+                   "Of them, answered (empty on a service's row).",
+                   "Из них дан ответ (пусто в строке услуги).",
+                   "Оның ішінде жауап берілгені (қызмет жолында бос)."),
+     _period_count("answered_in_time", _t("Appeals answered in time", "Обращений отвечено в срок",
+                                          "Мерзімінде жауап берілген өтініштер"),
+                   "Of the answered, answered on or before the due date (empty on a service's "
+                   "row).",
+                   "Из отвеченных отвечено не позднее срока (пусто в строке услуги).",
+                   "Жауап берілгендердің ішінде мерзіміне дейін жауап берілгені (қызмет жолында "
+                   "бос)."),
+     _period_count("rated", _t("Rated", "Оценено", "Бағаланды"),
+                   "Of the appeals, answers rated by the citizen (1–5; empty on a service's row).",
+                   "Из обращений ответов оценено гражданином (1–5; пусто в строке услуги).",
+                   "Өтініштердің ішінде азамат бағалаған жауаптар (1–5; қызмет жолында бос)."),
+     RATING_SUM],
+    ["period", "agency", "service"], _rows_period, ("applications", "appeals", "ratings"),
 )  # fmt: skip

@@ -21,8 +21,7 @@ from qyzmet.opendata.performance_datasets import (
     DS_AGENCY,
     DS_APPEALS_AGENCY,
     DS_DAYS,
-    DS_DEADLINES,
-    DS_SERVICE,
+    DS_PERIOD,
 )
 
 SORTS = {
@@ -43,11 +42,11 @@ def _lang() -> str:
 
 
 def _period(request: HttpRequest) -> tuple[str, list[str]]:
-    """('12m' or a year, its months); anything else is the last 12 months."""
+    """('12m' or a year, its months); anything else is the last 12 complete months."""
     value = (request.GET.get("period") or "").strip()
     if value.isdigit() and len(value) == 4 and 2000 <= int(value) <= 2100:
         return value, performance.year_months(int(value))
-    return "12m", performance.last_months(timezone.localdate())
+    return "12m", performance.last_complete_months(timezone.localdate())
 
 
 def _evaluation(request: HttpRequest):
@@ -64,7 +63,7 @@ def _evaluation(request: HttpRequest):
     return {
         "period": key, "months": months, "version": version, "evaluation": evaluation,
         "slug_of": {code: slug for slug, code in slugs.items()}, "slugs": slugs,
-        "name": name, "periods": periods, "L": _labels(),
+        "name": name, "periods": periods, "L": _labels(), "small": _("fewer than 5"),
     }  # fmt: skip
 
 
@@ -167,7 +166,11 @@ def performance_agency(request: HttpRequest, slug: str) -> HttpResponse:
         **ctx, "agency_name": ctx["name"](code), "slug": slug, "ev": ev, "total": ev.total,
         "month_rows": [(_month_label(m), ev.by_month[m]) for m in months],
         "services": services, "charts": charts,
+        "appeal_words": {key: ctx["small"] if value is None else value for key, value in (
+            ("n", ev.total.appeals), ("answered", ev.total.appeals_answered),
+            ("ratings", ev.total.ratings))},
         "downloads": [
+            (DS_PERIOD, _("Performance per agency and period")),
             (DS_AGENCY, _("Applications per agency and month")),
             (DS_DAYS, _("Working days to decision per agency and month")),
             (DS_APPEALS_AGENCY, _("Appeals per agency and month")),
@@ -185,7 +188,9 @@ def performance_chart(request: HttpRequest, slug: str, kind: str) -> HttpRespons
     title, unit = _chart_words(kind)
     png = performance_charts.line_png(
         f"{ctx['version']}:{ctx['period']}:{code}:{kind}:{_lang()}",
-        [_month_label(m) for m in months], values, title=title, ylabel=unit,
+        # a month without a published value is a gap (NaN breaks the line, draws no bar)
+        [_month_label(m) for m in months], [float("nan") if v is None else v for v in values],
+        title=title, ylabel=unit,
         bars=kind == "applications", ymax=100 if kind == "within" else None,
     )  # fmt: skip
     response = HttpResponse(png, content_type="image/png")
@@ -193,14 +198,12 @@ def performance_chart(request: HttpRequest, slug: str, kind: str) -> HttpRespons
     return response
 
 
-
 @require_GET
 def performance_method(request: HttpRequest) -> HttpResponse:
     """How we count: the method in words, and the datasets it reads."""
     return render(request, "portal/performance/method.html", {"datasets": [
+        (DS_PERIOD, _("Performance per agency and period")),
         (DS_AGENCY, _("Applications per agency and month")),
         (DS_DAYS, _("Working days to decision per agency and month")),
         (DS_APPEALS_AGENCY, _("Appeals per agency and month")),
-        (DS_SERVICE, _("Applications per service, agency, month and outcome")),
-        (DS_DEADLINES, _("Deadlines met per service, agency and month")),
     ]})
