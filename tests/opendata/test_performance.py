@@ -134,3 +134,28 @@ def test_the_page_follows_a_new_publication(world):
     assert performance.data_version() != version
     after = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content
     assert after != before
+
+
+def test_last_12_months_are_the_published_ones_when_the_calendar_moves_on(world, monkeypatch):
+    """Between the first of a month and that day's publication the calendar's twelve months are
+    not the published ones: the page keeps showing the published window, not zeros."""
+    import datetime as dt
+    import re
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    client = Client()
+    today = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    cache.clear()
+    later = timezone.localdate() + dt.timedelta(days=40)  # a month the data has not reached
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: later)
+    moved = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ministry of Justice" in moved
+    def figures(html: str) -> str:  # the page without its per-response CSRF token
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+    assert figures(moved) == figures(today)  # the same published figures, not an empty window
+    window = performance.published_window(performance.published_rows(), "12m")
+    assert window is not None and len(window) == 12
+    assert window[-1] < later.strftime("%Y-%m")

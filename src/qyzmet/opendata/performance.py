@@ -324,11 +324,28 @@ def published_rows() -> dict[str, list[dict[str, Any]]]:
 CACHE_TTL = 24 * 3600
 
 
-def current(months: Sequence[str], period_key: str) -> tuple[str, dict[str, AgencyEvaluation],
-                                                               list[int], dict[str, str]]:
-    """(data version, every agency's evaluation over `months`, the years with data, {slug:
-    agency}) for the currently published versions, cached per data version and period: a new
-    publication changes the version, so a stale figure is never served."""
+def published_window(rows_by_dataset: Mapping[str, Rows], period_key: str) -> list[str] | None:
+    """The months the published row of `period_key` covers ('YYYY-MM', in order), or None.
+    "The last 12 months" are the ones of the last publication: between the first of a month and
+    that day's publication the calendar's window has moved on but the data has not."""
+    for r in rows_by_dataset.get(DS_PERIOD, ()):
+        if r["period"] == period_key and r["first_month"] and r["last_month"]:
+            year, month = (int(x) for x in r["first_month"].split("-"))
+            months: list[str] = []
+            while (label := f"{year:04d}-{month:02d}") <= r["last_month"]:
+                months.append(label)
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            return months
+    return None
+
+
+def current(months: Sequence[str], period_key: str) -> tuple[
+    str, dict[str, AgencyEvaluation], list[int], dict[str, str], list[str]
+]:
+    """(data version, every agency's evaluation over the period, the years with data, {slug:
+    agency}, the period's months) for the currently published versions, cached per data version
+    and period: a new publication changes the version, so a stale figure is never served.
+    `months` is the calendar's idea of the period; the published period row's months win."""
     from django.core.cache import cache
 
     version = data_version()
@@ -336,6 +353,7 @@ def current(months: Sequence[str], period_key: str) -> tuple[str, dict[str, Agen
     hit = cache.get(key)
     if hit is None:
         rows = published_rows()
-        hit = (evaluate(rows, months), years_in(rows), slugs(agencies(rows)))
+        window = published_window(rows, period_key) or list(months)
+        hit = (evaluate(rows, window), years_in(rows), slugs(agencies(rows)), window)
         cache.set(key, hit, CACHE_TTL)
     return (version, *hit)

@@ -51,7 +51,7 @@ def _period(request: HttpRequest) -> tuple[str, list[str]]:
 
 def _evaluation(request: HttpRequest):
     key, months = _period(request)
-    version, evaluation, years, slugs = performance.current(months, key)
+    version, evaluation, years, slugs, months = performance.current(months, key)
     names = organisation_names(codes=list(evaluation))
     lang = _lang()
 
