@@ -159,3 +159,20 @@ def test_last_12_months_are_the_published_ones_when_the_calendar_moves_on(world,
     window = performance.published_window(performance.published_rows(), "12m")
     assert window is not None and len(window) == 12
     assert window[-1] < later.strftime("%Y-%m")
+
+
+def test_a_restored_catalogue_with_the_same_version_numbers_is_not_served_stale_figures(world):
+    """The page's cache is keyed by the published versions. A database restored from a backup
+    (or rebuilt) can hold version 1 of every dataset again, with other data: the figures must
+    be the new ones."""
+    from qyzmet.opendata.models import Dataset
+
+    client = Client()
+    before = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content
+    version = performance.data_version()
+    Dataset.objects.all().delete()
+    performance_world.build(seed=99, months=2, per_month=30, agencies=False)
+    performance_world.publish()
+    assert performance.data_version().split(".")[0].split("@")[0] == version.split("@")[0]
+    after = client.get("/agencies/performance/", HTTP_ACCEPT_LANGUAGE="en").content
+    assert after != before

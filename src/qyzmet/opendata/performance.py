@@ -293,16 +293,20 @@ def slugs(names_by_agency: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
 
 
 def data_version() -> str:
-    """The current version number of each dataset the evaluation reads ('-' when one was never
-    published): what the page's cache is keyed by."""
+    """The current version of each dataset the evaluation reads, as its number and the moment it
+    was stored ('-' when one was never published): what the page's cache is keyed by. The moment
+    matters: a database restored from a backup (or a test's rolled-back one) can hold a version
+    with the same number but other data, and must not be served the cached figures of the
+    other."""
     from .models import DatasetVersion
 
-    numbers = dict(
-        DatasetVersion.objects.filter(dataset__name__in=USED, current=True).values_list(
-            "dataset__name", "number"
-        )
-    )
-    return ".".join(str(numbers.get(name, "-")) for name in USED)
+    current = {
+        name: f"{number}@{created.timestamp():.6f}"
+        for name, number, created in DatasetVersion.objects.filter(
+            dataset__name__in=USED, current=True
+        ).values_list("dataset__name", "number", "created")
+    }
+    return ".".join(current.get(name, "-") for name in USED)
 
 
 def published_rows() -> dict[str, list[dict[str, Any]]]:
