@@ -4,12 +4,7 @@ thresholds, retraining with its progress, and the log of every routing suggestio
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,26 +19,10 @@ from qyzmet.appeals import selectors as appeal_selectors
 from qyzmet.appeals import services as appeal_services
 from qyzmet.appeals.config import appeals_pack
 from qyzmet.appeals.wording import suggestions_in_words
+from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import Problem
 
-
-def ai_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not ai_selectors.user_is_ai_admin(user=request.user):
-            return render(request, "backoffice/forbidden.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except Problem as problem:
-            if problem.status == 404:
-                raise Http404 from problem
-            if problem.status == 403:
-                return render(request, "backoffice/forbidden.html", status=403)
-            raise
-
-    return guarded
+ai_admin_required = area_required(lambda user: ai_selectors.user_is_ai_admin(user=user))
 
 
 @ai_admin_required

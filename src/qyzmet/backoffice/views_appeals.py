@@ -9,11 +9,9 @@ organisation's appeal is 404."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +31,7 @@ from qyzmet.appeals.labels import (
     status_label,
 )
 from qyzmet.appeals.wording import suggestions_in_words
+from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import Problem
 from qyzmet.core.templating import text_render
 from qyzmet.identity.selectors import organisation_names
@@ -43,26 +42,9 @@ def _lang() -> str:
     return lang if lang in ("kk", "ru", "en") else "kk"
 
 
-def appeals_officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (
-            services.handler_organisations(user=request.user)
-            or services.user_can_triage(user=request.user)
-        ):
-            return render(request, "backoffice/forbidden.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except Problem as problem:
-            if problem.status == 404:
-                raise Http404 from problem
-            if problem.status == 403:
-                return render(request, "backoffice/forbidden.html", status=403)
-            raise
-
-    return guarded
+appeals_officer_required = area_required(
+    lambda user: services.handler_organisations(user=user) or services.user_can_triage(user=user)
+)
 
 
 def _category_names() -> dict[str, str]:

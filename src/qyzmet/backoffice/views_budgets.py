@@ -5,32 +5,20 @@ problem named (file, row, column). Anyone else signed in gets 403."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qyzmet.backoffice.guards import area_required
 from qyzmet.budgets import fdp, labels, selectors, services
 from qyzmet.core.problem import Problem
 from qyzmet.identity.selectors import organisation_names
 
-
-def budget_publisher_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not services.publishing_organisations(user=request.user):
-            return render(request, "backoffice/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return guarded
+budget_publisher_required = area_required(
+    lambda user: services.publishing_organisations(user=user)
+)
 
 
 def _page(request: HttpRequest, *, errors: list[str] | None = None, chosen: str = "",

@@ -7,42 +7,23 @@ else signed in gets 403; another agency's question is 404."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import Problem
 from qyzmet.dialogue import selectors, services
 from qyzmet.dialogue.labels import FLAG_LABELS, REJECT_REASONS, decorate
 from qyzmet.dialogue.labels import reader_language as _lang
 from qyzmet.identity.selectors import organisation_names
 
-
-def dialogue_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (services.moderated_organisations(user=request.user)
-                or services.answering_organisations(user=request.user)):
-            return render(request, "backoffice/forbidden.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except Problem as problem:
-            if problem.status == 404:
-                raise Http404 from problem
-            if problem.status == 403:
-                return render(request, "backoffice/forbidden.html", status=403)
-            raise
-
-    return guarded
+dialogue_staff_required = area_required(
+    lambda user: services.moderated_organisations(user=user)
+    or services.answering_organisations(user=user)
+)
 
 
 def _names(codes) -> dict[str, str]:

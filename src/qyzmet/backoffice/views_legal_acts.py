@@ -6,17 +6,16 @@ published), publish (heads), the moderation queue, answers to published comments
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import FieldError, Problem
 from qyzmet.identity.selectors import organisation_names
 from qyzmet.participation import selectors, services
@@ -37,23 +36,9 @@ def _lang() -> str:
     return lang if lang in LANGS else "kk"
 
 
-def legal_acts_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not services.staff_organisations(user=request.user):
-            return render(request, "backoffice/forbidden.html", status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except Problem as problem:
-            if problem.status == 404:
-                raise Http404 from problem
-            if problem.status == 403:
-                return render(request, "backoffice/forbidden.html", status=403)
-            raise
-
-    return guarded
+legal_acts_staff_required = area_required(
+    lambda user: services.staff_organisations(user=user)
+)
 
 
 def _org_names(codes) -> dict[str, str]:

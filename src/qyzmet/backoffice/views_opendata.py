@@ -6,18 +6,16 @@ gets 403; another agency's dataset is 404."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import FieldError, Problem
 from qyzmet.identity.selectors import organisation_names, user_roles
 from qyzmet.opendata import selectors, services
@@ -42,24 +40,7 @@ def _publishing_organisations(user: Any) -> list[str]:
     )
 
 
-def opendata_officer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        organisations = _publishing_organisations(request.user)
-        if not organisations:
-            return render(request, "backoffice/forbidden.html", status=403)
-        try:
-            return view(request, organisations, *args, **kwargs)
-        except Problem as problem:
-            if problem.status == 404:
-                raise Http404 from problem
-            if problem.status == 403:
-                return render(request, "backoffice/forbidden.html", status=403)
-            raise
-
-    return guarded
+opendata_officer_required = area_required(_publishing_organisations, pass_admitted=True)
 
 
 def _org_names(codes: list[str]) -> dict[str, str]:
