@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "qyzmet.applications",
     "qyzmet.documents",
     "qyzmet.notifications",
+    "qyzmet.payments",
     "qyzmet.participation",
     "qyzmet.dialogue",
     "qyzmet.budgets",
