@@ -13,7 +13,7 @@ from django.utils import timezone
 from qyzmet.identity.selectors import organisation_member_ids, user_get, user_get_by_iin
 
 from . import services
-from .models import LegalAct
+from .models import Comment, LegalAct, LegalActVersion
 
 MVD, ENBEK = "kz-mvd", "kz-enbek"
 
@@ -122,6 +122,26 @@ def _create(officer, head, org: str, kind: str, days: int, title: dict, text: di
     return act
 
 
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+def _backdate(act: LegalAct, *, opened: dt.date, edited: dt.date, commented: dt.date,
+              moderated: dt.date, answered: dt.date) -> None:
+    """The demo's history as it would have happened: the services stamp what they do with
+    `now`, so a freshly loaded demo would show every version, comment, moderation and answer
+    dated today. Draft the first version the day before publication, the later ones on
+    `edited`; comments on `commented`, moderated and answered on the days given (never in the
+    future: a reader checks that an answer follows its comment)."""
+    LegalActVersion.objects.filter(act=act, number=1).update(
+        created_at=_at(opened - dt.timedelta(days=1), 16))
+    LegalActVersion.objects.filter(act=act, number__gt=1).update(created_at=_at(edited, 15))
+    comments = Comment.objects.filter(act=act)
+    comments.update(created_at=_at(commented, 11))
+    comments.exclude(moderated_at=None).update(moderated_at=_at(moderated, 12))
+    comments.exclude(answered_at=None).update(answered_at=_at(answered, 14))
+
+
 def legal_acts_demo_ensure() -> dict[str, int]:
     if LegalAct.objects.filter(organisation_code=MVD).exists():
         return {"acts": 0}
@@ -176,6 +196,10 @@ def legal_acts_demo_ensure() -> dict[str, int]:
         conclusion="Тіркеу мерзімі отыз күнге дейін ұзартылды; қалған ережелер өзгеріссіз "
                    "қабылданады.",
     )
+    closes = LegalAct.objects.values_list("closes_on", flat=True).get(pk=done.pk) or today
+    _backdate(done, opened=opened, edited=opened + dt.timedelta(days=8),
+              commented=opened + dt.timedelta(days=3), moderated=opened + dt.timedelta(days=4),
+              answered=min(today, closes + dt.timedelta(days=2)))
 
     # 2. Open, version 2, comments moderated and partly answered.
     opened = today - dt.timedelta(days=6)
@@ -213,6 +237,9 @@ def legal_acts_demo_ensure() -> dict[str, int]:
                             position="not_accepted",
                             text="Мерзім құжатты жасау мен жеткізу уақытын ескереді; оны "
                                  "қысқарту сапаға әсер етеді.")
+    _backdate(live, opened=opened, edited=opened + dt.timedelta(days=3),
+              commented=opened + dt.timedelta(days=1), moderated=opened + dt.timedelta(days=2),
+              answered=opened + dt.timedelta(days=4))
 
     # 3. Another ministry, open, comments awaiting moderation.
     e_officer, e_head = p[f"officer:{ENBEK}"], p[f"head:{ENBEK}"]
@@ -225,5 +252,8 @@ def legal_acts_demo_ensure() -> dict[str, int]:
                                      "родители часто только начали работать.")
         services.comment_submit(actor=p["a"], act_id=third.pk, paragraph=2,
                                 text="Проактивті қызмет — өте жақсы шешім.")
+        yesterday = today - dt.timedelta(days=1)
+        _backdate(third, opened=today - dt.timedelta(days=2), edited=yesterday,
+                  commented=yesterday, moderated=yesterday, answered=yesterday)
         created += 1
     return {"acts": created}
