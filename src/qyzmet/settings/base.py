@@ -203,6 +203,17 @@ QYZMET_PUBLIC_BASE_URL = os.environ.get("QYZMET_PUBLIC_BASE_URL", "http://127.0.
 QYZMET_MAP_TILES_URL = os.environ.get("QYZMET_MAP_TILES_URL", "")
 QYZMET_MAP_TILES_ATTRIBUTION = os.environ.get("QYZMET_MAP_TILES_ATTRIBUTION", "")
 QYZMET_API_TOKEN_TTL_SECONDS = 8 * 3600
+# Payment providers: options per plug-in code (docs/payments.md). The card sandbox is its own
+# process (`qyzmet payments_sandbox`, which `make run` starts); its secret (API bearer and webhook
+# signing key) comes from the environment: the embedded settings give a demo value, production
+# offers the sandbox only when QYZMET_PAYMENT_SANDBOX_SECRET is set.
+QYZMET_PAYMENT_PROVIDERS: dict[str, dict] = {
+    "sandbox": {
+        "base_url": os.environ.get("QYZMET_PAYMENT_SANDBOX_URL", "http://127.0.0.1:8025"),
+        "secret": os.environ.get("QYZMET_PAYMENT_SANDBOX_SECRET", ""),
+        "timeout": float(os.environ.get("QYZMET_PAYMENT_SANDBOX_TIMEOUT", "5")),
+    },
+}
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

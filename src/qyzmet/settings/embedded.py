@@ -4,11 +4,22 @@ database and console so a demo needs no outside service."""
 import os
 
 from .base import *  # noqa: F403
+from .base import QYZMET_PAYMENT_PROVIDERS as _PROVIDERS
 from .base import VAR_DIR, database_from_url
 
 DEBUG = os.environ.get("QYZMET_DEBUG", "1") == "1"
 # A fixed key is acceptable only here: the embedded mode is a local demo; production refuses it.
 SECRET_KEY = os.environ.get("QYZMET_SECRET_KEY", "embedded-demo-key-not-for-production")
+# The card sandbox's shared secret, fixed for the demo on the same terms.
+QYZMET_PAYMENT_PROVIDERS = {
+    **_PROVIDERS,
+    "sandbox": {
+        **_PROVIDERS["sandbox"],
+        "secret": os.environ.get(
+            "QYZMET_PAYMENT_SANDBOX_SECRET", "sandbox-demo-secret-not-for-production"
+        ),
+    },
+}
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import QYZMET_PAYMENT_PROVIDERS as _PROVIDERS
 from .base import database_from_url
 
 
@@ -37,6 +38,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 QYZMET_PUBLIC_BASE_URL = _env("QYZMET_PUBLIC_BASE_URL")
 QYZMET_LOG_KEY_PASSPHRASE = _env("QYZMET_LOG_KEY_PASSPHRASE")
 QYZMET_PKI_PASSPHRASE = _env("QYZMET_PKI_PASSPHRASE")
+# The card sandbox is offered only where its secret is set (a staging deployment, say).
+QYZMET_PAYMENT_PROVIDERS = {
+    code: options for code, options in _PROVIDERS.items()
+    if code != "sandbox" or options.get("secret")
+}
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = _env("QYZMET_EMAIL_HOST", "localhost")
