@@ -64,7 +64,8 @@ class Payment(models.Model):
         indexes = [
             # The expiry sweep: unpaid payments whose time is up.
             models.Index(
-                fields=["expires_at"], name="payment_expiry_idx",
+                fields=["expires_at"],
+                name="payment_expiry_idx",
                 condition=models.Q(state="awaiting"),
             ),
             # The finance desk: by agency and date, newest first (keyset on created_at, id).
@@ -87,7 +88,11 @@ class PaymentAttempt(models.Model):
     EXPIRED = "expired"
     # The provider could not be reached when the attempt was created: nothing was charged.
     FAILED = "failed"
-    STATES = (PENDING, SUCCEEDED, DECLINED, EXPIRED, FAILED)
+    # The provider took the money, but the payment was already paid (by another attempt or a
+    # bank transfer) or no longer payable (expired): the money is returned in full by an
+    # automatic refund (`Refund.DOUBLE`), and the attempt never counts as the payment's success.
+    REFUNDED = "refunded"
+    STATES = (PENDING, SUCCEEDED, DECLINED, EXPIRED, FAILED, REFUNDED)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="attempts")
     provider = models.CharField(max_length=30)
@@ -108,19 +113,23 @@ class PaymentAttempt(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "provider_ref"], name="attempt_provider_ref_once",
+                fields=["provider", "provider_ref"],
+                name="attempt_provider_ref_once",
                 condition=~models.Q(provider_ref=""),
             ),
             # At most one successful attempt per payment: a second success is a double charge,
             # which the services refund instead of recording.
             models.UniqueConstraint(
-                fields=["payment"], name="attempt_one_success",
+                fields=["payment"],
+                name="attempt_one_success",
                 condition=models.Q(state="succeeded"),
             ),
         ]
         indexes = [
             models.Index(
-                fields=["poll_at"], name="attempt_poll_idx", condition=models.Q(state="pending"),
+                fields=["poll_at"],
+                name="attempt_poll_idx",
+                condition=models.Q(state="pending"),
             ),
         ]
 
@@ -147,7 +156,8 @@ class ProviderWebhook(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "event_id"], name="webhook_once",
+                fields=["provider", "event_id"],
+                name="webhook_once",
                 condition=~models.Q(event_id=""),
             )
         ]
@@ -165,8 +175,20 @@ class Refund(models.Model):
     FAILED = "failed"
     STATES = (AWAITING_APPROVAL, REJECTED, PENDING, SUCCEEDED, FAILED)
 
+    # What is given back: (part of) the fee, or money paid a second time (a double payment or
+    # one after expiry), which never counted as paid and so does not change the payment's
+    # `amount_paid`/`amount_refunded`.
+    FEE = "fee"
+    DOUBLE = "double"
+    KINDS = (FEE, DOUBLE)
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField(max_length=10, default=FEE)
+    # The attempt whose money goes back (its provider and provider_ref are the refund's route).
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
     amount = models.BigIntegerField()
     reason = models.TextField()
     state = models.CharField(max_length=20)

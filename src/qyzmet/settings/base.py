@@ -248,6 +248,26 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly: open-dialogue questions past their due date are marked overdue.
     "dialogue-overdue-mark": {"task": "qyzmet.dialogue.tasks.overdue_mark", "schedule": 3600.0},
 }
+# Payments (docs/payments.md). Providers by code: the sandbox card acquirer (`make run` starts
+# it; its secret signs API calls and webhooks) and pay by reference (camt.053 statements).
+QYZMET_PAYMENT_PROVIDERS = {
+    "sandbox": {
+        "base_url": os.environ.get("QYZMET_PAYMENT_SANDBOX_URL", "http://127.0.0.1:8025"),
+        "secret": os.environ.get("QYZMET_PAYMENT_SANDBOX_SECRET", "sandbox-demo-secret"),
+    },
+    "reference": {},
+}
+# How long a citizen has to pay before the application lapses.
+QYZMET_PAYMENT_EXPIRY_HOURS = float(os.environ.get("QYZMET_PAYMENT_EXPIRY_HOURS", "72"))
+# The lifetime of a provider's hosted page: no second attempt and no expiry while one is younger.
+QYZMET_PAYMENT_PAGE_TIMEOUT_SECONDS = int(
+    os.environ.get("QYZMET_PAYMENT_PAGE_TIMEOUT_SECONDS", "900")
+)
+# Pending attempts are polled (a lost webhook) after this, doubling up to the maximum.
+QYZMET_PAYMENT_POLL_AFTER_SECONDS = 60
+QYZMET_PAYMENT_POLL_MAX_SECONDS = 3600
+# Refunds above this (tiyn; 50 000 ₸) need a second officer's approval.
+QYZMET_REFUND_FOUR_EYES_TIYN = int(os.environ.get("QYZMET_REFUND_FOUR_EYES_TIYN", "5000000"))
 # Open legal acts: the shortest public comment period a draft may be published with (days).
 QYZMET_LEGAL_ACTS_MIN_COMMENT_DAYS = int(os.environ.get("QYZMET_LEGAL_ACTS_MIN_COMMENT_DAYS", "10"))
 
