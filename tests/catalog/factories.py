@@ -23,10 +23,16 @@ def shipped_versions(name: str) -> list[int]:
 
 
 def package_data(**changes: Any) -> dict[str, Any]:
-    """The reference package (deep copy) with top-level keys replaced."""
+    """The reference package (deep copy) with top-level keys replaced. Version 1 was published
+    before refusals were coded; today a package that refuses lists its grounds, so the copy
+    carries those of the newest version (it is written as a package of today)."""
     data, errors = package_file_load(REFERENCE)
     assert data is not None and not errors
     data = copy.deepcopy(data)
+    newest = shipped_versions("address-certificate")[-1]
+    current, errors = package_file_load(KZ_SERVICES / f"address-certificate.v{newest}.yaml")
+    assert current is not None and not errors
+    data["refusal_grounds"] = copy.deepcopy(current["refusal_grounds"])
     data.update(changes)
     return data
 

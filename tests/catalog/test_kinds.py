@@ -15,7 +15,7 @@ T = {"kk": "мәтін", "ru": "текст", "en": "text"}
 def information_data(**changes):
     """The reference package turned into an information service."""
     data = package_data()
-    for key in ("form", "evidence", "workflow", "result", "notifications"):
+    for key in ("form", "evidence", "workflow", "result", "notifications", "refusal_grounds"):
         del data[key]
     data["kind"] = "information"
     data["information"] = {

@@ -190,9 +190,22 @@ class Action:
     to: str
     roles: tuple[str, ...]
     requires_reason: bool = False
+    # A refusing action's grounds (codes of the package's `refusal_grounds`); () = all of them.
+    grounds: tuple[str, ...] = ()
 
     def allowed_for(self, role: str) -> bool:
         return role in self.roles
+
+
+@dataclass(frozen=True)
+class RefusalGround:
+    """A legal ground on which an application may be refused (modelled on the Law on Public
+    Services, art. 19-1). The officer refuses by choosing one: its stable `code` is signed and
+    published in the open data, where an officer's free-text reason never may be."""
+
+    code: str
+    label: Text
+    legal_basis: Text
 
 
 @dataclass(frozen=True)
@@ -217,6 +230,12 @@ class Workflow:
     def is_final(self, state: str) -> bool:
         found = self.states.get(state)
         return bool(found and found.final)
+
+    def refuses(self, action: Action) -> bool:
+        """Whether `action` refuses the application: it asks for a reason and leads to a
+        final state whose outcome is `refused` (such an action asks for a ground as well)."""
+        target = self.states.get(action.to)
+        return bool(action.requires_reason and target and target.outcome == "refused")
 
 
 @dataclass(frozen=True)
@@ -292,9 +311,24 @@ class ServicePackage:
     kind: str = KIND_ONLINE
     search_terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     information: Information | None = None
+    refusal_grounds: tuple[RefusalGround, ...] = ()
 
     def title(self, lang: str | None) -> str:
         return self.titles.get(lang)
+
+    def ground(self, code: str | None) -> RefusalGround | None:
+        """The refusal ground with this code, or None (no code, or not one of this version's)."""
+        return next((g for g in self.refusal_grounds if g.code == code), None) if code else None
+
+    def grounds_for(self, action: str) -> tuple[RefusalGround, ...]:
+        """The grounds the officer chooses from when taking `action`: none unless it refuses;
+        the action's own list when it names one, else every ground of the package."""
+        step = self.workflow.action(action) if self.workflow else None
+        if step is None or not self.workflow.refuses(step):
+            return ()
+        if step.grounds:
+            return tuple(g for g in self.refusal_grounds if g.code in step.grounds)
+        return self.refusal_grounds
 
     @property
     def is_online(self) -> bool:
@@ -371,6 +405,7 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
             to=a["to"],
             roles=tuple(a["roles"]),
             requires_reason=bool(a.get("requires_reason", False)),
+            grounds=tuple(a.get("grounds") or ()),
         )
         for a in workflow["actions"]
     )
@@ -418,6 +453,14 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
         notifications=Notifications(_texts(data["notifications"])),
         raw=data,
         search_terms=terms,
+        refusal_grounds=tuple(
+            RefusalGround(
+                code=g["code"],
+                label=Text.from_dict(g["label"]),
+                legal_basis=Text.from_dict(g["legal_basis"]),
+            )
+            for g in data.get("refusal_grounds") or ()
+        ),
     )
 
 

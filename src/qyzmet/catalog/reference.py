@@ -5,11 +5,13 @@ their own) and cache by path, and thin wrappers read the path from settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .package import Text
 
@@ -17,6 +19,7 @@ _KZ_DIR = Path(__file__).resolve().parent.parent / "countries" / "kz"
 DEFAULT_AGENCIES_FILE = _KZ_DIR / "agencies.yaml"
 DEFAULT_LIFE_EVENTS_FILE = _KZ_DIR / "life_events.yaml"
 DEFAULT_SEARCH_SYNONYMS_FILE = _KZ_DIR / "search_synonyms.yaml"
+DEFAULT_MCI_FILE = _KZ_DIR / "mci.yaml"
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,63 @@ def search_synonyms_load(path: Path) -> tuple[tuple[str, ...], ...]:
         return ()
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return tuple(tuple(str(p) for p in group) for group in data.get("synonyms", []))
+
+
+# --- the monthly calculation index (MCI, МРП/АЕК) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class MciTable:
+    """The index's value per calendar year in major units of `currency` (tenge), exact
+    (Decimal, at most 2 decimals): fees written as a multiple of the index are computed from it."""
+
+    path: Path
+    currency: str
+    values: dict[int, Decimal]
+
+    def value(self, year: int) -> Decimal:
+        """The index of `year`; a year the country pack does not have is a configuration error
+        (a fee must never be guessed from another year's index)."""
+        try:
+            return self.values[year]
+        except KeyError:
+            known = ", ".join(str(y) for y in sorted(self.values)) or "none"
+            raise ImproperlyConfigured(
+                f"{self.path}: no monthly calculation index for {year} (years known: {known}); "
+                "add the year's value from its republican budget law"
+            ) from None
+
+
+def mci_file() -> Path:
+    return Path(getattr(settings, "QYZMET_MCI_FILE", DEFAULT_MCI_FILE))
+
+
+@lru_cache(maxsize=8)
+def mci_load(path: Path) -> MciTable:
+    """Read and check the country pack's index table; a malformed file is a configuration
+    error that names the file and the entry."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ImproperlyConfigured(f"{path}: cannot read the index table: {exc}") from exc
+    raw = data.get("values") if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        raise ImproperlyConfigured(f"{path}:/values: a mapping of year to value is required")
+    values: dict[int, Decimal] = {}
+    for year, value in raw.items():
+        where = f"{path}:/values/{year}"
+        if not isinstance(year, int) or isinstance(value, bool):
+            raise ImproperlyConfigured(f"{where}: the year must be an integer")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ImproperlyConfigured(f"{where}: {value!r} is not a number") from exc
+        if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+            raise ImproperlyConfigured(f"{where}: a positive amount with at most 2 decimals")
+        values[year] = amount
+    return MciTable(path=Path(path), currency=str(data.get("currency", "KZT")), values=values)
+
+
+def mci_table() -> MciTable:
+    """The index table of the configured country pack (`QYZMET_MCI_FILE`)."""
+    return mci_load(mci_file())

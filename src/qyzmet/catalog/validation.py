@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,9 +80,17 @@ REGISTRY_FACTS: dict[str, dict[str, dict[str, Any]]] = {
 # The top-level parts only one kind of package has (the schema's if/then/else requires them;
 # the other kind must not carry them, which a schema cannot report with a useful pointer).
 KIND_PARTS: dict[str, tuple[str, ...]] = {
-    "online": ("form", "evidence", "workflow", "result", "notifications"),
+    "online": ("form", "evidence", "workflow", "result", "notifications", "refusal_grounds"),
     "information": ("information",),
 }
+
+
+# Services whose newest version may still refuse without `refusal_grounds`: their next version
+# (fees as data, written at the same time) is to carry the grounds. Transitional: empty it when
+# each has a version with grounds.
+GROUNDS_PENDING: frozenset[str] = frozenset({
+    "kz.passport", "kz.driving-licence", "kz.vehicle-registration", "kz.marriage-registration",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -212,12 +221,14 @@ def _path_known(fields: Any, segments: list[str]) -> bool:
 
 class _Checker:
     def __init__(
-        self, data: dict[str, Any], file: str, agencies: Iterable[str], events: Iterable[str]
+        self, data: dict[str, Any], file: str, agencies: Iterable[str], events: Iterable[str],
+        require_grounds: bool = True,
     ) -> None:
         self.data = data
         self.file = file
         self.agencies = frozenset(agencies)
         self.events = frozenset(events)
+        self.require_grounds = require_grounds
         self.errors: list[PackageError] = []
         form = data.get("form") or {"schema": {}}
         self.properties: dict[str, Any] = dict(form["schema"].get("properties", {}))
@@ -233,6 +244,7 @@ class _Checker:
             return self.errors
         self.check_form()
         self.check_workflow()
+        self.check_grounds()
         self.check_evidence()
         self.check_result()
         self.check_notifications()
@@ -376,6 +388,36 @@ class _Checker:
                     "no action leaves this state: a case would be stuck",
                 )
 
+    def check_grounds(self) -> None:
+        """Refusals are coded: an action that refuses (asks for a reason and leads to a final
+        state with outcome `refused`) needs grounds to choose from, the codes are unique, an
+        action's `grounds` name the package's and only a refusing action has them."""
+        grounds = self.data.get("refusal_grounds") or []
+        codes: set[str] = set()
+        for i, ground in enumerate(grounds):
+            if ground["code"] in codes:
+                self.err(["refusal_grounds", i, "code"], "duplicate ground code")
+            codes.add(ground["code"])
+        states: dict[str, dict[str, Any]] = self.data["workflow"]["states"]
+        refusing = False
+        for i, action in enumerate(self.data["workflow"]["actions"]):
+            target = states.get(action["to"]) or {}
+            refuses = bool(action.get("requires_reason")) and target.get("outcome") == "refused"
+            refusing = refusing or refuses
+            if "grounds" not in action:
+                continue
+            if not refuses:
+                self.err(["workflow", "actions", i, "grounds"],
+                         "only an action that refuses (requires_reason, to a state with "
+                         "outcome 'refused') has grounds")  # fmt: skip
+            for j, code in enumerate(action["grounds"]):
+                if code not in codes:
+                    self.err(["workflow", "actions", i, "grounds", j],
+                             f"{code!r} is not a code of refusal_grounds")  # fmt: skip
+        pending = self.data["code"] in GROUNDS_PENDING
+        if refusing and not grounds and self.require_grounds and not pending:
+            self.err(["refusal_grounds"], "an action refuses: list at least one ground")
+
     def check_evidence(self) -> None:
         names: set[str] = set()
         for i, ev in enumerate(self.data["evidence"]):
@@ -452,9 +494,14 @@ def package_validate(
     file: str = "<package>",
     agencies: Iterable[str] | None = None,
     life_events: Iterable[str] | None = None,
+    require_grounds: bool = True,
 ) -> list[PackageError]:
     """Every problem of one package's content (the file name and duplicates are checked by
-    `packages_collect`). `agencies`/`life_events` default to the country pack's files."""
+    `packages_collect`). `agencies`/`life_events` default to the country pack's files.
+
+    `require_grounds=False` lets a refusing action go without `refusal_grounds`: only for the
+    versions published before grounds existed, which are immutable (`packages_collect` asks it
+    for every version but the newest of a service)."""
     errors = _shape_errors(data, file)
     if errors:
         return errors
@@ -463,6 +510,7 @@ def package_validate(
         file,
         agency_codes() if agencies is None else agencies,
         life_event_codes() if life_events is None else life_events,
+        require_grounds=require_grounds,
     )
     return checker.run()
 
@@ -472,11 +520,13 @@ def package_file_name(code: str, version: int) -> str:
     return f"{code.split('.', 1)[-1]}.v{version}.yaml"
 
 
-def package_file_validate(path: Path) -> tuple[dict[str, Any] | None, list[PackageError]]:
+def package_file_validate(
+    path: Path, *, require_grounds: bool = True
+) -> tuple[dict[str, Any] | None, list[PackageError]]:
     data, errors = package_file_load(path)
     if data is None:
         return None, errors
-    errors = package_validate(data, file=str(path))
+    errors = package_validate(data, file=str(path), require_grounds=require_grounds)
     code, version = data.get("code"), data.get("version")
     if isinstance(code, str) and isinstance(version, int):
         expected = package_file_name(code, version)
@@ -490,17 +540,41 @@ def package_dirs() -> list[Path]:
     return [Path(d) for d in settings.QYZMET_SERVICE_PACKAGE_DIRS]
 
 
+_FILE_VERSION = re.compile(r"^(?P<name>.+)\.v(?P<version>[0-9]+)\.yaml$")
+
+
+def _newest_files(directories: Iterable[Path]) -> set[Path]:
+    """The file of each service's highest version, by file name (`<name>.v<n>.yaml`): the one
+    new applications will use, which must meet today's rules in full (older versions are
+    immutable; see `package_validate(require_grounds=…)`). A file named otherwise counts as
+    newest, so it gets every check."""
+    best: dict[str, tuple[int, Path]] = {}
+    odd: set[Path] = set()
+    for directory in directories:
+        for path in directory.glob("*.yaml") if directory.is_dir() else ():
+            match = _FILE_VERSION.match(path.name)
+            if match is None:
+                odd.add(path)
+                continue
+            version = int(match["version"])
+            if match["name"] not in best or best[match["name"]][0] < version:
+                best[match["name"]] = (version, path)
+    return {path for _v, path in best.values()} | odd
+
+
 def packages_collect(*, dirs: Iterable[Path | str] | None = None) -> CollectResult:
     """Load and validate every `*.yaml` package in `dirs` (default: the setting). Valid packages
     are returned even when others are broken; callers decide whether any error is fatal."""
     result = CollectResult()
     seen: dict[tuple[str, int], Path] = {}
-    for directory in package_dirs() if dirs is None else [Path(d) for d in dirs]:
+    directories = package_dirs() if dirs is None else [Path(d) for d in dirs]
+    newest = _newest_files(directories)
+    for directory in directories:
         if not directory.is_dir():
             result.errors.append(PackageError(str(directory), "", "not a directory"))
             continue
         for path in sorted(directory.glob("*.yaml")):
-            data, errors = package_file_validate(path)
+            data, errors = package_file_validate(path, require_grounds=path in newest)
             if data is not None and not errors:
                 key = (data["code"], data["version"])
                 if key in seen:
