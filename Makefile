@@ -24,10 +24,17 @@ db: setup
 demo: db
 	$(QY) demo_load
 
-## Sets everything up and serves http://127.0.0.1:8000 (SQLite, in-process background work).
+## Sets everything up and serves http://127.0.0.1:8000 (SQLite, in-process background work),
+## with the card payments sandbox (its own process, test cards on its page) on SANDBOX_PORT
+## beside it; stopping the server stops the sandbox.
+SANDBOX_PORT ?= 8025
 run: export QYZMET_PUBLIC_BASE_URL ?= http://127.0.0.1:8000
+run: export QYZMET_PAYMENT_SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: demo
 	$(QY) demo_logins
+	@echo "Card payments sandbox: $$QYZMET_PAYMENT_SANDBOX_URL (state in var/sandbox.sqlite3)"
+	@$(QY) payments_sandbox --quiet & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null; wait $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(QY) runserver 127.0.0.1:8000
 
 ## Sets up the same way and runs the whole test suite.
