@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from qyzmet.core.formats import format_checker
@@ -79,13 +82,76 @@ class Text(dict[str, str]):
 
 
 @dataclass(frozen=True)
+class FeeRule:
+    """When an exemption applies, decided from the registry facts the package reads: a test of
+    one field of one evidence item (`evidence`, `field` a dotted path, `test` one of
+    `age_at_least`, `count_at_least`, `equals` with its `value`), or `all`/`any` of other rules.
+    Evaluated by `qyzmet.catalog.fees`; a fact that is absent never satisfies a test."""
+
+    all: tuple[FeeRule, ...] = ()
+    any: tuple[FeeRule, ...] = ()
+    evidence: str = ""
+    field: str = ""
+    test: str = ""
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """Who pays less: `code` (stable, for audit and payments), `label` (the words the citizen
+    reads), `when` (the rule) and `pays_percent` (the share of the fee still paid; 0 = free)."""
+
+    code: str
+    label: Text
+    when: FeeRule
+    pays_percent: int = 0
+
+
+REFUND_FULL = "full"
+REFUND_NONE = "none"
+
+
+@dataclass(frozen=True)
+class FeeRefund:
+    """What is given back of a paid fee when the case is refused, or withdrawn by the applicant
+    before the decision: `full` or `none`."""
+
+    refused: str = REFUND_NONE
+    withdrawn_before_decision: str = REFUND_NONE
+
+
+@dataclass(frozen=True)
 class Fee:
-    amount: int
+    """The service's fee: a fixed `fixed_amount` in the currency's minor unit (tiyn), or `mci`
+    monthly calculation indices (an exact Decimal, at most 2 decimals) whose amount depends on
+    the year's index (country pack data). Money is never a float: see `amount_on`."""
+
     currency: str
+    fixed_amount: int | None = None
+    mci: Decimal | None = None
+    exemptions: tuple[Exemption, ...] = ()
+    refund: FeeRefund = FeeRefund()
+
+    def amount_on(self, day: date) -> int:
+        """The full fee (before any exemption) in minor units on `day`. An MCI fee uses that
+        year's index (`ImproperlyConfigured` when the country pack lacks the year)."""
+        if self.mci is None:
+            return int(self.fixed_amount or 0)
+        from .reference import mci_table  # reference imports this module
+
+        exact = self.mci * mci_table().value(day.year) * 100
+        if exact != exact.to_integral_value():
+            raise ValueError(f"{self.mci} MCI in {day.year} is not a whole number of tiyn")
+        return int(exact)
+
+    @property
+    def amount(self) -> int:
+        """The full fee today (pages and lists; an application is quoted by `fees.fee_quote`)."""
+        return self.amount_on(timezone.localdate())
 
     @property
     def is_free(self) -> bool:
-        return self.amount == 0
+        return self.mci is None and not self.fixed_amount
 
 
 @dataclass(frozen=True)
@@ -342,6 +408,47 @@ def _texts(data: Mapping[str, Any] | None) -> dict[str, Text]:
     return {key: Text.from_dict(value) for key, value in (data or {}).items()}
 
 
+FEE_TESTS: tuple[str, ...] = ("age_at_least", "count_at_least", "equals")
+
+
+def fee_rule_parse(data: Mapping[str, Any]) -> FeeRule:
+    if "all" in data or "any" in data:
+        return FeeRule(
+            all=tuple(fee_rule_parse(r) for r in data.get("all", ())),
+            any=tuple(fee_rule_parse(r) for r in data.get("any", ())),
+        )
+    test = next((t for t in FEE_TESTS if t in data), "")
+    return FeeRule(
+        evidence=str(data["evidence"]),
+        field=str(data["field"]),
+        test=test,
+        value=data.get(test),
+    )
+
+
+def fee_parse(data: Mapping[str, Any]) -> Fee:
+    """The typed fee of validated package data (`mci` read exactly: 1.25 stays 1.25)."""
+    refund = data.get("refund") or {}
+    return Fee(
+        currency=str(data["currency"]),
+        fixed_amount=int(data["amount"]) if "amount" in data else None,
+        mci=Decimal(str(data["mci"])) if "mci" in data else None,
+        exemptions=tuple(
+            Exemption(
+                code=str(e["code"]),
+                label=Text.from_dict(e["label"]),
+                when=fee_rule_parse(e["when"]),
+                pays_percent=int(e.get("pays_percent", 0)),
+            )
+            for e in data.get("exemptions", ())
+        ),
+        refund=FeeRefund(
+            refused=str(refund.get("refused", REFUND_NONE)),
+            withdrawn_before_decision=str(refund.get("withdrawn_before_decision", REFUND_NONE)),
+        ),
+    )
+
+
 def _information_parse(data: Mapping[str, Any]) -> Information:
     link = data.get("link")
     fee_note = data.get("fee_note")
@@ -375,7 +482,7 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
             agency=data["agency"],
             applicants=tuple(data["applicants"]),
             life_events=tuple(data.get("life_events", ())),
-            fee=Fee(amount=int(data["fee"]["amount"]), currency=data["fee"]["currency"]),
+            fee=fee_parse(data["fee"]),
             form=None,  # type: ignore[arg-type]
             evidence=(),
             workflow=None,  # type: ignore[arg-type]
@@ -420,7 +527,7 @@ def package_parse(data: Mapping[str, Any]) -> ServicePackage:
         agency=data["agency"],
         applicants=tuple(data["applicants"]),
         life_events=tuple(data.get("life_events", ())),
-        fee=Fee(amount=int(data["fee"]["amount"]), currency=data["fee"]["currency"]),
+        fee=fee_parse(data["fee"]),
         form=Form(
             schema=form["schema"],
             ui_order=tuple(form["ui_order"]),

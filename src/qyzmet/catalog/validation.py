@@ -16,19 +16,21 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from qyzmet.core.templating import placeholders
 
-from .package import LANGS, NOTIFICATION_PLACEHOLDERS, pointer_join, pointer_split
-from .reference import agency_codes, life_event_codes
+from .package import FEE_TESTS, LANGS, NOTIFICATION_PLACEHOLDERS, pointer_join, pointer_split
+from .reference import agency_codes, life_event_codes, mci_table
 from .search import search_normalise
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "package.schema.json"
@@ -239,6 +241,7 @@ class _Checker:
     def run(self) -> list[PackageError]:
         self.check_references()
         self.check_search_terms()
+        self.check_fee()
         if self.data.get("kind", "online") == "information":
             # No form, workflow, result or notifications: the shape already made sure of that.
             return self.errors
@@ -263,6 +266,86 @@ class _Checker:
             for i, term in enumerate(terms):
                 if not search_normalise(term):
                     self.err(["search_terms", lang, i], "has no letters or digits")
+
+    def check_fee(self) -> None:
+        """A fee is a fixed amount or a number of MCI (KZT, at most 2 decimals) whose amount is
+        a whole number of tiyn in every year of the country pack's index table, also after each
+        exemption's share; exemption codes are unique and their rules test evidence the package
+        reads (see `_check_fee_rule`)."""
+        fee = self.data["fee"]
+        has_amount, has_mci = "amount" in fee, "mci" in fee
+        if has_amount == has_mci:
+            self.err(["fee"], "give either amount (in minor units) or mci, not both or neither")
+            return
+        amounts: dict[int, Decimal] = {}
+        if has_mci:
+            mci = Decimal(str(fee["mci"]))
+            if mci.as_tuple().exponent < -2:  # type: ignore[operator]
+                self.err(["fee", "mci"], f"{fee['mci']} has more than 2 decimals")
+                return
+            if fee["currency"] != "KZT":
+                self.err(["fee", "currency"], "a fee in MCI is in KZT")
+                return
+            try:
+                table = mci_table()
+            except ImproperlyConfigured as exc:
+                self.err(["fee", "mci"], f"the index table cannot be read: {exc}")
+                return
+            for year, value in sorted(table.values.items()):
+                exact = mci * value * 100
+                if exact != exact.to_integral_value():
+                    self.err(
+                        ["fee", "mci"],
+                        f"{mci} MCI x {value} ({year}) = {exact / 100} is not a whole tiyn",
+                    )
+                amounts[year] = exact
+        else:
+            amounts[0] = Decimal(fee["amount"])
+        exemptions = fee.get("exemptions") or []
+        if exemptions and not (has_mci or fee["amount"]):
+            self.err(["fee", "exemptions"], "a free service has nothing to exempt from")
+        codes: set[str] = set()
+        evidence = {} if self.data.get("kind") == "information" else self._evidence_fields()
+        for i, exemption in enumerate(exemptions):
+            if exemption["code"] in codes:
+                self.err(["fee", "exemptions", i, "code"], "duplicate exemption code")
+            codes.add(exemption["code"])
+            share = exemption.get("pays_percent", 0)
+            for year, amount in amounts.items():
+                part = amount * share / 100
+                if part != part.to_integral_value():
+                    when = f" in {year}" if year else ""
+                    self.err(
+                        ["fee", "exemptions", i, "pays_percent"],
+                        f"{share}% of the fee{when} is not a whole number of tiyn",
+                    )
+                    break
+            self._check_fee_rule(exemption["when"], ["fee", "exemptions", i, "when"], evidence)
+
+    def _check_fee_rule(self, rule: Mapping[str, Any], at: list[Any], evidence: dict) -> None:
+        """`all`/`any` alone, or `evidence` + `field` + exactly one test; the evidence is one
+        the package reads and the field one its fact has."""
+        combinators = [k for k in ("all", "any") if k in rule]
+        tests = [k for k in FEE_TESTS if k in rule]
+        leaf = [k for k in ("evidence", "field") if k in rule]
+        if combinators:
+            if len(combinators) > 1 or leaf or tests:
+                self.err(at, "a rule is either all, any, or one test of an evidence field")
+                return
+            for j, inner in enumerate(rule[combinators[0]]):
+                self._check_fee_rule(inner, [*at, combinators[0], j], evidence)
+            return
+        if len(leaf) < 2:
+            self.err(at, "a test needs evidence and field")
+            return
+        if len(tests) != 1:
+            self.err(at, f"a test needs exactly one of {', '.join(FEE_TESTS)}")
+            return
+        name = rule["evidence"]
+        if name not in evidence:
+            self.err([*at, "evidence"], f"{name!r} is not an evidence item of this package")
+        elif not _path_known(evidence[name], rule["field"].split(".")):
+            self.err([*at, "field"], f"evidence {name!r} has no field {rule['field']!r}")
 
     def check_form(self) -> None:
         form = self.data["form"]
