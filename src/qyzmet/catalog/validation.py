@@ -87,14 +87,6 @@ KIND_PARTS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Services whose newest version may still refuse without `refusal_grounds`: their next version
-# (fees as data, written at the same time) is to carry the grounds. Transitional: empty it when
-# each has a version with grounds.
-GROUNDS_PENDING: frozenset[str] = frozenset({
-    "kz.passport", "kz.driving-licence", "kz.vehicle-registration", "kz.marriage-registration",
-})  # fmt: skip
-
-
 @dataclass(frozen=True)
 class PackageError:
     file: str
@@ -497,8 +489,7 @@ class _Checker:
                 if code not in codes:
                     self.err(["workflow", "actions", i, "grounds", j],
                              f"{code!r} is not a code of refusal_grounds")  # fmt: skip
-        pending = self.data["code"] in GROUNDS_PENDING
-        if refusing and not grounds and self.require_grounds and not pending:
+        if refusing and not grounds and self.require_grounds:
             self.err(["refusal_grounds"], "an action refuses: list at least one ground")
 
     def check_evidence(self) -> None:
