@@ -45,12 +45,12 @@ def test_hand_written_v08_statement():
     first, second, charges = st.entries
     assert (first.line_ref, first.amount, first.currency, first.credit) == (
         "KKMF2026030200001", 369200, "KZT", True)
-    assert first.remittance == ("INV-0000-0001-7",)
+    assert first.remittance == ("INV-4815-1623-4234",)
     assert first.booked_on == dt.date(2026, 3, 2)
     assert first.source_line == 39
     # A booking date given as a date and time; an unstructured remittance text.
     assert second.amount == 138350 and second.booked_on == dt.date(2026, 3, 2)
-    assert second.remittance == ("Госпошлина, счёт № 0000 0002 5",)
+    assert second.remittance == ("Госпошлина, счёт № 2718 2818 2898",)
     # A debit: bank charges, with the text only in the additional entry information.
     assert (charges.credit, charges.signed_amount) == (False, -75000)
     assert charges.remittance == ("Bank charges, February",)
@@ -64,7 +64,7 @@ def test_hand_written_v02_statement():
     assert st.account_iban == PLATFORM_IBAN
     assert st.created_at == dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
     (entry,) = st.entries
-    assert (entry.amount, entry.remittance) == (250000, ("inv 0000 0003 3",))
+    assert (entry.amount, entry.remittance) == (250000, ("inv 1414 2135 6223",))
 
 
 @pytest.mark.parametrize("version", [2, 3, 4, 5, 6, 7, 8])

@@ -101,6 +101,10 @@ MESSAGES: dict[str, str] = {
     "bad_indicator": gettext_noop(
         "\"%(value)s\" is neither CRDT (money in) nor DBIT (money out)."
     ),
+    "wrong_account": gettext_noop(
+        "The statement is for the account %(found)s, not for the platform's account "
+        "%(expected)s."
+    ),
     "no_entry_ref": gettext_noop(
         "The entry has neither the bank's reference (AcctSvcrRef) nor an entry reference "
         "(NtryRef), so it cannot be told apart from the others."
@@ -168,11 +172,16 @@ class Entry:
     """One booked entry of the statement."""
 
     line_ref: str  # AcctSvcrRef, else NtryRef: unique within the statement
+    # True: `line_ref` is the bank's own reference (AcctSvcrRef), unique for the account, so the
+    # same entry in a later statement is recognised; False: an NtryRef, unique only here.
+    servicer_ref: bool
     amount: int  # tiyn, > 0; the direction is `credit`
     currency: str
     credit: bool  # True: money in (CRDT)
     booked_on: dt.date
+    booked_at: dt.datetime | None  # when the booking date is given with its time (BookgDt/DtTm)
     remittance: tuple[str, ...]  # creditor references first, then unstructured texts
+    structured_refs: int  # how many of `remittance` are creditor references (Strd/CdtrRefInf)
     source_line: int | None
 
     @property
@@ -409,7 +418,7 @@ def _status(r: _Reader, ntry: Any) -> str:
 
 def _entries(r: _Reader, stmt: Any, spath: str) -> tuple[list[Entry], int]:
     entries: list[Entry] = []
-    seen: dict[str, int | None] = {}
+    seen: dict[tuple[bool, str], int | None] = {}
     not_booked = 0
     for index, ntry in enumerate(r.children(stmt, "Ntry"), start=1):
         path = f"{spath}/Ntry[{index}]"
@@ -423,11 +432,11 @@ def _entries(r: _Reader, stmt: Any, spath: str) -> tuple[list[Entry], int]:
         entry = _entry(r, ntry, path)
         if entry is None:
             continue
-        if entry.line_ref in seen:
-            r.problem("duplicate_entry", path, ntry, ref=entry.line_ref,
-                      other=seen[entry.line_ref] or "?")
+        key = (entry.servicer_ref, entry.line_ref)
+        if key in seen:
+            r.problem("duplicate_entry", path, ntry, ref=entry.line_ref, other=seen[key] or "?")
             continue
-        seen[entry.line_ref] = entry.source_line
+        seen[key] = entry.source_line
         entries.append(entry)
     return entries, not_booked
 
@@ -451,49 +460,53 @@ def _entry(r: _Reader, ntry: Any, path: str) -> Entry | None:
     if indicator is not None and indicator not in (CREDIT, DEBIT):
         r.problem("bad_indicator", f"{path}/CdtDbtInd", r.child(ntry, "CdtDbtInd"),
                   value=indicator)
-    booked_on = _booking_date(r, ntry, path)
-    line_ref = _entry_ref(r, ntry, path)
+    booked_on, booked_at = _booking_date(r, ntry, path)
+    line_ref, servicer_ref = _entry_ref(r, ntry, path)
     if len(r.problems) > before:
         return None
+    remittance, structured = _remittance(r, ntry)
     return Entry(
         line_ref=line_ref or "",
+        servicer_ref=servicer_ref,
         amount=amount or 0,
         currency=currency or "",
         credit=indicator == CREDIT,
         booked_on=booked_on,  # type: ignore[arg-type]  # None only with a problem recorded
-        remittance=_remittance(r, ntry),
+        booked_at=booked_at,
+        remittance=remittance,
+        structured_refs=structured,
         source_line=ntry.sourceline,
     )
 
 
-def _booking_date(r: _Reader, ntry: Any, path: str) -> dt.date | None:
+def _booking_date(r: _Reader, ntry: Any, path: str) -> tuple[dt.date | None, dt.datetime | None]:
     booking = r.required(ntry, path, "BookgDt")
     if booking is None:
-        return None
+        return None, None
     day = r.child(booking, "Dt")
     if day is not None:
         value = (day.text or "").strip()
         try:
-            return dt.date.fromisoformat(value)
+            return dt.date.fromisoformat(value), None
         except ValueError:
             r.problem("bad_date", f"{path}/BookgDt/Dt", day, value=value[:40])
-            return None
+            return None, None
     if r.child(booking, "DtTm") is not None:
         moment = r.when(booking, f"{path}/BookgDt", "DtTm")
-        return timezone.localtime(moment).date() if moment else None
+        return (timezone.localtime(moment).date(), moment) if moment else (None, None)
     r.problem("missing", f"{path}/BookgDt", booking, element="Dt")
-    return None
+    return None, None
 
 
-def _entry_ref(r: _Reader, ntry: Any, path: str) -> str | None:
+def _entry_ref(r: _Reader, ntry: Any, path: str) -> tuple[str | None, bool]:
     for name in ("AcctSvcrRef", "NtryRef"):
         if r.child(ntry, name) is not None:
-            return r.text(ntry, path, name)
+            return r.text(ntry, path, name), name == "AcctSvcrRef"
     r.problem("no_entry_ref", path, ntry)
-    return None
+    return None, False
 
 
-def _remittance(r: _Reader, ntry: Any) -> tuple[str, ...]:
+def _remittance(r: _Reader, ntry: Any) -> tuple[tuple[str, ...], int]:
     """What the payer wrote: structured creditor references, then unstructured lines, then the
     entry's additional information (some banks put the payer's text only there)."""
     refs: list[str] = []
@@ -512,4 +525,4 @@ def _remittance(r: _Reader, ntry: Any) -> tuple[str, ...]:
     extra = r.child(ntry, "AddtlNtryInf")
     if extra is not None and (extra.text or "").strip():
         texts.append(extra.text.strip())
-    return tuple(refs + texts)
+    return tuple(refs + texts), len(refs)
