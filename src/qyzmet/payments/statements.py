@@ -272,7 +272,7 @@ def statement_import(*, actor: Any, filename: str, content: bytes) -> ImportResu
     nothing stored) for a file that is not a valid statement of that account, `forbidden` for
     someone who is not a finance officer."""
     if not user_may_import_statements(user=actor):
-        raise forbidden("Only the platform's finance officers import bank statements.")
+        raise forbidden(gettext("Only the platform's finance officers import bank statements."))
     sha256 = hashlib.sha256(content).hexdigest()
     filename = (filename or "")[:200]
     earlier = BankStatement.objects.filter(sha256=sha256).first()
@@ -434,13 +434,13 @@ def statement_line_resolve(*, actor: Any, line_id: int, payment_reference: str |
     with `note` saying what was done (e.g. "returned to the payer by transfer 123"). Audited."""
     note = (note or "").strip()
     if not user_may_import_statements(user=actor):
-        raise forbidden("Only the platform's finance officers resolve statement lines.")
+        raise forbidden(gettext("Only the platform's finance officers resolve statement lines."))
     if not note:
-        raise validation([FieldError("/note", "Say what was decided about this line.")])
+        raise validation([FieldError("/note", gettext("Say what was decided about this line."))])
     if payment_reference is not None and not services.reference_valid(payment_reference):
         raise validation([FieldError(
             "/payment_reference",
-            "This is not an invoice number: twelve digits with valid check digits.",
+            gettext("This is not an invoice number: twelve digits with valid check digits."),
         )])
     with transaction.atomic():
         line = (
@@ -450,8 +450,8 @@ def statement_line_resolve(*, actor: Any, line_id: int, payment_reference: str |
         if line is None:
             raise not_found("statement line")
         if line.state not in OPEN_STATES:
-            raise conflict("statement_line_not_open",
-                           "This line is already settled; only open lines can be resolved.")
+            raise conflict("statement_line_not_open", gettext(
+                "This line is already settled; only open lines can be resolved."))
         before = line.state
         data: dict[str, Any] = {"line_ref": line.line_ref, "before": before, "note": note}
         if payment_reference is not None:
@@ -473,21 +473,23 @@ def statement_line_resolve(*, actor: Any, line_id: int, payment_reference: str |
 def _resolve_by_matching(actor: Any, line: StatementLine, reference: str) -> dict[str, Any]:
     payment = Payment.objects.filter(reference=services.reference_normalise(reference)).first()
     if payment is None:
-        raise validation([FieldError("/payment_reference", "No invoice has this number.")])
+        raise validation([FieldError("/payment_reference", gettext("No invoice has this number."))])
     if not _may_pay_for_agency(actor, payment.agency_code):
-        raise forbidden("Matching a line pays the agency's invoice: you need the finance "
-                        "officer role in that agency.")
+        raise forbidden(gettext("Matching a line pays the agency's invoice: you need the "
+                                "finance officer role in that agency."))
     if line.amount <= 0:
-        raise conflict("statement_line_not_credit", "Money out cannot pay an invoice.")
+        raise conflict("statement_line_not_credit", gettext("Money out cannot pay an invoice."))
     if line.currency != payment.currency or line.amount != payment.amount:
         raise conflict(
             "statement_line_amount_differs",
-            f"The line is {_money(line.amount, line.currency)} but the invoice is "
-            f"{_money(payment.amount, payment.currency)}; resolve it with a note instead.",
+            gettext("The line is %(paid)s but the invoice is %(due)s; resolve it with a note "
+                    "instead.") % {"paid": _money(line.amount, line.currency),
+                                   "due": _money(payment.amount, payment.currency)},
         )
     external_ref = _external_ref(line, iban=line.statement.account_iban)
     if PaymentAttempt.objects.filter(idempotency_key=_arrival_key(external_ref)).exists():
-        raise conflict("statement_line_recorded", "This bank entry was already recorded.")
+        raise conflict("statement_line_recorded",
+                       gettext("This bank entry was already recorded."))
     state, note, params = _record(payment, amount=line.amount, currency=line.currency,
                                   at=_paid_at(line, None), external_ref=external_ref)
     line.payment = payment
