@@ -398,3 +398,41 @@ def test_settlement_lines_for_the_reconciliation(finance, invoice):
     assert [s.amount for s in provider_get("reference").settlement(dt.date(2026, 3, 3))] == [
         -250000
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_file_uploaded_twice_at_once(finance, invoice):
+    """Two officers upload the same file at the same instant, each on its own connection: one
+    import, the other told it was imported; the invoice paid once, nothing refunded."""
+    import threading
+
+    from django.db import connection, connections
+
+    payment = invoice()
+    content = camt053(E(ref=payment.reference))
+    barrier = threading.Barrier(2)
+    results: list = []
+    errors: list = []
+
+    def upload() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(statement_import(actor=finance, filename="", content=content))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    if errors and connection.vendor == "sqlite":
+        pytest.skip(f"SQLite refused concurrent writers: {errors[0]!r}")
+    assert not errors, errors
+    assert sorted(r.created for r in results) == [False, True]
+    assert len({r.statement_id for r in results}) == 1
+    assert BankStatement.objects.count() == 1 and StatementLine.objects.count() == 1
+    assert fresh(payment).state == Payment.PAID
+    assert not Refund.objects.exists()
