@@ -77,3 +77,33 @@ def test_instructions_demo_values_and_settings(settings):
     assert (mine.iban, mine.bic, mine.beneficiary) == ("KZ12345KZT0000000001", "HSBKKZKX",
                                                        "Agency X")
     assert mine.knp == DEMO_OPTIONS["knp"]
+
+
+@pytest.mark.django_db
+def test_invoice_shown_then_paid_by_statement():
+    """The payer chooses pay by reference (an attempt with no page), pays at a bank, the
+    statement is imported: the payment is paid and the invoice attempt closed."""
+    from qyzmet.payments import services
+    from qyzmet.payments.models import Payment, PaymentAttempt
+    from qyzmet.payments.permissions import FINANCE_ROLE
+    from qyzmet.payments.statements import statement_import
+    from tests.identity.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+    from .camt_builder import E, camt053
+
+    agency, payer = OrganisationFactory(), UserFactory()
+    payment = services.payment_require(
+        source_ref="application:ref-1", payer_id=payer.pk, payer_iin=payer.iin,
+        agency_code=agency.code, service_code="passport", description={"en": "Duty"},
+        language="en", amount=250000,
+    )  # fmt: skip
+    attempt = services.attempt_start(actor=payer, payment_public_id=payment.public_id,
+                                     provider="reference", idempotency_key="click-1",
+                                     return_url="http://x/back")  # fmt: skip
+    assert (attempt.state, attempt.next_url) == (PaymentAttempt.PENDING, "")
+    assert attempt.provider_ref.startswith(f"{payment.reference}:250000:KZT:")
+    finance = MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
+    statement_import(actor=finance, filename="", content=camt053(E(ref=payment.reference)))
+    assert Payment.objects.get(pk=payment.pk).state == Payment.PAID
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.failure_code) == (PaymentAttempt.EXPIRED, "paid_otherwise")
