@@ -22,6 +22,7 @@ from . import (
     documents,
     exchange,
     inbox,
+    payments_webhooks,
     signatures,
     transparency,
 )
@@ -70,6 +71,7 @@ api.add_router("/signatures", signatures.router)
 api.add_router("/exchange", exchange.router)
 api.add_router("/appeals", appeals.router)
 api.add_router("/ai", ai.router)
+api.add_router("/payments/webhooks", payments_webhooks.router)
 
 
 def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import ipaddress
 import logging
 import secrets
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -37,15 +39,19 @@ from . import errors, events, permissions
 from .models import (
     Payment,
     PaymentAttempt,
+    ProviderWebhook,
+    ReconciliationRun,
     Refund,
 )
 from .providers import base
 from .providers.base import (
+    CreateRequest,
     PaymentProvider,
     ProviderRefused,
     ProviderUnavailable,
     RefundRequest,
     Status,
+    WebhookRejected,
 )
 
 log = logging.getLogger(__name__)
@@ -796,3 +802,537 @@ def refund_reject(*, actor: Any, refund_public_id: uuid.UUID | str, note: str) -
             note=refund.decision_note,
         )
     return refund
+
+
+# --- attempts -------------------------------------------------------------------------------
+
+
+def _payment_for_payer(*, actor: Any | None, public_id: uuid.UUID | str) -> Payment:
+    """The payment, if `actor` is its payer (None: the platform itself); else 404."""
+    payment = _payment_by_public_id(public_id)
+    if actor is not None and getattr(actor, "pk", None) != payment.payer_id:
+        raise not_found("payment")
+    return payment
+
+
+def _attempt_same(
+    attempt: PaymentAttempt, *, actor: Any | None, public_id: Any, return_url: str
+) -> PaymentAttempt:
+    """A retried start (same key): the attempt the first request made. If that request never
+    got the provider's answer (a crash, a timeout, still under way), the provider is asked again
+    with the same key; being idempotent on it, it hands back the same charge."""
+    payment = attempt.payment
+    if str(payment.public_id) != str(public_id) or (
+        actor is not None and getattr(actor, "pk", None) != payment.payer_id
+    ):
+        raise errors.idempotency_conflict()
+    if attempt.state == PaymentAttempt.PENDING and not attempt.provider_ref:
+        return _attempt_create_at_provider(attempt, return_url=return_url)
+    return attempt
+
+
+def attempt_start(
+    *,
+    actor: Any | None,
+    payment_public_id: uuid.UUID | str,
+    provider: str,
+    idempotency_key: str,
+    return_url: str,
+) -> PaymentAttempt:
+    """Start one attempt at paying through `provider`; its `next_url` is the hosted page (empty
+    for pay by reference). The same `idempotency_key` again returns the same attempt, also when
+    two requests race (the unique key decides). Refused (409) when the payment is paid,
+    expired or cancelled, or while a hosted attempt younger than `page_timeout()` is still
+    pending (the payer may be on that page now; asked afresh before refusing). The row commits
+    before the provider is called, so no transaction waits on the network; an unreachable
+    provider leaves the attempt FAILED (nothing charged) and the citizen may try again. Call it
+    outside a transaction."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 80:
+        raise errors.invalid("/idempotency_key", "must be 1 to 80 characters")
+    existing = PaymentAttempt.objects.select_related("payment").filter(idempotency_key=key).first()
+    if existing is not None:
+        return _attempt_same(
+            existing, actor=actor, public_id=payment_public_id, return_url=return_url
+        )
+    payment = _payment_for_payer(actor=actor, public_id=payment_public_id)
+    impl = provider_for(provider)
+    now = timezone.now()
+    if payment.state != Payment.AWAITING:
+        raise errors.not_payable(payment.state)
+    if payment.expires_at <= now:
+        raise errors.not_payable(Payment.EXPIRED)
+    young = PaymentAttempt.objects.filter(
+        payment=payment, state=PaymentAttempt.PENDING, created_at__gt=now - page_timeout()
+    ).order_by("-created_at")
+    for pending in young:
+        if not _hosted(pending.provider):
+            continue
+        pending = attempt_refresh(attempt_id=pending.pk)
+        if pending.state == PaymentAttempt.PENDING:
+            raise errors.attempt_in_progress(pending.next_url)
+    payment.refresh_from_db(fields=["state"])
+    if payment.state != Payment.AWAITING:  # the refresh found it paid
+        raise errors.not_payable(payment.state)
+    try:
+        with transaction.atomic():
+            attempt = PaymentAttempt.objects.create(
+                payment=payment,
+                provider=impl.code,
+                idempotency_key=key,
+                amount=payment.amount,
+                currency=payment.currency,
+                poll_at=now + poll_delay(polls=0),
+            )
+            _audit(
+                payment,
+                actor=actor,
+                action="payment.attempt_start",
+                attempt=attempt.pk,
+                provider=impl.code,
+            )
+    except IntegrityError:  # the same key raced in: the other request's attempt is the answer
+        existing = (
+            PaymentAttempt.objects.select_related("payment").filter(idempotency_key=key).first()
+        )
+        if existing is None:
+            raise
+        return _attempt_same(
+            existing, actor=actor, public_id=payment_public_id, return_url=return_url
+        )
+    return _attempt_create_at_provider(attempt, return_url=return_url)
+
+
+def _attempt_create_at_provider(attempt: PaymentAttempt, *, return_url: str) -> PaymentAttempt:
+    payment = attempt.payment
+    request = CreateRequest(
+        idempotency_key=attempt.idempotency_key,
+        reference=payment.reference,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        description=(
+            payment.description.get(payment.language)
+            or payment.description.get("en")
+            or payment.service_code
+        ),
+        language=payment.language,
+        return_url=return_url or str(getattr(settings, "QYZMET_PUBLIC_BASE_URL", "")),
+        webhook_url=webhook_url(attempt.provider),
+    )
+    now = timezone.now()
+    try:
+        created = provider_for(attempt.provider).create(request)
+    except (ProviderUnavailable, ProviderRefused) as exc:
+        code = (
+            "provider_unavailable" if isinstance(exc, ProviderUnavailable) else "provider_refused"
+        )
+        log.warning("attempt %s: %s (%s)", attempt.pk, code, exc)
+        PaymentAttempt.objects.filter(
+            pk=attempt.pk, state=PaymentAttempt.PENDING, provider_ref=""
+        ).update(state=PaymentAttempt.FAILED, failure_code=code, finished_at=now, updated_at=now)
+    else:
+        try:
+            PaymentAttempt.objects.filter(pk=attempt.pk, provider_ref="").update(
+                provider_ref=created.provider_ref[:100],
+                next_url=created.next_url[:500],
+                updated_at=now,
+            )
+        except IntegrityError:  # the provider named a charge another attempt already has
+            log.error(
+                "attempt %s: provider %s reused ref %s",
+                attempt.pk,
+                attempt.provider,
+                created.provider_ref,
+            )
+            PaymentAttempt.objects.filter(pk=attempt.pk, state=PaymentAttempt.PENDING).update(
+                state=PaymentAttempt.FAILED,
+                failure_code="provider_ref_reused",
+                finished_at=now,
+            )
+    attempt.refresh_from_db()
+    return attempt
+
+
+def _poll_later(attempt: PaymentAttempt, *, now: dt.datetime) -> None:
+    PaymentAttempt.objects.filter(pk=attempt.pk, state=PaymentAttempt.PENDING).update(
+        polls=F("polls") + 1, poll_at=now + poll_delay(polls=attempt.polls + 1)
+    )
+
+
+def _attempt_poll(*, attempt_id: int, now: dt.datetime | None = None) -> str:
+    """Ask the provider once about a pending attempt and apply the answer. Returns what
+    `_status_apply` did, or "pending" / "unavailable" / "skipped"."""
+    now = now or timezone.now()
+    attempt = PaymentAttempt.objects.select_related("payment").filter(pk=attempt_id).first()
+    if attempt is None or attempt.state != PaymentAttempt.PENDING:
+        return "skipped"
+    if not attempt.provider_ref:
+        # The provider was never heard back from at creation (a crash, a timeout): ask again
+        # with the same key, which finds the charge if it was made.
+        attempt = _attempt_create_at_provider(attempt, return_url="")
+        if attempt.state != PaymentAttempt.PENDING:
+            return "unavailable"
+    try:
+        status = provider_for(attempt.provider).status(attempt.provider_ref)
+    except ProviderUnavailable:
+        _poll_later(attempt, now=now)
+        return "unavailable"
+    except ProviderRefused:
+        if attempt.created_at > now - page_timeout():
+            _poll_later(attempt, now=now)
+            return STILL_PENDING
+        # The provider does not know the charge and its page is long over: nothing was taken.
+        status = Status(
+            provider_ref=attempt.provider_ref,
+            outcome=base.EXPIRED,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            failure_code="unknown_at_provider",
+        )
+    outcome = _status_apply(attempt_id=attempt.pk, status=status, via="poll")
+    if outcome == STILL_PENDING:
+        _poll_later(attempt, now=now)
+    return outcome
+
+
+def attempt_refresh(*, attempt_id: int) -> PaymentAttempt:
+    """Poll the provider once about one attempt (the return page, a citizen's "check again")."""
+    _attempt_poll(attempt_id=attempt_id)
+    return PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
+
+
+def attempts_poll_due(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The minute sweep: every pending attempt whose poll is due is asked about (this recovers a
+    lost webhook and a crash between the provider's success and our commit), with backoff;
+    refunds left unsent by an unreachable provider are sent again (same key). Safe to run
+    twice at once: a conditional UPDATE claims each attempt."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    due = list(
+        PaymentAttempt.objects.filter(state=PaymentAttempt.PENDING, poll_at__lte=now)
+        .order_by("poll_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        claimed = PaymentAttempt.objects.filter(
+            pk=pk, state=PaymentAttempt.PENDING, poll_at__lte=now
+        ).update(poll_at=now + POLL_LEASE)
+        if not claimed:
+            outcome = "skipped"
+        else:
+            try:
+                outcome = _attempt_poll(attempt_id=pk, now=now)
+            except Exception:
+                log.exception("polling attempt %s failed", pk)
+                outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    resend = Refund.objects.filter(
+        state=Refund.PENDING, provider_ref="", updated_at__lte=now - REFUND_RESEND_AFTER
+    ).values_list("pk", flat=True)[:limit]
+    for pk in list(resend):
+        try:
+            refund_send(refund_id=pk)
+        except Exception:
+            log.exception("resending refund %s failed", pk)
+        counts["refunds_resent"] = counts.get("refunds_resent", 0) + 1
+    return counts
+
+
+def payments_expire_due(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """The sweep of unpaid payments past `expires_at`: each pending attempt is asked one last
+    time (a fee paid at the last second is not expired), a hosted attempt still on its page is
+    given until the page times out, then the payment is EXPIRED and `payment.expired`
+    published. Money arriving later is refunded automatically."""
+    now = now or timezone.now()
+    counts = {"expired": 0, "paid": 0, "waiting": 0}
+    due = list(
+        Payment.objects.filter(state=Payment.AWAITING, expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        for attempt_id in PaymentAttempt.objects.filter(
+            payment_id=pk, state=PaymentAttempt.PENDING
+        ).values_list("pk", flat=True):
+            try:
+                _attempt_poll(attempt_id=attempt_id, now=now)
+            except Exception:
+                log.exception("last poll of attempt %s failed", attempt_id)
+        with transaction.atomic():
+            payment = _payment_locked(pk)
+            if payment.state != Payment.AWAITING:
+                counts["paid"] += 1
+                continue
+            pending = PaymentAttempt.objects.filter(payment=payment, state=PaymentAttempt.PENDING)
+            if any(a.created_at > now - page_timeout() and _hosted(a.provider) for a in pending):
+                counts["waiting"] += 1
+                continue
+            pending.update(
+                state=PaymentAttempt.EXPIRED,
+                failure_code="payment_expired",
+                finished_at=now,
+                updated_at=now,
+            )
+            payment.state = Payment.EXPIRED
+            payment.save(update_fields=["state", "updated_at"])
+            _audit(payment, actor=None, action="payment.expire")
+            event_publish(topic=events.PAYMENT_EXPIRED, payload=events.payment_payload(payment))
+            counts["expired"] += 1
+    return counts
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def _remote(addr: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(addr)) if addr else None
+    except ValueError:
+        return None
+
+
+def webhook_receive(
+    *, provider: str, body: bytes, headers: Mapping[str, str], remote_addr: str | None
+) -> ProviderWebhook:
+    """Take one webhook: stored first (the inbox), verified by the provider's plug-in,
+    recognised as a duplicate by its event id, then applied to its attempt (`_status_apply`:
+    out of order safe). A bad signature or body is kept as REJECTED with a security audit row
+    and raises `WebhookRejected`; one for a charge we do not know is IGNORED (flagged for the
+    finance desk, logged). Unknown provider: 404 problem."""
+    impl = provider_for(provider)
+    remote = _remote(remote_addr)
+    try:
+        event = impl.webhook_parse(body=body, headers=headers)
+    except WebhookRejected as exc:
+        with transaction.atomic():
+            hook = ProviderWebhook.objects.create(
+                provider=provider,
+                body=bytes(body[:65536]),
+                state=ProviderWebhook.REJECTED,
+                error=str(exc)[:300],
+                processed_at=timezone.now(),
+                remote_addr=remote,
+            )
+            audit_record(
+                actor=None,
+                kind=Kind.SECURITY,
+                action="payment.webhook_rejected",
+                object_type="provider_webhook",
+                object_id=hook.pk,
+                data={"provider": provider, "error": str(exc)[:300], "remote_addr": remote or ""},
+            )
+        log.warning("webhook from %s for %s rejected: %s", remote, provider, exc)
+        raise
+    try:
+        with transaction.atomic():
+            hook = ProviderWebhook.objects.create(
+                provider=provider,
+                event_id=event.event_id[:100],
+                body=bytes(body),
+                remote_addr=remote,
+            )
+    except IntegrityError:
+        hook = ProviderWebhook.objects.get(provider=provider, event_id=event.event_id[:100])
+        if hook.state != ProviderWebhook.RECEIVED:
+            return hook  # a duplicate: already acted upon
+    attempt_id = (
+        PaymentAttempt.objects.filter(provider=provider, provider_ref=event.status.provider_ref)
+        .values_list("pk", flat=True)
+        .first()
+        if event.status.provider_ref
+        else None
+    )
+    now = timezone.now()
+    if attempt_id is None:
+        log.warning(
+            "webhook %s of %s names an unknown charge %r: ignored",
+            event.event_id,
+            provider,
+            event.status.provider_ref,
+        )
+        ProviderWebhook.objects.filter(pk=hook.pk).update(
+            state=ProviderWebhook.IGNORED, error="unknown payment", processed_at=now
+        )
+        hook.refresh_from_db()
+        return hook
+    outcome = _status_apply(attempt_id=attempt_id, status=event.status, via="webhook")
+    note = {
+        STALE: "ignored: the attempt already had a final result",
+        MISMATCH: "ignored: amount or currency differs from the attempt",
+    }.get(outcome, "")
+    ProviderWebhook.objects.filter(pk=hook.pk).update(
+        state=ProviderWebhook.PROCESSED, error=note, processed_at=now
+    )
+    hook.refresh_from_db()
+    return hook
+
+
+# --- the daily reconciliation ---------------------------------------------------------------
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(
+        dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone()
+    )
+    return start, start + dt.timedelta(days=1)
+
+
+def _line_data(code: str, line: base.SettlementLine, **extra: Any) -> dict[str, Any]:
+    return {
+        "provider": code,
+        "provider_ref": line.provider_ref,
+        "reference": line.reference,
+        "amount": line.amount,
+        "currency": line.currency,
+        "line_ref": line.line_ref,
+        **extra,
+    }
+
+
+def _reconcile_provider(
+    code: str, impl: PaymentProvider, *, day: dt.date, mismatches: list[dict[str, Any]]
+) -> dict[str, int] | None:
+    """One provider's settlement report of `day` against our attempts (see `reconcile_day`)."""
+    try:
+        lines = impl.settlement(day)
+    except NotImplementedError:
+        return None
+    except (ProviderUnavailable, ProviderRefused) as exc:
+        mismatches.append(
+            {"kind": "provider_unavailable", "provider": code, "detail": str(exc)[:300]}
+        )
+        return {"unavailable": 1}
+    start, end = _day_bounds(day)
+    seen: set[int] = set()
+    arrivals: dict[int, int] = {}  # payment id -> money-in lines naming it
+    credits = [line for line in lines if line.amount > 0]
+    for line in credits:
+        attempt = None
+        if line.provider_ref:
+            attempt = (
+                PaymentAttempt.objects.select_related("payment")
+                .filter(provider=code, provider_ref=line.provider_ref)
+                .first()
+            )
+        if attempt is None:
+            payment = Payment.objects.filter(reference=reference_normalise(line.reference)).first()
+            if payment is None:
+                mismatches.append(_line_data(code, line, kind="missing_on_platform"))
+                continue
+            if line.amount != payment.amount or line.currency != payment.currency:
+                mismatches.append(
+                    _line_data(code, line, kind="amount_differs", expected=payment.amount)
+                )
+                continue
+            attempt = (
+                PaymentAttempt.objects.filter(
+                    payment=payment,
+                    provider=code,
+                    state__in=(PaymentAttempt.SUCCEEDED, PaymentAttempt.REFUNDED),
+                )
+                .exclude(pk__in=seen)
+                .order_by("finished_at", "id")
+                .first()
+            )
+            if attempt is None:
+                mismatches.append(_line_data(code, line, kind="missing_on_platform"))
+                continue
+        if line.amount != attempt.amount or line.currency != attempt.currency:
+            mismatches.append(
+                _line_data(code, line, kind="amount_differs", expected=attempt.amount)
+            )
+            continue
+        if attempt.state not in (PaymentAttempt.SUCCEEDED, PaymentAttempt.REFUNDED):
+            # The provider took money we never recorded (a lost webhook and failed polls): apply
+            # it now — paid, or refunded if the payment was paid meanwhile — and say so.
+            status = Status(
+                provider_ref=attempt.provider_ref,
+                outcome=base.SUCCEEDED,
+                amount=line.amount,
+                currency=line.currency,
+                at=min(end - dt.timedelta(seconds=1), timezone.now()),
+            )
+            outcome = _status_apply(attempt_id=attempt.pk, status=status, via="settlement")
+            mismatches.append(_line_data(code, line, kind="recovered", outcome=outcome))
+        seen.add(attempt.pk)
+        arrivals[attempt.payment_id] = arrivals.get(attempt.payment_id, 0) + 1
+    for payment_id, count in sorted(arrivals.items()):
+        if count > 1:
+            payment = Payment.objects.get(pk=payment_id)
+            mismatches.append(
+                {
+                    "kind": "paid_twice",
+                    "provider": code,
+                    "reference": payment.reference,
+                    "count": count,
+                    "double_refunds": payment.refunds.filter(kind=Refund.DOUBLE).count(),
+                }
+            )
+    ours = PaymentAttempt.objects.filter(
+        provider=code,
+        state__in=(PaymentAttempt.SUCCEEDED, PaymentAttempt.REFUNDED),
+        finished_at__gte=start,
+        finished_at__lt=end,
+    ).select_related("payment")
+    platform_count = platform_sum = 0
+    for attempt in ours:
+        platform_count += 1
+        platform_sum += attempt.amount
+        if attempt.pk not in seen:
+            mismatches.append(
+                {
+                    "kind": "missing_at_provider",
+                    "provider": code,
+                    "provider_ref": attempt.provider_ref,
+                    "reference": attempt.payment.reference,
+                    "amount": attempt.amount,
+                    "currency": attempt.currency,
+                }
+            )
+    debits = [line for line in lines if line.amount < 0]
+    return {
+        "provider_count": len(credits),
+        "provider_sum": sum(line.amount for line in credits),
+        "platform_count": platform_count,
+        "platform_sum": platform_sum,
+        "refunds_count": len(debits),
+        "refunds_sum": -sum(line.amount for line in debits),
+    }
+
+
+def reconcile_day(*, day: dt.date) -> ReconciliationRun:
+    """Compare each provider's settlement report of `day` (for pay by reference: the imported
+    bank statements' lines) with the platform's records and list what a person must look at:
+    `missing_on_platform` (money we have no record of), `missing_at_provider` (a success the
+    provider does not report), `amount_differs`, `paid_twice`, `recovered` (a provider-side
+    success we had missed: applied now, as paid or refunded) and `provider_unavailable`. The
+    bank statements come in through the reference provider's settlement (every line booked
+    that day), so a line that matched no invoice is `missing_on_platform` here too. Re-running
+    replaces the day's run (it is a report, and recoveries are idempotent)."""
+    mismatches: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {}
+    for code in sorted(providers_configured()):
+        try:
+            impl = provider_for(code)
+        except Exception:  # configured but its plug-in is missing: say so, do not stop
+            mismatches.append(
+                {"kind": "provider_unavailable", "provider": code, "detail": "plug-in not found"}
+            )
+            continue
+        figures = _reconcile_provider(code, impl, day=day, mismatches=mismatches)
+        if figures is not None:
+            summary[code] = figures
+    summary["mismatches"] = len(mismatches)
+    with transaction.atomic():
+        run, _ = ReconciliationRun.objects.update_or_create(
+            day=day, defaults={"summary": summary, "mismatches": mismatches}
+        )
+        audit_record(
+            actor=None,
+            kind=Kind.CHANGE,
+            action="payment.reconcile",
+            object_type="reconciliation",
+            object_id=run.pk,
+            data={"day": day.isoformat(), "mismatches": len(mismatches)},
+        )
+    return run

@@ -213,6 +213,9 @@ QYZMET_PAYMENT_PROVIDERS: dict[str, dict] = {
         "secret": os.environ.get("QYZMET_PAYMENT_SANDBOX_SECRET", ""),
         "timeout": float(os.environ.get("QYZMET_PAYMENT_SANDBOX_TIMEOUT", "5")),
     },
+    # Pay by reference: the invoice paid at any bank, seen in imported camt.053 statements;
+    # the account's details (iban, bic, beneficiary, ...) are options, demo values otherwise.
+    "reference": {},
 }
 
 CELERY_TASK_SERIALIZER = "json"
@@ -247,16 +250,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hourly: open-dialogue questions past their due date are marked overdue.
     "dialogue-overdue-mark": {"task": "qyzmet.dialogue.tasks.overdue_mark", "schedule": 3600.0},
+    # Payments: pending attempts polled (lost webhooks, a crash after the provider's success),
+    # unsent refunds sent again; unpaid payments past their time expire; yesterday reconciled.
+    "payments-attempts-poll": {"task": "qyzmet.payments.tasks.attempts_poll_due", "schedule": 60.0},
+    "payments-expire": {"task": "qyzmet.payments.tasks.payments_expire_due", "schedule": 300.0},
+    "payments-reconcile": {"task": "qyzmet.payments.tasks.reconcile_yesterday", "schedule": 3600.0},
 }
-# Payments (docs/payments.md). Providers by code: the sandbox card acquirer (`make run` starts
-# it; its secret signs API calls and webhooks) and pay by reference (camt.053 statements).
-QYZMET_PAYMENT_PROVIDERS = {
-    "sandbox": {
-        "base_url": os.environ.get("QYZMET_PAYMENT_SANDBOX_URL", "http://127.0.0.1:8025"),
-        "secret": os.environ.get("QYZMET_PAYMENT_SANDBOX_SECRET", "sandbox-demo-secret"),
-    },
-    "reference": {},
-}
+# Payments (docs/payments.md); the providers are QYZMET_PAYMENT_PROVIDERS above.
 # How long a citizen has to pay before the application lapses.
 QYZMET_PAYMENT_EXPIRY_HOURS = float(os.environ.get("QYZMET_PAYMENT_EXPIRY_HOURS", "72"))
 # The lifetime of a provider's hosted page: no second attempt and no expiry while one is younger.

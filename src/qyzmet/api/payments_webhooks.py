@@ -1,0 +1,61 @@
+"""Where payment providers post their results: `POST /api/v1/payments/webhooks/{provider}`.
+
+No session and no bearer token: a provider proves itself by the signature its plug-in checks
+over the raw body (so the body is read as bytes, never re-serialised). A webhook that does not
+verify is answered 401 problem+json and kept for the security log; an unknown provider is 404.
+Duplicates and webhooks about charges we do not know are answered 200 (so the provider stops
+re-sending); the stored inbox row says what became of each."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import Field
+
+from qyzmet.core.problem import Problem
+from qyzmet.identity.client import client_address_of
+from qyzmet.payments.providers.base import WebhookRejected
+from qyzmet.payments.services import webhook_receive
+
+from .responses import problems
+
+router = Router(tags=["payments"], auth=None)
+_CODE = re.compile(r"^[a-z0-9_-]{1,30}$")
+
+
+class WebhookOut(Schema):
+    received: bool = Field(True, description="The webhook is stored")
+    state: str = Field(
+        description="processed, or ignored (a charge the platform does not know; flagged)"
+    )
+
+
+@router.post(
+    "/{provider}",
+    response={200: WebhookOut, **problems(401, 404)},
+    auth=None,
+    summary="Receive a payment provider's webhook",
+)
+def webhook(request: HttpRequest, provider: str):
+    """A provider's signed notification about a charge (the body is the provider's own format,
+    verified by its plug-in). 401 when the signature or the body does not verify, 404 for a
+    provider the platform does not use."""
+    if not _CODE.match(provider):
+        raise Problem(404, "payment_provider_unknown", "Not found", "No such payment provider.")
+    try:
+        hook = webhook_receive(
+            provider=provider,
+            body=request.body,
+            headers=request.headers,
+            remote_addr=client_address_of(request),
+        )
+    except WebhookRejected as exc:
+        raise Problem(
+            401,
+            "webhook_rejected",
+            "Webhook rejected",
+            "The webhook's signature or body did not verify; it was not acted upon.",
+        ) from exc
+    return {"received": True, "state": hook.state}
