@@ -436,3 +436,17 @@ def test_same_file_uploaded_twice_at_once(finance, invoice):
     assert BankStatement.objects.count() == 1 and StatementLine.objects.count() == 1
     assert fresh(payment).state == Payment.PAID
     assert not Refund.objects.exists()
+
+
+def test_free_text_read_when_the_structured_reference_is_nobodys(finance, invoice):
+    payment = invoice()
+    content = camt053(E(ref="271828182898", ustrd=f"for invoice {payment.reference}"))
+    assert statement_import(actor=finance, filename="", content=content).counts == {"matched": 1}
+
+
+def test_a_longer_number_is_not_cut_into_an_invoice_number(finance, invoice):
+    payment = invoice()
+    content = camt053(E(ustrd=f"{payment.reference}999"))
+    (line,) = lines(statement_import(actor=finance, filename="", content=content))
+    assert line.state == StatementLine.UNMATCHED
+    assert fresh(payment).state == Payment.AWAITING

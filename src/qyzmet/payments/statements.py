@@ -151,8 +151,8 @@ def _counts(statement_id: int) -> dict[str, int]:
 def _numbers_in(text: str) -> tuple[set[str], set[str]]:
     """(valid invoice numbers, twelve-digit numbers whose check digits fail) found in `text`.
     Tolerant of grouping (spaces, dashes), case and prefixes ("INV", "№"): a number is any
-    window of consecutive digit groups of the invoice number's length, so "ИИН ... 0000 0001 7"
-    and "INV-000000000017" both read."""
+    window of consecutive digit groups of the invoice number's length, so "счёт № 4815 1623 4234"
+    and "INV-481516234234" both read."""
     valid: set[str] = set()
     typos: set[str] = set()
     length = services.REFERENCE_LENGTH
@@ -164,8 +164,8 @@ def _numbers_in(text: str) -> tuple[set[str], set[str]]:
                 digits += group
                 if len(digits) >= length:
                     break
-            # A longer glued run of digits: every window of the right length counts only when
-            # the run is exactly one number, so "123456789012345" is not three guesses.
+            # Groups are never cut: fifteen digits written together are not a twelve-digit
+            # number plus three, so nothing is guessed out of a longer number.
             if len(digits) != length:
                 continue
             (valid if services.reference_valid(digits) else typos).add(digits)
@@ -181,9 +181,11 @@ class _Reading:
 
 def _read_reference(remittance: tuple[str, ...], structured: int) -> _Reading:
     """The payment a line's remittance texts name. The structured creditor references (the
-    first `structured` texts) are preferred; the free text is read only when they name none."""
+    first `structured` texts) are read first; the free text only when they name no invoice we
+    have (a payer may fill the reference field with something else)."""
     parts = (remittance[:structured], remittance[structured:])
     typos: set[str] = set()
+    unknown: _Reading | None = None
     for texts in parts:
         valid: set[str] = set()
         for text in texts:
@@ -198,9 +200,13 @@ def _read_reference(remittance: tuple[str, ...], structured: int) -> _Reading:
         if len(known) > 1:
             numbers = ", ".join(sorted(p.reference for p in known))
             return _Reading(None, "several", {"numbers": numbers})
-        if len(valid) == 1:
-            return _Reading(None, "unknown", {"number": next(iter(valid))})
-        return _Reading(None, "several", {"numbers": ", ".join(sorted(valid))})
+        if unknown is None:
+            unknown = (
+                _Reading(None, "unknown", {"number": next(iter(valid))}) if len(valid) == 1
+                else _Reading(None, "several", {"numbers": ", ".join(sorted(valid))})
+            )  # fmt: skip
+    if unknown is not None:
+        return unknown
     if typos:
         return _Reading(None, "check_digits", {"number": sorted(typos)[0]})
     return _Reading(None, "no_reference", {})
