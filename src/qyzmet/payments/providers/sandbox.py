@@ -113,7 +113,11 @@ class SandboxProvider(PaymentProvider):
         return float(value) if isinstance(value, int | float | str) else default
 
     def _request(
-        self, method: str, path: str, *, body: dict[str, Any] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
         idempotency_key: str = "",
     ) -> dict[str, Any]:
         if not self.secret:
@@ -124,7 +128,11 @@ class SandboxProvider(PaymentProvider):
         timeout = self._number("timeout", DEFAULT_TIMEOUT)
         try:
             response = httpx.request(
-                method, f"{self.base_url}{path}", json=body, headers=headers, timeout=timeout,
+                method,
+                f"{self.base_url}{path}",
+                json=body,
+                headers=headers,
+                timeout=timeout,
             )
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"sandbox acquirer: {type(exc).__name__}: {exc}") from exc
@@ -136,6 +144,10 @@ class SandboxProvider(PaymentProvider):
             raise ProviderUnavailable("sandbox acquirer answered with no JSON") from exc
         if response.status_code >= 400:
             detail = data.get("detail") or data.get("title") or ""
+            fields = "; ".join(
+                f"{e.get('pointer')}: {e.get('detail')}" for e in data.get("errors") or []
+            )
+            detail = f"{detail} ({fields})" if fields else detail
             raise ProviderRefused(
                 f"sandbox acquirer refused ({response.status_code} {data.get('code')}): {detail}"
             )
@@ -143,7 +155,9 @@ class SandboxProvider(PaymentProvider):
 
     def create(self, request: CreateRequest) -> Created:
         data = self._request(
-            "POST", "/v1/payments", idempotency_key=request.idempotency_key,
+            "POST",
+            "/v1/payments",
+            idempotency_key=request.idempotency_key,
             body={
                 "reference": request.reference,
                 "amount": request.amount,
@@ -161,7 +175,9 @@ class SandboxProvider(PaymentProvider):
 
     def refund(self, request: RefundRequest) -> RefundResult:
         data = self._request(
-            "POST", "/v1/refunds", idempotency_key=request.idempotency_key,
+            "POST",
+            "/v1/refunds",
+            idempotency_key=request.idempotency_key,
             body={
                 "payment_id": request.provider_ref,
                 "amount": request.amount,

@@ -264,8 +264,7 @@ def _summary(payment: Any, lang: str) -> str:
         ("reference", payment["reference"]),
     ]
     items = "".join(
-        f"<div><dt>{escape(t(key, lang))}</dt><dd>{escape(value)}</dd></div>"
-        for key, value in rows
+        f"<div><dt>{escape(t(key, lang))}</dt><dd>{escape(value)}</dd></div>" for key, value in rows
     )
     return f'<dl class="summary">{items}</dl>'
 
@@ -285,8 +284,16 @@ def _error_summary(errors: dict[str, str], lang: str) -> str:
 
 
 def _field(
-    *, name: str, label: str, lang: str, errors: dict[str, str], value: str = "",
-    hint: str = "", autocomplete: str = "", inputmode: str = "", width: str = "",
+    *,
+    name: str,
+    label: str,
+    lang: str,
+    errors: dict[str, str],
+    value: str = "",
+    hint: str = "",
+    autocomplete: str = "",
+    inputmode: str = "",
+    width: str = "",
 ) -> str:
     described = []
     parts = [f'<div class="field{" invalid" if name in errors else ""}">']
@@ -298,7 +305,7 @@ def _field(
         described.append(f"{name}-error")
         parts.append(
             f'<p class="error" id="{name}-error"><span class="skip">'
-            f'{escape(t("error_prefix", lang))} </span>{escape(t(errors[name], lang))}</p>'
+            f"{escape(t('error_prefix', lang))} </span>{escape(t(errors[name], lang))}</p>"
         )
     attrs = [f'id="{name}"', f'name="{name}"', 'type="text"', f'value="{escape(value)}"']
     if autocomplete:
@@ -317,7 +324,7 @@ def _field(
 
 def _test_cards(lang: str) -> str:
     rows = "".join(
-        f"<tr><td>{' '.join(number[i:i + 4] for i in range(0, 16, 4))}</td>"
+        f"<tr><td>{' '.join(number[i : i + 4] for i in range(0, 16, 4))}</td>"
         f"<td>{escape(t(outcome, lang))}</td></tr>"
         for number, outcome in cards.TEST_CARDS.items()
     )
@@ -325,8 +332,8 @@ def _test_cards(lang: str) -> str:
         '<section class="test-cards" aria-labelledby="test-cards-title">'
         f'<h2 id="test-cards-title">{escape(t("test_cards_title", lang))}</h2>'
         f"<p>{escape(t('test_cards_hint', lang))}</p>"
-        f"<table><thead><tr><th scope=\"col\">{escape(t('card_number', lang))}</th>"
-        f"<th scope=\"col\">{escape(t('outcome', lang))}</th></tr></thead>"
+        f'<table><thead><tr><th scope="col">{escape(t("card_number", lang))}</th>'
+        f'<th scope="col">{escape(t("outcome", lang))}</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></section>"
     )
 
@@ -340,31 +347,57 @@ def _cancel_form(payment: Any, lang: str) -> str:
 
 
 def card_page(
-    payment: Any, *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    payment: Any,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> str:
     """The card form; on a mistake the same form with the payer's entries (never the CVC)."""
     lang = lang_of(payment["language"])
     values, errors = values or {}, errors or {}
-    fields = "".join([
-        _field(
-            name="card_number", label="card_number", hint="card_number_hint", lang=lang,
-            errors=errors, value=values.get("card_number", ""), autocomplete="cc-number",
-            inputmode="numeric",
-        ),
-        _field(
-            name="expiry", label="expiry", hint="expiry_hint", lang=lang, errors=errors,
-            value=values.get("expiry", ""), autocomplete="cc-exp", inputmode="numeric",
-            width="8rem",
-        ),
-        _field(
-            name="cvc", label="cvc", hint="cvc_hint", lang=lang, errors=errors,
-            autocomplete="cc-csc", inputmode="numeric", width="6rem",
-        ),
-        _field(
-            name="name", label="name", lang=lang, errors=errors, value=values.get("name", ""),
-            autocomplete="cc-name",
-        ),
-    ])
+    fields = "".join(
+        [
+            _field(
+                name="card_number",
+                label="card_number",
+                hint="card_number_hint",
+                lang=lang,
+                errors=errors,
+                value=values.get("card_number", ""),
+                autocomplete="cc-number",
+                inputmode="numeric",
+            ),
+            _field(
+                name="expiry",
+                label="expiry",
+                hint="expiry_hint",
+                lang=lang,
+                errors=errors,
+                value=values.get("expiry", ""),
+                autocomplete="cc-exp",
+                inputmode="numeric",
+                width="8rem",
+            ),
+            _field(
+                name="cvc",
+                label="cvc",
+                hint="cvc_hint",
+                lang=lang,
+                errors=errors,
+                autocomplete="cc-csc",
+                inputmode="numeric",
+                width="6rem",
+            ),
+            _field(
+                name="name",
+                label="name",
+                lang=lang,
+                errors=errors,
+                value=values.get("name", ""),
+                autocomplete="cc-name",
+            ),
+        ]
+    )
     amount = money(payment["amount"], lang)
     body = (
         _error_summary(errors, lang)
@@ -386,8 +419,13 @@ def challenge_page(payment: Any, *, errors: dict[str, str] | None = None) -> str
     lang = lang_of(payment["language"])
     errors = errors or {}
     field = _field(
-        name="code", label="code", lang=lang, errors=errors, autocomplete="one-time-code",
-        inputmode="numeric", width="10rem",
+        name="code",
+        label="code",
+        lang=lang,
+        errors=errors,
+        autocomplete="one-time-code",
+        inputmode="numeric",
+        width="10rem",
     )
     body = (
         _error_summary(errors, lang)

@@ -96,7 +96,9 @@ class Sandbox:
         self.config = config
         self.secret = config.secret
         self.store = Store(
-            config.db, public_url=public_url, page_timeout=config.page_timeout,
+            config.db,
+            public_url=public_url,
+            page_timeout=config.page_timeout,
             timezone=config.timezone,
         )
         self.stopping = threading.Event()
@@ -141,7 +143,9 @@ class Sandbox:
             error = f"HTTP {response.status_code}"
         log.warning("webhook %s to %s failed (%s); will retry", row["event_id"], row["url"], error)
         self.store.webhook_failed(
-            row["seq"], error=error, backoff=self.config.webhook_backoff,
+            row["seq"],
+            error=error,
+            backoff=self.config.webhook_backoff,
             backoff_max=self.config.webhook_backoff_max,
             max_attempts=self.config.webhook_max_attempts,
         )
@@ -194,8 +198,14 @@ def payment_body_check(data: Any) -> dict[str, Any]:
     if errors:
         raise ApiError(422, "invalid_request", "Invalid request", "See errors.", errors)
     return {
-        key: data[key] for key in (
-            "reference", "amount", "currency", "description", "language", "return_url",
+        key: data[key]
+        for key in (
+            "reference",
+            "amount",
+            "currency",
+            "description",
+            "language",
+            "return_url",
             "webhook_url",
         )
     }
@@ -262,10 +272,18 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", re.compile(r"^/pay/(?P<id>[\w-]{1,64})$"), "page_post"),
         ("POST", re.compile(r"^/pay/(?P<id>[\w-]{1,64})/cancel$"), "page_cancel"),
     )
-    AUTHENTICATED = frozenset({
-        "payment_create", "payment_get", "refund_create", "refund_get", "settlement",
-        "control_get", "control_set", "control_reset",
-    })
+    AUTHENTICATED = frozenset(
+        {
+            "payment_create",
+            "payment_get",
+            "refund_create",
+            "refund_get",
+            "settlement",
+            "control_get",
+            "control_set",
+            "control_reset",
+        }
+    )
 
     @property
     def sandbox(self) -> Sandbox:
@@ -329,7 +347,11 @@ class Handler(BaseHTTPRequestHandler):
     # -- responses --------------------------------------------------------------------------
 
     def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -378,7 +400,9 @@ class Handler(BaseHTTPRequestHandler):
         key = (self.headers.get("Idempotency-Key") or "").strip()
         if not 0 < len(key) <= 255:
             raise ApiError(
-                400, "idempotency_key_required", "Idempotency key required",
+                400,
+                "idempotency_key_required",
+                "Idempotency key required",
                 "Send an Idempotency-Key header (1 to 255 characters).",
             )
         return key
@@ -416,20 +440,25 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, self.sandbox.store.settlement(date))
 
     def route_control_get(self, body: bytes) -> None:
-        self._json(200, {
-            "faults": self.sandbox.faults.as_dict(),
-            "webhooks": self.sandbox.store.webhook_counts(),
-        })
+        self._json(
+            200,
+            {
+                "faults": self.sandbox.faults.as_dict(),
+                "webhooks": self.sandbox.store.webhook_counts(),
+            },
+        )
 
     def route_control_set(self, body: bytes) -> None:
         self.sandbox.store.faults = faults_body_check(self._json_of(body), self.sandbox.faults)
-        self._send(200, json.dumps({"faults": self.sandbox.faults.as_dict()}).encode(),
-                   "application/json")
+        self._send(
+            200, json.dumps({"faults": self.sandbox.faults.as_dict()}).encode(), "application/json"
+        )
 
     def route_control_reset(self, body: bytes) -> None:
         self.sandbox.store.faults = Faults()
-        self._send(200, json.dumps({"faults": self.sandbox.faults.as_dict()}).encode(),
-                   "application/json")
+        self._send(
+            200, json.dumps({"faults": self.sandbox.faults.as_dict()}).encode(), "application/json"
+        )
 
     # -- hosted page ------------------------------------------------------------------------
 
@@ -464,13 +493,13 @@ class Handler(BaseHTTPRequestHandler):
         elif payment["stage"] == STAGE_CHALLENGE:
             code = form.get("code", "").strip()
             if not code:
-                self._html(422, pages.challenge_page(
-                    payment, errors={"code": "err_code_required"}
-                ))
+                self._html(422, pages.challenge_page(payment, errors={"code": "err_code_required"}))
                 return
             ok = hmac.compare_digest(code.encode(), cards.CHALLENGE_CODE.encode())
             decided = store.payment_decide(
-                id, state=SUCCEEDED if ok else DECLINED, from_stage=STAGE_CHALLENGE,
+                id,
+                state=SUCCEEDED if ok else DECLINED,
+                from_stage=STAGE_CHALLENGE,
                 failure_code="" if ok else cards.AUTHENTICATION_FAILED,
             )
             self._redirect(self._back(payment) if decided else here)
@@ -481,8 +510,11 @@ class Handler(BaseHTTPRequestHandler):
         store = self.sandbox.store
         checked = cards.card_form_check(form, today=dt.datetime.now(store.zone).date())
         if checked.errors:
-            values = {"card_number": form.get("card_number", ""), "expiry": checked.expiry,
-                      "name": form.get("name", "")}
+            values = {
+                "card_number": form.get("card_number", ""),
+                "expiry": checked.expiry,
+                "name": form.get("name", ""),
+            }
             self._html(422, pages.card_page(payment, values=values, errors=checked.errors))
             return
         outcome = cards.card_outcome(checked.number)
@@ -500,8 +532,12 @@ class Handler(BaseHTTPRequestHandler):
             cards.DECLINE: (DECLINED, cards.CARD_DECLINED),
         }[outcome]
         decided = store.payment_decide(
-            payment["id"], state=state, from_stage=STAGE_CARD, failure_code=failure,
-            card_last4=last4, send_webhook=outcome != cards.SUCCEED_NO_WEBHOOK,
+            payment["id"],
+            state=state,
+            from_stage=STAGE_CARD,
+            failure_code=failure,
+            card_last4=last4,
+            send_webhook=outcome != cards.SUCCEED_NO_WEBHOOK,
         )
         self._redirect(self._back(payment) if decided else here)
 
@@ -512,7 +548,10 @@ class Handler(BaseHTTPRequestHandler):
             self._html(404, pages.not_found_page())
             return
         decided = payment["state"] == PENDING and store.payment_decide(
-            id, state=DECLINED, from_stage=payment["stage"], failure_code=cards.CANCELLED,
+            id,
+            state=DECLINED,
+            from_stage=payment["stage"],
+            failure_code=cards.CANCELLED,
         )
         self._redirect(self._back(payment) if decided else f"/pay/{id}")
 
@@ -529,23 +568,35 @@ def arguments_add(parser: argparse.ArgumentParser, *, defaults: Config) -> None:
     )
     parser.add_argument("--db", default=defaults.db, help="the sandbox's own SQLite file")
     parser.add_argument(
-        "--secret", default=defaults.secret,
+        "--secret",
+        default=defaults.secret,
         help="API bearer secret and webhook signing key (env QYZMET_PAYMENT_SANDBOX_SECRET)",
     )
-    parser.add_argument("--public-url", default=defaults.public_url,
-                        help="how browsers reach this server (default http://host:port)")
-    parser.add_argument("--page-timeout", type=float, default=defaults.page_timeout,
-                        help="seconds after which an unpaid payment expires")
-    parser.add_argument("--timezone", default=defaults.timezone,
-                        help="time zone of the settlement day")
-    parser.add_argument("--webhook-backoff", type=float, default=defaults.webhook_backoff,
-                        help="seconds before the first webhook retry (doubling)")
-    parser.add_argument("--webhook-backoff-max", type=float,
-                        default=defaults.webhook_backoff_max)
-    parser.add_argument("--webhook-max-attempts", type=int,
-                        default=defaults.webhook_max_attempts)
-    parser.add_argument("--quiet", action="store_true", default=defaults.quiet,
-                        help="log only failures")
+    parser.add_argument(
+        "--public-url",
+        default=defaults.public_url,
+        help="how browsers reach this server (default http://host:port)",
+    )
+    parser.add_argument(
+        "--page-timeout",
+        type=float,
+        default=defaults.page_timeout,
+        help="seconds after which an unpaid payment expires",
+    )
+    parser.add_argument(
+        "--timezone", default=defaults.timezone, help="time zone of the settlement day"
+    )
+    parser.add_argument(
+        "--webhook-backoff",
+        type=float,
+        default=defaults.webhook_backoff,
+        help="seconds before the first webhook retry (doubling)",
+    )
+    parser.add_argument("--webhook-backoff-max", type=float, default=defaults.webhook_backoff_max)
+    parser.add_argument("--webhook-max-attempts", type=int, default=defaults.webhook_max_attempts)
+    parser.add_argument(
+        "--quiet", action="store_true", default=defaults.quiet, help="log only failures"
+    )
 
 
 def config_from(options: dict[str, Any]) -> Config:

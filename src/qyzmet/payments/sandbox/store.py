@@ -98,7 +98,11 @@ class ApiError(Exception):
     field errors as (JSON pointer, detail)."""
 
     def __init__(
-        self, status: int, code: str, title: str, detail: str = "",
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str = "",
         errors: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {detail or title}")
@@ -167,7 +171,12 @@ class Store:
     and the sender each get their own); writes are serialised by a lock and `BEGIN IMMEDIATE`."""
 
     def __init__(
-        self, path: str | Path, *, public_url: str, page_timeout: float, timezone: str,
+        self,
+        path: str | Path,
+        *,
+        public_url: str,
+        page_timeout: float,
+        timezone: str,
     ) -> None:
         self.path = str(path)
         self.public_url = public_url.rstrip("/")
@@ -225,7 +234,9 @@ class Store:
             if row is not None:
                 if row["request_hash"] != fingerprint:
                     raise ApiError(
-                        409, "idempotency_key_reused", "Idempotency key reused",
+                        409,
+                        "idempotency_key_reused",
+                        "Idempotency key reused",
                         "This Idempotency-Key was used for a different payment request.",
                     )
                 return payment_json(row, public_url=self.public_url), False
@@ -235,9 +246,20 @@ class Store:
                 " currency, description, language, return_url, webhook_url, state, stage,"
                 " created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    payment_id, key, fingerprint, body["reference"], body["amount"],
-                    body["currency"], body["description"], body["language"], body["return_url"],
-                    body["webhook_url"], PENDING, STAGE_CARD, now, now + self.page_timeout,
+                    payment_id,
+                    key,
+                    fingerprint,
+                    body["reference"],
+                    body["amount"],
+                    body["currency"],
+                    body["description"],
+                    body["language"],
+                    body["return_url"],
+                    body["webhook_url"],
+                    PENDING,
+                    STAGE_CARD,
+                    now,
+                    now + self.page_timeout,
                 ),
             )
             row = conn.execute("SELECT * FROM payments WHERE id = ?", (payment_id,)).fetchone()
@@ -267,8 +289,14 @@ class Store:
             return cur.rowcount == 1
 
     def payment_decide(
-        self, payment_id: str, *, state: str, from_stage: str, failure_code: str = "",
-        card_last4: str = "", send_webhook: bool = True,
+        self,
+        payment_id: str,
+        *,
+        state: str,
+        from_stage: str,
+        failure_code: str = "",
+        card_last4: str = "",
+        send_webhook: bool = True,
     ) -> bool:
         """Decide a pending payment that is on `from_stage` — once: a second submission of the
         same page (a double click) finds it decided and changes nothing (False). The webhook
@@ -280,8 +308,17 @@ class Store:
                 " send_webhook = ?, card_last4 = CASE WHEN ? = '' THEN card_last4 ELSE ? END"
                 " WHERE id = ? AND state = ? AND stage = ? AND expires_at > ?",
                 (
-                    state, STAGE_DONE, failure_code, now, int(send_webhook), card_last4,
-                    card_last4, payment_id, PENDING, from_stage, now,
+                    state,
+                    STAGE_DONE,
+                    failure_code,
+                    now,
+                    int(send_webhook),
+                    card_last4,
+                    card_last4,
+                    payment_id,
+                    PENDING,
+                    from_stage,
+                    now,
                 ),
             )
             if cur.rowcount != 1:
@@ -301,7 +338,8 @@ class Store:
             return 0
         with self._write() as conn:
             ids = [
-                r["id"] for r in conn.execute(
+                r["id"]
+                for r in conn.execute(
                     "SELECT id FROM payments WHERE state = ? AND expires_at <= ?", (PENDING, now)
                 )
             ]
@@ -327,7 +365,10 @@ class Store:
             # What a reordering queue delivers: the earlier "created" event after the final one.
             stale = dict(self._event(row, type_="payment.created", created=row["created_at"]))
             stale["payment"] = {
-                **stale["payment"], "state": PENDING, "decided_at": None, "failure_code": "",
+                **stale["payment"],
+                "state": PENDING,
+                "decided_at": None,
+                "failure_code": "",
             }
             copies.append(stale)
         for body in copies:
@@ -335,9 +376,13 @@ class Store:
                 "INSERT INTO webhooks (event_id, payment_id, url, body, state, next_at,"
                 " created_at) VALUES (?,?,?,?,?,?,?)",
                 (
-                    body["event_id"], payment_id, row["webhook_url"],
+                    body["event_id"],
+                    payment_id,
+                    row["webhook_url"],
                     json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                    HOOK_DROPPED if dropped else HOOK_QUEUED, now, now,
+                    HOOK_DROPPED if dropped else HOOK_QUEUED,
+                    now,
+                    now,
                 ),
             )
 
@@ -366,7 +411,13 @@ class Store:
             )
 
     def webhook_failed(
-        self, seq: int, *, error: str, backoff: float, backoff_max: float, max_attempts: int,
+        self,
+        seq: int,
+        *,
+        error: str,
+        backoff: float,
+        backoff_max: float,
+        max_attempts: int,
     ) -> None:
         """A try that failed: again after `backoff` × 2^(tries − 1) seconds (at most
         `backoff_max`), until `max_attempts` tries, then FAILED (visible in /_control)."""
@@ -398,7 +449,9 @@ class Store:
             if row is not None:
                 if row["request_hash"] != fingerprint:
                     raise ApiError(
-                        409, "idempotency_key_reused", "Idempotency key reused",
+                        409,
+                        "idempotency_key_reused",
+                        "Idempotency key reused",
                         "This Idempotency-Key was used for a different refund request.",
                     )
                 return refund_json(row), False
@@ -407,12 +460,17 @@ class Store:
             ).fetchone()
             if payment is None:
                 raise ApiError(
-                    404, "payment_not_found", "Payment not found", "No such payment.",
+                    404,
+                    "payment_not_found",
+                    "Payment not found",
+                    "No such payment.",
                     [("/payment_id", "No such payment.")],
                 )
             if payment["state"] != SUCCEEDED:
                 raise ApiError(
-                    409, "payment_not_refundable", "Payment not refundable",
+                    409,
+                    "payment_not_refundable",
+                    "Payment not refundable",
                     f"Only a succeeded payment can be refunded; this one is {payment['state']}.",
                 )
             refunded = conn.execute(
@@ -421,7 +479,9 @@ class Store:
             ).fetchone()[0]
             if refunded + body["amount"] > payment["amount"]:
                 raise ApiError(
-                    422, "refund_exceeds_payment", "Refund exceeds payment",
+                    422,
+                    "refund_exceeds_payment",
+                    "Refund exceeds payment",
                     f"{payment['amount'] - refunded} can still be refunded of this payment.",
                     [("/amount", "More than what is left to refund.")],
                 )
@@ -430,8 +490,15 @@ class Store:
                 "INSERT INTO refunds (id, idempotency_key, request_hash, payment_id, amount,"
                 " reason, state, created_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
-                    refund_id, key, fingerprint, payment["id"], body["amount"], body["reason"],
-                    SUCCEEDED, now, now,
+                    refund_id,
+                    key,
+                    fingerprint,
+                    payment["id"],
+                    body["amount"],
+                    body["reason"],
+                    SUCCEEDED,
+                    now,
+                    now,
                 ),
             )
             row = conn.execute("SELECT * FROM refunds WHERE id = ?", (refund_id,)).fetchone()
@@ -460,32 +527,36 @@ class Store:
                 " ORDER BY decided_at, id",
                 (SUCCEEDED, start, end),
             ):
-                lines.append({
-                    "line_ref": f"{day.isoformat()}:{row['id']}",
-                    "type": "payment",
-                    "payment_id": row["id"],
-                    "refund_id": None,
-                    "reference": row["reference"],
-                    "amount": row["amount"],
-                    "currency": row["currency"],
-                    "booked_at": iso(row["decided_at"]),
-                })
+                lines.append(
+                    {
+                        "line_ref": f"{day.isoformat()}:{row['id']}",
+                        "type": "payment",
+                        "payment_id": row["id"],
+                        "refund_id": None,
+                        "reference": row["reference"],
+                        "amount": row["amount"],
+                        "currency": row["currency"],
+                        "booked_at": iso(row["decided_at"]),
+                    }
+                )
             for row in conn.execute(
                 "SELECT r.*, p.reference, p.currency FROM refunds r JOIN payments p"
                 " ON p.id = r.payment_id WHERE r.state = ? AND r.decided_at >= ?"
                 " AND r.decided_at < ? ORDER BY r.decided_at, r.id",
                 (SUCCEEDED, start, end),
             ):
-                lines.append({
-                    "line_ref": f"{day.isoformat()}:{row['id']}",
-                    "type": "refund",
-                    "payment_id": row["payment_id"],
-                    "refund_id": row["id"],
-                    "reference": row["reference"],
-                    "amount": -row["amount"],
-                    "currency": row["currency"],
-                    "booked_at": iso(row["decided_at"]),
-                })
+                lines.append(
+                    {
+                        "line_ref": f"{day.isoformat()}:{row['id']}",
+                        "type": "refund",
+                        "payment_id": row["payment_id"],
+                        "refund_id": row["id"],
+                        "reference": row["reference"],
+                        "amount": -row["amount"],
+                        "currency": row["currency"],
+                        "booked_at": iso(row["decided_at"]),
+                    }
+                )
         return {
             "date": day.isoformat(),
             "timezone": str(self.zone),

@@ -34,9 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not options["secret"]:
-            raise CommandError(
-                "No secret: set QYZMET_PAYMENT_SANDBOX_SECRET or pass --secret."
-            )
+            raise CommandError("No secret: set QYZMET_PAYMENT_SANDBOX_SECRET or pass --secret.")
         try:
             server.serve(server.config_from(options), out=self.stdout)
         except OSError as exc:
