@@ -36,20 +36,40 @@ def sign_submission(user, *, service_code: str, data: dict, draft_id: int | None
     return request
 
 
-def sign_decision(officer, *, application_id: int, action: str, reason: str = ""):
-    """Create and confirm an officer's signature of a decision; returns the request."""
+def first_ground(application_id: int, action: str) -> str:
+    """The first ground the case's package offers for `action` ("" when it is no refusal):
+    what a test that is not about grounds refuses on."""
+    from qyzmet.applications.models import Application
+    from qyzmet.applications.selectors import refusal_grounds
+
+    application = Application.objects.get(pk=application_id)
+    grounds = refusal_grounds(application=application, action=action, lang="en")
+    return grounds[0].code if grounds else ""
+
+
+def sign_decision(officer, *, application_id: int, action: str, reason: str = "",
+                  ground: str | None = None):
+    """Create and confirm an officer's signature of a decision; returns the request. A refusal
+    names the package's first ground unless `ground` is given."""
     pki_init()
+    if ground is None:
+        ground = first_ground(application_id, action)
     request = texted(lambda: app_services.application_decision_sign(
-        actor=officer, application_id=application_id, action=action, reason=reason
+        actor=officer, application_id=application_id, action=action, reason=reason,
+        ground=ground,
     ))
     signature_confirm(actor=officer, request_id=request.id, code=sms_code(officer))
     return request
 
 
-def decide(officer, *, application_id: int, action: str, reason: str = ""):
-    """A signed decision, applied."""
-    request = sign_decision(officer, application_id=application_id, action=action, reason=reason)
+def decide(officer, *, application_id: int, action: str, reason: str = "",
+           ground: str | None = None):
+    """A signed decision, applied (a refusal on the package's first ground unless given)."""
+    if ground is None:
+        ground = first_ground(application_id, action)
+    request = sign_decision(officer, application_id=application_id, action=action, reason=reason,
+                            ground=ground)
     return app_services.application_act(
         actor=officer, application_id=application_id, action=action, reason=reason,
-        signature_request_id=request.id,
+        ground=ground, signature_request_id=request.id,
     )

@@ -188,7 +188,9 @@ def test_signed_decision_names_the_officer_and_agency(world):
     assert files.content == rfc8785.dumps({
         "kind": "qyzmet.application.decision/1", "application": application.number,
         "action": "refuse", "reason": "Тіркелмеген.", "officer": mvd.iin, "agency": "kz-mvd",
+        "ground": "documents_false",
     })
+    assert application.decision_ground == event.ground == "documents_false"
     audit = AuditEntry.objects.filter(action="application.refuse").latest("pk")
     assert audit.data["signature"]["request"] == event.signature_id
 
@@ -205,8 +207,13 @@ def test_unconfirmed_or_different_decision_changes_nothing(world):
     ))
     signed = sign_decision(mvd, application_id=case.pk, action="refuse", reason="A")
     _refused("signature_mismatch", lambda: services.application_act(
-        actor=mvd, application_id=case.pk, action="refuse", reason="B",
+        actor=mvd, application_id=case.pk, action="refuse", reason="B", ground="documents_false",
         signature_request_id=signed.id,
+    ))
+    # The same words on another ground are another decision.
+    _refused("signature_mismatch", lambda: services.application_act(
+        actor=mvd, application_id=case.pk, action="refuse", reason="A",
+        ground="registry_contradicts", signature_request_id=signed.id,
     ))
     _refused("signature_mismatch", lambda: services.application_act(
         actor=mvd, application_id=case.pk, action="approve", signature_request_id=signed.id,

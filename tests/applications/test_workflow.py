@@ -101,8 +101,10 @@ def test_new_version_never_changes_an_application_in_flight(world, tmp_path, set
     source = Path(django_settings.QYZMET_SERVICE_PACKAGE_DIRS[0])
     for f in source.glob("*.yaml"):
         shutil.copy(f, tmp_path / f.name)
-    v2 = (tmp_path / "address-certificate.v2.yaml").read_text(encoding="utf-8")
-    v99 = v2.replace("version: 2", "version: 99", 1)
+    newest = max(int(f.name.split(".v")[1].split(".")[0])
+                 for f in source.glob("address-certificate.v*.yaml"))
+    current = (tmp_path / f"address-certificate.v{newest}.yaml").read_text(encoding="utf-8")
+    v99 = current.replace(f"version: {newest}", "version: 99", 1)
     (tmp_path / "address-certificate.v99.yaml").write_text(v99, encoding="utf-8")
     settings.QYZMET_SERVICE_PACKAGE_DIRS = [tmp_path]
     catalog_sync()

@@ -45,6 +45,11 @@ def _notify(event: dict[str, Any]) -> None:
     body = text_render(template, context)
     if kind == "submitted" and event.get("evidence_missing"):
         body += "\n\n" + EVIDENCE_MISSING.get(lang, EVIDENCE_MISSING["en"])
+    ground = package.ground(event.get("ground")) if kind == "refused" else None
+    if ground is not None:
+        body += "\n\n" + GROUND.get(lang, GROUND["en"]).format(
+            label=ground.label.get(lang), basis=ground.legal_basis.get(lang)
+        )
     notification_send(
         user_id=application.applicant_id,
         subject=f"{context['service']} — {application.number}",
@@ -100,6 +105,11 @@ def result_issue(event: dict[str, Any]) -> None:
 
 
 # What the platform itself adds to a service's notifications, per language (as ESCALATION).
+GROUND = {
+    "kk": "Бас тарту негізі: {label}. Құқықтық негізі: {basis}.",
+    "ru": "Основание отказа: {label}. Правовое основание: {basis}.",
+    "en": "Ground for refusal: {label}. Legal basis: {basis}.",
+}
 EVIDENCE_MISSING = {
     "kk": "Мемлекеттік тізілімдерден кейбір деректерді алу мүмкін болмады. Мекеме өтініміңізді "
           "қарап, сізден құжат сұрауы мүмкін.",

@@ -30,6 +30,28 @@ def reason_required(action: str) -> Problem:
     )
 
 
+def ground_required(action: str) -> Problem:
+    return Problem(
+        422,
+        "validation_failed",
+        "Validation failed",
+        f"The action '{action}' refuses the application: choose one of the service's grounds for "
+        "refusal.",
+        [FieldError("/ground", "A ground for refusal is required.")],
+    )
+
+
+def ground_unknown(action: str, ground: str, known: list[str]) -> Problem:
+    return Problem(
+        422,
+        "validation_failed",
+        "Validation failed",
+        f"'{ground}' is not a ground on which '{action}' may refuse this application "
+        f"(one of: {', '.join(known)}).",
+        [FieldError("/ground", "Not a ground for refusal of this service.")],
+    )
+
+
 def idempotency_conflict() -> Problem:
     return Problem(
         409,

@@ -36,6 +36,9 @@ class Application(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True, default="")
+    # The code of the refusal ground the officer chose (one of the pinned package's
+    # `refusal_grounds`); "" for an approval and for refusals made before grounds existed.
+    decision_ground = models.CharField(max_length=60, blank=True, default="")
     due_date = models.DateField(null=True, blank=True)
     state_due_date = models.DateField(null=True, blank=True)
     paused_at = models.DateField(null=True, blank=True)
@@ -116,6 +119,7 @@ class ApplicationEvent(models.Model):
     from_state = models.CharField(max_length=40, blank=True, default="")
     to_state = models.CharField(max_length=40, blank=True, default="")
     reason = models.TextField(blank=True, default="")
+    ground = models.CharField(max_length=60, blank=True, default="")  # a refusal's ground code
     # The officer's signature over the decision's canonical form (`services.decision_payload`),
     # when the step was signed: the signatures app's request id and the canonical bytes' SHA-256.
     signature_id = models.CharField(max_length=32, null=True, blank=True, unique=True)

@@ -173,6 +173,37 @@ def application_package(*, application: Application):
 
 
 @dataclass(frozen=True)
+class DecisionGround:
+    """The ground of a refusal in one language: its code, label and legal basis."""
+
+    code: str
+    label: str
+    legal_basis: str
+
+
+def decision_ground(*, application: Application, lang: str | None,
+                    code: str | None = None) -> DecisionGround | None:
+    """The refusal ground of the case (or `code`, e.g. a history row's) in `lang`, from the
+    package version the case is pinned to; None when none was recorded (an approval, or a
+    refusal made before the service had grounds)."""
+    code = application.decision_ground if code is None else code
+    if not code:
+        return None
+    ground = application_package(application=application).ground(code)
+    if ground is None:
+        return DecisionGround(code, code, "")  # pragma: no cover  (packages are immutable)
+    return DecisionGround(code, ground.label.get(lang), ground.legal_basis.get(lang))
+
+
+def refusal_grounds(*, application: Application, action: str, lang: str | None
+                    ) -> list[DecisionGround]:
+    """The grounds an officer chooses from when taking `action` on this case, in `lang`."""
+    package = application_package(application=application)
+    return [DecisionGround(g.code, g.label.get(lang), g.legal_basis.get(lang))
+            for g in package.grounds_for(action)]
+
+
+@dataclass(frozen=True)
 class PendingEvidence:
     """An evidence item a waiting application still lacks, and the registry it comes from."""
 

@@ -167,7 +167,7 @@ def _evidence_problem(exc: RegistryError, pointer: str) -> Problem:
 
 
 def _history(application: Application, *, actor, action: str, from_state: str, to_state: str,
-             reason: str = "", role: str = "", signature=None) -> None:
+             reason: str = "", role: str = "", signature=None, ground: str = "") -> None:
     ApplicationEvent.objects.create(
         application=application,
         actor=actor,
@@ -176,6 +176,7 @@ def _history(application: Application, *, actor, action: str, from_state: str, t
         from_state=from_state,
         to_state=to_state,
         reason=reason,
+        ground=ground,
         signature_id=signature.request_id if signature else None,
         signature_sha256=signature.sha256 if signature else "",
     )
@@ -262,11 +263,15 @@ def _signed_evidence(*, signed: dict[str, Any], found: _Evidence) -> tuple[dict,
 
 
 def decision_payload(
-    *, number: str, action: str, reason: str, officer_iin: str, agency_code: str
+    *, number: str, action: str, reason: str, officer_iin: str, agency_code: str,
+    ground: str = "",
 ) -> dict[str, Any]:
     """What an officer signs when a step ends the case (approve, refuse, ...): the case number,
-    the action, the reason the applicant will read, who decides and for which agency."""
-    return {
+    the action, the reason the applicant will read, who decides and for which agency — and, for
+    a refusal, the code of the ground chosen from the service's `refusal_grounds` (the key is
+    left out when there is none, so approvals and refusals made before grounds existed keep
+    their exact bytes)."""
+    payload = {
         "kind": DECISION_KIND,
         "application": number,
         "action": action,
@@ -274,6 +279,9 @@ def decision_payload(
         "officer": officer_iin,
         "agency": agency_code,
     }
+    if ground:
+        payload["ground"] = ground
+    return payload
 
 
 @dataclass(frozen=True)
@@ -943,16 +951,36 @@ class _Step:
     step: Any
     role: str
     reason: str
+    ground: str = ""
 
 
-def _step_check(*, actor, application: Application | None, action: str, reason: str) -> _Step:
+def _ground_check(*, package: Any, action: str, ground: str) -> str:
+    """The refusal ground of this step: required for an action that refuses when the pinned
+    package lists grounds (one of those its action may use); none for any other step, and for
+    a version published before grounds existed ("ground not recorded")."""
+    choices = [g.code for g in package.grounds_for(action)]
+    if not choices:
+        return ""
+    ground = (ground or "").strip()
+    if not ground:
+        raise errors.ground_required(action)
+    if ground not in choices:
+        raise errors.ground_unknown(action, ground[:60], choices)
+    return ground
+
+
+def _step_check(
+    *, actor, application: Application | None, action: str, reason: str, ground: str = ""
+) -> _Step:
     """Every rule of `application_act`, in its order: object rules first (a case you may not
-    see is 'not found'), then the state (409), the role (403) and the reason (422)."""
+    see is 'not found'), then the state (409), the role (403), the reason and, for a refusal,
+    its ground (422)."""
     if application is None or not _can_see(actor=actor, application=application):
         raise not_found("application")
     if application.state in (Application.DRAFT, Application.AWAITING_EVIDENCE):
         raise errors.action_not_allowed(action, application.state)
-    workflow = service_pinned(version_id=application.service_version_id).package.workflow
+    package = service_pinned(version_id=application.service_version_id).package
+    workflow = package.workflow
     step = workflow.action(action)
     if step is None:
         raise errors.unknown_action(action)
@@ -964,26 +992,34 @@ def _step_check(*, actor, application: Application | None, action: str, reason: 
     reason = (reason or "").strip()
     if step.requires_reason and not reason:
         raise errors.reason_required(action)
-    return _Step(workflow, step, role, reason)
+    ground = _ground_check(package=package, action=action, ground=ground)
+    return _Step(workflow, step, role, reason, ground)
 
 
-def _decision_payload_for(*, actor, application: Application, action: str, reason: str) -> dict:
+def _decision_payload_for(
+    *, actor, application: Application, action: str, reason: str, ground: str = ""
+) -> dict:
     return decision_payload(
         number=application.number,
         action=action,
         reason=reason,
         officer_iin=actor.iin,
         agency_code=application.agency_code,
+        ground=ground,
     )
 
 
-def application_decision_sign(*, actor, application_id: int, action: str, reason: str = ""):
+def application_decision_sign(
+    *, actor, application_id: int, action: str, reason: str = "", ground: str = ""
+):
     """Prepare the officer's signature of a step that ends the case: the same checks as
     `application_act` (nothing is changed), then a signature request over `decision_payload`
     made with the officer's certificate for the case's agency. Returns the signatures app's
     request; `application_act` with its id applies the decision once it is confirmed."""
     application = Application.objects.filter(pk=application_id).first()
-    checked = _step_check(actor=actor, application=application, action=action, reason=reason)
+    checked = _step_check(
+        actor=actor, application=application, action=action, reason=reason, ground=ground
+    )
     assert application is not None
     return signature_request_create(
         actor=actor,
@@ -993,7 +1029,8 @@ def application_decision_sign(*, actor, application_id: int, action: str, reason
             number=application.number,
         ),
         payload=_decision_payload_for(
-            actor=actor, application=application, action=action, reason=checked.reason
+            actor=actor, application=application, action=action, reason=checked.reason,
+            ground=checked.ground,
         ),
         organisation_code=application.agency_code,
         ref=f"application:{application.pk}",
@@ -1020,6 +1057,7 @@ def application_act_signed(
         application_id=application_id,
         action=str(payload.get("action", "")),
         reason=str(payload.get("reason", "")),
+        ground=str(payload.get("ground", "")),
         signature_request_id=signature_request_id,
     )
     return application, True
@@ -1035,7 +1073,7 @@ def action_is_final(*, application: Application, action: str) -> bool:
 
 @transaction.atomic
 def application_act(
-    *, actor, application_id: int, action: str, reason: str = "",
+    *, actor, application_id: int, action: str, reason: str = "", ground: str = "",
     signature_request_id: str | None = None,
 ) -> Application:
     """Take one workflow action. Object rules first (a case you may not see is 'not found'),
@@ -1044,11 +1082,18 @@ def application_act(
     With `signature_request_id` the step counts only if the actor signed exactly this decision
     (`decision_payload`) as an official of the case's agency, confirmed with the code; the
     history row and the audit row name the signature. `QYZMET_REQUIRE_DECISION_SIGNATURE` makes
-    a signature compulsory for officers' steps that end the case."""
+    a signature compulsory for officers' steps that end the case.
+
+    A refusal names its `ground` (a code of the pinned package's `refusal_grounds`, 422 when
+    missing or unknown); it is signed with the decision and kept on the case, its history row,
+    its audit entry and its event."""
     application = Application.objects.select_for_update().filter(pk=application_id).first()
-    checked = _step_check(actor=actor, application=application, action=action, reason=reason)
+    checked = _step_check(
+        actor=actor, application=application, action=action, reason=reason, ground=ground
+    )
     assert application is not None
     workflow, step, role, reason = checked.workflow, checked.step, checked.role, checked.reason
+    ground = checked.ground
 
     from_state = application.state
     leaving = workflow.state(from_state)
@@ -1059,7 +1104,8 @@ def application_act(
             actor=actor,
             request_id=signature_request_id,
             expected=_decision_payload_for(
-                actor=actor, application=application, action=action, reason=reason
+                actor=actor, application=application, action=action, reason=reason,
+                ground=ground,
             ),
             what="decision",
             organisation_code=application.agency_code,
@@ -1097,11 +1143,14 @@ def application_act(
         application.outcome = entering.outcome or ""
         application.decided_at = timezone.now()
         application.decision_reason = reason
+        application.decision_ground = ground
     application.save()
     _history(application, actor=actor, action=action, from_state=from_state,
-             to_state=step.to, reason=reason, role=role, signature=signature)
+             to_state=step.to, reason=reason, role=role, signature=signature, ground=ground)
     audit_data: dict[str, Any] = {"from": from_state, "to": step.to, "role": role,
                                   "reason": reason}
+    if ground:
+        audit_data["ground"] = ground
     if signature is not None:
         audit_data["signature"] = {
             "request": signature.request_id,
@@ -1126,7 +1175,8 @@ def application_act(
         topic = "application.info_provided"
     event_publish(
         topic=topic,
-        payload=_event_payload(application, action=action, from_state=from_state, reason=reason),
+        payload=_event_payload(application, action=action, from_state=from_state, reason=reason,
+                               **({"ground": ground} if ground else {})),
     )
     return application
 
