@@ -737,6 +737,7 @@ def refund_request(
         if existing is None:
             raise
         return existing
+    refund.refresh_from_db()  # sent at commit when this was the outermost transaction
     return refund
 
 
@@ -773,6 +774,7 @@ def refund_approve(*, actor: Any, refund_public_id: uuid.UUID | str) -> Refund:
             amount=refund.amount,
         )
         _refund_send_after_commit(refund.pk)
+    refund.refresh_from_db()
     return refund
 
 
