@@ -64,6 +64,12 @@ class EvidenceOut(Schema):
     subject: str
 
 
+class RefusalGroundOut(Schema):
+    code: str
+    label: str
+    legal_basis: str
+
+
 class ServiceDetailOut(ServiceSummaryOut):
     version_id: int
     lang: str
@@ -73,6 +79,10 @@ class ServiceDetailOut(ServiceSummaryOut):
     evidence: list[EvidenceOut]
     result_title: str
     result_validity_days: int | None
+    refusal_grounds: list[RefusalGroundOut] = Field(
+        [], description="The grounds on which an application may be refused (an officer "
+        "refusing names one by its code)",
+    )
 
 
 class LifeEventOut(Schema):
@@ -156,6 +166,11 @@ def service_detail(
         ],
         "result_title": package.result.title.get(chosen),
         "result_validity_days": package.result.validity_days,
+        "refusal_grounds": [
+            {"code": g.code, "label": g.label.get(chosen),
+             "legal_basis": g.legal_basis.get(chosen)}
+            for g in package.refusal_grounds
+        ],
     }
 
 

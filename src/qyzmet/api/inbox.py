@@ -122,11 +122,13 @@ def inbox_action_sign(
 ):
     """Step 1 of a signed decision: the same checks as the action, then a signature request
     over the RFC 8785 form of `{"kind": "qyzmet.application.decision/1", "application":
-    number, "action", "reason", "officer": IIN, "agency": code}` with the officer's certificate
-    for the agency. Nothing changes until the action is taken with `signature_request_id`."""
+    number, "action", "reason", "officer": IIN, "agency": code}` (and, for a refusal, `"ground"`:
+    the code of the refusal ground) with the officer's certificate for the agency. Nothing
+    changes until the action is taken with `signature_request_id`."""
     _require_officer(request)
     sig_request = services.application_decision_sign(
-        actor=request.user, application_id=application_id, action=action, reason=payload.reason
+        actor=request.user, application_id=application_id, action=action, reason=payload.reason,
+        ground=payload.ground,
     )
     return Status(201, signature_request_out(sig_request))
 
@@ -140,15 +142,18 @@ def inbox_action(
     request: HttpRequest, application_id: ObjectId, action: Action, payload: ActionIn
 ):
     """Take a workflow action (take, request_info, approve, refuse, ...). 409 when the state does
-    not allow it, 403 when the officer's role does not. A decision that ends the case may carry
-    `signature_request_id` (a confirmed `…/sign` request over exactly this action and reason);
-    where the platform requires signed decisions, it must."""
+    not allow it, 403 when the officer's role does not. A refusal names its `ground` (one of the
+    service version's refusal grounds; 422 naming `/ground` when missing or unknown). A decision
+    that ends the case may carry `signature_request_id` (a confirmed `…/sign` request over
+    exactly this action, reason and ground); where the platform requires signed decisions, it
+    must."""
     _require_officer(request)
     application = services.application_act(
         actor=request.user,
         application_id=application_id,
         action=action,
         reason=payload.reason,
+        ground=payload.ground,
         signature_request_id=payload.signature_request_id,
     )
     return _case_out(request, application)

@@ -6,8 +6,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from django.utils import translation
 from ninja import Schema
 from pydantic import Field
+
+from qyzmet.applications import selectors
+from qyzmet.catalog.package import lang_normalise
 
 from .fields import ObjectId
 
@@ -44,8 +48,20 @@ class SignIn(Schema):
     draft_id: ObjectId | None = Field(None, description="Sign the submission of this draft")
 
 
+def _ground() -> Any:
+    return Field(
+        "",
+        max_length=60,
+        description="For an action that refuses: the code of one of the service's refusal "
+        "grounds (the package's `refusal_grounds`; the catalogue shows them). Required when the "
+        "application's service version lists grounds (422 naming `/ground` when missing or "
+        "unknown); ignored for other actions",
+    )
+
+
 class DecisionSignIn(Schema):
     reason: str = Field("", max_length=5000)
+    ground: str = _ground()
 
 
 class SignatureRequestOut(Schema):
@@ -58,6 +74,7 @@ class SignatureRequestOut(Schema):
 
 class ActionIn(Schema):
     reason: str = Field("", max_length=5000)
+    ground: str = _ground()
     signature_request_id: str | None = _signature_id()
 
 
@@ -79,6 +96,7 @@ class HistoryOut(Schema):
     to_state: str
     actor_role: str
     reason: str
+    ground: str = Field("", description="A refusal's ground code (\"\" for other steps)")
 
 
 class PendingEvidenceOut(Schema):
@@ -98,6 +116,12 @@ class MissingEvidenceOut(Schema):
     detail: str = Field(description="What the registry or the gateway said")
 
 
+class DecisionGroundOut(Schema):
+    code: str = Field(description="The ground's code in the service package")
+    label: str = Field(description="The ground in words, in the request's language")
+    legal_basis: str = Field(description="The law it rests on, in the request's language")
+
+
 class ApplicationOut(Schema):
     id: int
     number: str
@@ -114,6 +138,11 @@ class ApplicationOut(Schema):
     due_date: dt.date | None
     decided_at: dt.datetime | None
     decision_reason: str
+    decision_ground: DecisionGroundOut | None = Field(
+        None,
+        description="A refused application's ground for refusal; null for other outcomes and "
+        "for refusals made before the service had grounds (ground not recorded)",
+    )
     actions: list[str] = []
     result_url: str | None = None
     verify_url: str | None = None
@@ -188,6 +217,13 @@ def signature_request_out(sig_request) -> dict:
     }
 
 
+def _decision_ground(application) -> dict | None:
+    found = selectors.decision_ground(
+        application=application, lang=lang_normalise(translation.get_language())
+    )
+    return dataclasses.asdict(found) if found else None
+
+
 def application_out(
     application,
     *,
@@ -216,6 +252,7 @@ def application_out(
         "due_date": application.due_date,
         "decided_at": application.decided_at,
         "decision_reason": application.decision_reason,
+        "decision_ground": _decision_ground(application),
         "actions": actions,
         "result_url": result_url,
         "verify_url": verify_url,
