@@ -391,10 +391,15 @@ def test_settlement_lines_for_the_reconciliation(finance, invoice):
     ))
     import datetime as dt
 
+    # An overlapping statement repeats B-1: still one settlement line.
+    statement_import(actor=finance, filename="", content=camt053(
+        E(ref=payment.reference, line_ref="B-1"), msg_id="M-2", stmt_id="S-2"))
     settled = provider_get("reference").settlement(dt.date(2026, 3, 2))
     assert [(s.line_ref, s.reference, s.amount) for s in settled] == [
         ("B-1", payment.reference, 250000), ("B-2", "who?", 100),
     ]
+    attempt = PaymentAttempt.objects.get(payment=payment)
+    assert [s.provider_ref for s in settled] == [attempt.provider_ref, ""]
     assert [s.amount for s in provider_get("reference").settlement(dt.date(2026, 3, 3))] == [
         -250000
     ]
@@ -450,3 +455,16 @@ def test_a_longer_number_is_not_cut_into_an_invoice_number(finance, invoice):
     (line,) = lines(statement_import(actor=finance, filename="", content=content))
     assert line.state == StatementLine.UNMATCHED
     assert fresh(payment).state == Payment.AWAITING
+
+
+def test_reconciliation_of_a_statement_day(finance, invoice):
+    """The engine's daily reconciliation reads the statements through the provider: the paid
+    line reconciles, the unmatched one is flagged."""
+    import datetime as dt
+
+    payment = invoice()
+    statement_import(actor=finance, filename="", content=camt053(
+        E(ref=payment.reference, line_ref="B-1"), E(ustrd="who?", line_ref="B-2", amount="1.00")))
+    run = services.reconcile_day(day=dt.date(2026, 3, 2))
+    flagged = [m for m in run.mismatches if m.get("provider") == "reference"]
+    assert [(m["kind"], m["line_ref"]) for m in flagged] == [("missing_on_platform", "B-2")]

@@ -508,19 +508,29 @@ def _resolve_by_matching(actor: Any, line: StatementLine, reference: str) -> dic
 
 def statement_settlement_lines(*, day: dt.date) -> list[SettlementLine]:
     """What the imported statements say was booked on `day`, as settlement lines for the daily
-    reconciliation (`reference` is the matched invoice's number, else the payer's text)."""
+    reconciliation. A line that paid (or was matched to) an invoice carries the arrival's
+    provider ref, so the engine finds that very attempt; otherwise `reference` is the payer's
+    text (and the engine flags it). The same bank entry in two overlapping statements is one
+    line."""
     lines = (
-        StatementLine.objects.filter(booked_on=day).select_related("payment")
+        StatementLine.objects.filter(booked_on=day).select_related("payment", "statement")
         .order_by("statement_id", "id")
     )
-    return [
-        SettlementLine(
-            provider_ref="",
+    seen: set[tuple[str, str]] = set()
+    out: list[SettlementLine] = []
+    for line in lines:
+        key = (line.statement.account_iban, line.line_ref)
+        if not line.line_ref.startswith("NtryRef:"):
+            if key in seen:
+                continue
+            seen.add(key)
+        external_ref = _external_ref(line, iban=line.statement.account_iban)
+        out.append(SettlementLine(
+            provider_ref=external_ref[:100] if line.payment_id else "",
             reference=line.payment.reference if line.payment_id else line.reference_text,
             amount=line.amount,
             currency=line.currency,
             booked_on=line.booked_on,
             line_ref=line.line_ref,
-        )
-        for line in lines
-    ]
+        ))
+    return out
