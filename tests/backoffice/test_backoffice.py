@@ -174,6 +174,32 @@ def test_refuse_without_reason_names_the_field_and_changes_nothing(client):
     assert ApplicationEvent.objects.count() == events
 
 
+def test_refuse_asks_for_a_ground_of_the_service_in_the_officers_language(client):
+    application = submitted(citizen())
+    clerk = officer()
+    app_services.application_act(actor=clerk, application_id=application.pk, action="take")
+    client.force_login(clerk)
+    client.cookies["django_language"] = "ru"
+    page = client.get(_case(application)).content.decode()
+    assert '<select id="ground" name="ground"' in page and 'for="ground"' in page
+    assert 'value="no_registered_address"' in page
+    assert "У заявителя нет зарегистрированного места жительства" in page
+    events = ApplicationEvent.objects.count()
+    # Neither ground nor reason: both fields are named at once.
+    html = client.post(_case(application, "bo-act"), {"action": "refuse", "reason": ""}
+                       ).content.decode()
+    assert 'href="#ground"' in html and 'href="#reason"' in html
+    assert 'id="ground-error"' in html and 'id="reason-error"' in html
+    # A reason but a ground the service does not have: the ground is named, the text kept.
+    html = client.post(_case(application, "bo-act"),
+                       {"action": "refuse", "reason": "Нет адреса.", "ground": "whim"}
+                       ).content.decode()
+    assert 'href="#ground"' in html and 'href="#reason"' not in html
+    assert "Выберите основание отказа." in html and "Нет адреса." in html
+    application.refresh_from_db()
+    assert application.state == "in_review" and ApplicationEvent.objects.count() == events
+
+
 def test_conflicting_action_shows_a_message_and_changes_nothing(client):
     application = submitted(citizen())
     client.force_login(officer())
@@ -196,7 +222,8 @@ def test_take_then_refuse_with_reason(client):
     assert client.post(act, {"action": "take"}).status_code == 302
     # A refusal is a decision: it is signed first, and applied on the return from signing.
     response = texted(lambda: client.post(
-        act, {"action": "refuse", "reason": "Not registered here."}
+        act, {"action": "refuse", "reason": "Not registered here.",
+              "ground": "no_registered_address"}
     ))
     assert response.status_code == 302
     sign_url = response["Location"]
@@ -209,6 +236,7 @@ def test_take_then_refuse_with_reason(client):
     application.refresh_from_db()
     assert application.state == "refused"
     assert application.decision_reason == "Not registered here."
+    assert application.decision_ground == "no_registered_address"
 
 
 def test_attachment_of_another_case_is_404(client):

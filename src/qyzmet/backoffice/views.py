@@ -244,6 +244,7 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     today = timezone.localdate()
     history = app_selectors.application_history(application_id=application.pk)
     signatures = app_selectors.application_signatures(application=application)
+    grounds = _refusal_choices(application, actions, lang)
     return {
         "application": application,
         "title": package.title(lang),
@@ -251,6 +252,9 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "agency": _agency_name(application.agency_code, lang),
         "document": _issued_document(application),
         "needs_reason": [a["label"] for a in actions if a["requires_reason"]],
+        "grounds": grounds,
+        "needs_ground": [a["label"] for a in actions if a["name"] in grounds.actions],
+        "decision_ground": app_selectors.decision_ground(application=application, lang=lang),
         "has_final": any(a["final"] for a in actions),
         **_deadline_marks(application, today=today,
                           soon=app_selectors.deadline_soon_limit(today=today)),
@@ -267,6 +271,8 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
             {"at": e.at, "what": action_label(e.action),
              "who": (e.actor.full_name or e.actor.iin) if e.actor else "",
              "status": status_label(e.to_state) if e.to_state else "", "reason": e.reason,
+             "ground": app_selectors.decision_ground(
+                 application=application, lang=lang, code=e.ground) if e.ground else None,
              "signature": signatures.get(e.signature_id or "")
              if e.signature_id != application.submission_signature_id else None}
             for e in history
@@ -276,8 +282,29 @@ def _case_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "errors": {},
         "summary": [],
         "reason_max": REASON_MAX_CHARS,
-        "posted": {"action": "", "reason": ""},
+        "posted": {"action": "", "reason": "", "ground": ""},
     }
+
+
+class _Grounds(list):
+    """The refusal grounds the officer may choose from (in their language), and the actions
+    that ask for one."""
+
+    actions: tuple[str, ...] = ()
+
+
+def _refusal_choices(application: Any, actions: list[dict[str, Any]], lang: str) -> _Grounds:
+    """Every ground of the refusing actions open to the officer, each once, in package order."""
+    found = _Grounds()
+    names = []
+    for a in actions:
+        grounds = app_selectors.refusal_grounds(application=application, action=a["name"],
+                                                lang=lang)
+        if grounds:
+            names.append(a["name"])
+        found.extend(g for g in grounds if g.code not in {f.code for f in found})
+    found.actions = tuple(names)
+    return found
 
 
 def _officer_application(request: HttpRequest, application_id: int, purpose: str = "") -> Any:
@@ -332,9 +359,10 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
     )
     action = (request.POST.get("action") or "").strip()
     reason = (request.POST.get("reason") or "").strip()
-    error = ""
+    ground = (request.POST.get("ground") or "").strip()[:60]
+    errors: dict[str, str] = {}
     if len(reason) > REASON_MAX_CHARS:
-        error = _("Use at most %(count)d characters.") % {"count": REASON_MAX_CHARS}
+        errors["reason"] = _("Use at most %(count)d characters.") % {"count": REASON_MAX_CHARS}
     else:
         try:
             if app_services.action_is_final(application=application, action=action):
@@ -342,7 +370,7 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
                 # from the signing page, and not at all if the code is never confirmed.
                 sig_request = app_services.application_decision_sign(
                     actor=request.user, application_id=application.pk, action=action,
-                    reason=reason,
+                    reason=reason, ground=ground,
                 )
                 done = reverse("bo-decide-signed", kwargs={
                     "application_id": application.pk, "request_id": sig_request.id,
@@ -351,7 +379,8 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
                     "request_id": sig_request.id,
                 }) + "?" + urlencode({"next": done}))
             app_services.application_act(
-                actor=request.user, application_id=application.pk, action=action, reason=reason
+                actor=request.user, application_id=application.pk, action=action, reason=reason,
+                ground=ground,
             )
         except Problem as problem:
             if problem.code == "no_phone":
@@ -360,7 +389,8 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
                 ))
                 return redirect("bo-case", application_id=application.pk)
             if problem.status == 422:
-                error = _("Enter the reason: the applicant will read it.")
+                errors = _act_errors(problem, application=application, action=action,
+                                     reason=reason, ground=ground)
             elif problem.status == 404 and problem.code != "unknown_action":
                 raise Http404 from problem
             else:
@@ -373,13 +403,29 @@ def act(request: HttpRequest, application_id: int) -> HttpResponse:
             messages.success(request, _("Done: %(action)s.") % {"action": action_button(action)})
             return redirect("bo-case", application_id=application.pk)
     context = _case_context(request, application)
-    context["errors"] = {action: error}
-    context["posted"] = {"action": action, "reason": reason}
-    context["summary"] = [{
-        "target": "reason",
-        "message": f"{_('Reason')} ({action_button(action)}): {error}",
-    }]
+    context["errors"] = errors
+    context["posted"] = {"action": action, "reason": reason, "ground": ground}
+    names = {"ground": _("Ground for refusal"), "reason": _("Reason")}
+    context["summary"] = [
+        {"target": field, "message": f"{names[field]} ({action_button(action)}): {errors[field]}"}
+        for field in ("ground", "reason") if field in errors
+    ]
     return render(request, "backoffice/case.html", context)
+
+
+def _act_errors(problem: Problem, *, application: Any, action: str, reason: str,
+                ground: str) -> dict[str, str]:
+    """The form's field errors for a refused step (422): the reason and, for a refusal, its
+    ground — both named at once, although the service stops at the first."""
+    pointers = {e.pointer for e in problem.errors}
+    choices = {g.code for g in app_selectors.refusal_grounds(
+        application=application, action=action, lang=current_lang())}
+    errors: dict[str, str] = {}
+    if choices and ("/ground" in pointers or ground not in choices):
+        errors["ground"] = _("Choose the ground for the refusal.")
+    if "/reason" in pointers or not reason:
+        errors["reason"] = _("Enter the reason: the applicant will read it.")
+    return errors or {"reason": _("Enter the reason: the applicant will read it.")}
 
 
 @officer_required
@@ -432,6 +478,8 @@ def decided(request: HttpRequest, application_id: int, request_id: str) -> HttpR
         "title": package.title(lang),
         "decision": decision_words(action=event.action, package=package, lang=lang),
         "reason": event.reason,
+        "ground": app_selectors.decision_ground(application=application, lang=lang,
+                                                code=event.ground) if event.ground else None,
         "agency": _agency_name(application.agency_code, lang),
         "approved": application.outcome == "approved",
         "document": _issued_document(application),

@@ -582,6 +582,7 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "package": package,
         "title": package.title(lang),
         "status": status_label(application.state),
+        "decision_ground": app_selectors.decision_ground(application=application, lang=lang),
         "data_rows": data_rows,
         "facts": facts_rows(package=package, evidence=application.evidence or {}),
         "history": [
