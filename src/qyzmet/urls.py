@@ -19,6 +19,7 @@ urlpatterns = [
     path("backoffice/exchange/", include("qyzmet.backoffice.urls_exchange")),
     path("backoffice/ai/", include("qyzmet.backoffice.urls_ai")),
     path("backoffice/open/", include("qyzmet.backoffice.urls_open")),
+    path("backoffice/finance/", include("qyzmet.backoffice.urls_finance")),
     path("backoffice/", include("qyzmet.backoffice.urls")),
     path("r1/", include("qyzmet.exchange.urls")),
     path("data/", include("qyzmet.registries.govstack.urls")),

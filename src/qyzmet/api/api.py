@@ -22,6 +22,7 @@ from . import (
     documents,
     exchange,
     inbox,
+    payments,
     payments_webhooks,
     signatures,
     transparency,
@@ -72,6 +73,8 @@ api.add_router("/exchange", exchange.router)
 api.add_router("/appeals", appeals.router)
 api.add_router("/ai", ai.router)
 api.add_router("/payments/webhooks", payments_webhooks.router)
+api.add_router("/payments", payments.router)
+api.add_router("/refunds", payments.refunds_router)
 
 
 def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:

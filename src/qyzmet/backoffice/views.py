@@ -34,6 +34,7 @@ from qyzmet.exchange.services import admin_orgs
 from qyzmet.identity.selectors import organisation_names, user_roles
 from qyzmet.opendata.services import UPLOAD_ROLES as OPEN_DATA_ROLES
 from qyzmet.participation.services import staff_organisations as legal_act_organisations
+from qyzmet.payments.finance import desk_scope as finance_desk_scope
 from qyzmet.ui.answers import decision_words
 from qyzmet.ui.forms import field_order, value_display
 from qyzmet.ui.labels import (
@@ -71,6 +72,9 @@ def back_office_areas(*, user: Any) -> list[dict[str, str]]:
     if admin_orgs(user=user):
         areas.append({"url": reverse("bo-exchange-rights"), "title": _("Data exchange access"),
                       "text": _("Which systems may call your organisation's services.")})
+    if finance_desk_scope(user=user) is not None:
+        areas.append({"url": reverse("bo-finance"), "title": _("Finance desk"),
+                      "text": _("Fees paid, refunds, bank statements and reconciliation.")})
     areas.extend(_open_government_areas(user=user))
     return areas
 

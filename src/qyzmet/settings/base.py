@@ -146,6 +146,9 @@ QYZMET_REQUEST_MAX_BYTES_BY_ROUTE = {
     "signature-verify": 21 * _MB,
     "appeal-new": 26 * _MB,
     "api-v1:appeal_create": 34 * _MB,
+    # A camt.053 statement may be 10 MB (payments.camt053.MAX_BYTES), plus the form around it.
+    "bo-finance-statement-upload": 11 * _MB,
+    "api-v1:statement_upload": 11 * _MB,
 }
 # Django's own cap on a body read into memory: the largest route limit (the guard is tighter).
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(QYZMET_REQUEST_MAX_BYTES_BY_ROUTE.values())

@@ -173,7 +173,28 @@ def _officer_people() -> list[dict[str, Any]]:
     return people
 
 
-_OFFICERS = _officer_people()
+def _finance_people() -> list[dict[str, Any]]:
+    """The finance desk's demo people: two finance officers of the migration service (its fees
+    are the passport's; two, so one can approve the other's refund) and a platform treasurer
+    who reads every agency's payments (payments.finance)."""
+    people = []
+    rows = (
+        ("kz-mvd-migration", "finance_officer", ("Қайырбекова", "Гүлмира", "Сәкенқызы", "F"),
+         "finance.kz-mvd-migration"),
+        ("kz-mvd-migration", "finance_officer", ("Жанұзақов", "Ерболат", "Маратұлы", "M"),
+         "finance2.kz-mvd-migration"),
+        ("kz-gov-corp", "treasury", ("Әбдірахманова", "Сәуле", "Ғаниқызы", "F"),
+         "treasury.kz-gov-corp"),
+    )  # fmt: skip
+    for k, (agency, role, (last, first, patronymic, sex), mailbox) in enumerate(rows):
+        birth = dt.date(1980 + k * 4, 2 + k * 3, 11 + k * 5)
+        people.append({"agency": agency, "role": role, "iin": _fixed_iin(birth, sex, 2900 + k * 3),
+                       "last_name": last, "first_name": first, "patronymic": patronymic,
+                       "birth_date": birth, "sex": sex, "email": f"{mailbox}@example.org"})
+    return people
+
+
+_OFFICERS = _officer_people() + _finance_people()
 DEMO_OFFICER_IINS: dict[str, list[tuple[str, str]]] = {}
 for _o in _OFFICERS:
     DEMO_OFFICER_IINS.setdefault(_o["agency"], []).append((_o["iin"], _o["role"]))
@@ -667,7 +688,7 @@ def demo_logins() -> list[DemoLogin]:
                 role=o["role"],
                 iin=o["iin"],
                 full_name=f"{o['last_name']} {o['first_name']} {o['patronymic']}",
-                email=f"{o['role']}.{o['agency']}@example.org",
+                email=o.get("email") or f"{o['role']}.{o['agency']}@example.org",
                 phone=f"+7702{n:07d}",
                 language="kk" if o["role"] == "officer" else "ru",
                 agency=o["agency"],
