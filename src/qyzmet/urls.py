@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("qyzmet.portal.urls_sign")),
     path("", include("qyzmet.portal.urls_account")),
     path("", include("qyzmet.portal.urls_apply")),
+    path("", include("qyzmet.portal.urls_payments")),
     path("", include("qyzmet.portal.urls_catalog")),
 ]

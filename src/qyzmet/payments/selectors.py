@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 
 from .models import Payment, PaymentAttempt, Refund
 
@@ -129,8 +134,16 @@ def _refund_view(r: Refund) -> RefundView:
 
 def payment_view(payment: Payment) -> PaymentView:
     """The view of a payment model (its attempts and refunds read here: two queries)."""
-    attempts = tuple(_attempt_view(a) for a in payment.attempts.order_by("created_at", "id"))
-    refunds = tuple(_refund_view(r) for r in payment.refunds.order_by("created_at", "id"))
+    return _view(
+        payment,
+        attempts=payment.attempts.order_by("created_at", "id"),
+        refunds=payment.refunds.order_by("created_at", "id"),
+    )
+
+
+def _view(
+    payment: Payment, *, attempts: Iterable[PaymentAttempt], refunds: Iterable[Refund]
+) -> PaymentView:
     return PaymentView(
         id=payment.pk,
         public_id=str(payment.public_id),
@@ -153,8 +166,8 @@ def payment_view(payment: Payment) -> PaymentView:
         expires_at=payment.expires_at,
         paid_at=payment.paid_at,
         receipt_document_id=payment.receipt_document_id,
-        attempts=attempts,
-        refunds=refunds,
+        attempts=tuple(_attempt_view(a) for a in attempts),
+        refunds=tuple(_refund_view(r) for r in refunds),
     )
 
 
@@ -191,3 +204,22 @@ def refund_by_public_id(*, public_id: uuid.UUID | str) -> RefundView | None:
     key = _uuid(public_id)
     refund = Refund.objects.filter(public_id=key).first() if key is not None else None
     return _refund_view(refund) if refund is not None else None
+
+
+def payments_of_payer(*, payer_id: int, cursor: str | None = None, limit: int = 20) -> Page:
+    """The payer's own payments (the citizen's /my/payments/), newest first, keyset-paginated on
+    id: three queries a page, whatever its length (attempts and refunds prefetched in order)."""
+    limit = page_limit(limit)
+    qs = Payment.objects.filter(payer_id=payer_id).order_by("-id")
+    if cursor:
+        qs = qs.filter(id__lt=cursor_read(cursor, id=cursor_key)["id"])
+    qs = qs.prefetch_related(
+        Prefetch("attempts", queryset=PaymentAttempt.objects.order_by("created_at", "id")),
+        Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id")),
+    )
+    rows = list(qs[: limit + 1])
+    next_cursor = cursor_encode({"id": rows[limit - 1].pk}) if len(rows) > limit else None
+    return Page(
+        [_view(p, attempts=p.attempts.all(), refunds=p.refunds.all()) for p in rows[:limit]],
+        next_cursor,
+    )
