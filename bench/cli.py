@@ -97,6 +97,7 @@ AREAS = {
     "appeals_routing": "docs/benchmarks-appeals.md",
     "analytics_charts": "docs/benchmarks-analytics.md",
     "opendata": "docs/benchmarks-opendata.md",
+    "payments": "docs/benchmarks-payments.md",
 }
 RESULTS_START = "<!-- bench:results:start -->"
 RESULTS_END = "<!-- bench:results:end -->"

@@ -324,14 +324,19 @@ STALE = "stale"  # a contrary answer after a final one (e.g. declined after succ
 MISMATCH = "mismatch"  # the provider reports another amount or currency: not counted, flagged
 
 
-def _status_apply(*, attempt_id: int, status: Status, via: str) -> str:
+def _status_apply(
+    *, attempt_id: int, status: Status, via: str, payment_id: int | None = None
+) -> str:
     """Apply one provider answer about one attempt, in one transaction (the payment row locked
     first, then the attempt, everywhere, so two answers never deadlock). Out of order safe: a
     success always wins over pending/declined/expired/failed (the money moved), and nothing
     after a success changes it. A success on a payment that another attempt (or a bank
     transfer) already paid, or that expired, is a double payment: refunded automatically."""
     now = timezone.now()
-    payment_id = PaymentAttempt.objects.values_list("payment_id", flat=True).get(pk=attempt_id)
+    if payment_id is None:  # a caller that looked the attempt up already passes it
+        payment_id = PaymentAttempt.objects.values_list("payment_id", flat=True).get(
+            pk=attempt_id
+        )
     with transaction.atomic():
         payment = _payment_locked(payment_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
@@ -1137,35 +1142,36 @@ def webhook_receive(
         hook = ProviderWebhook.objects.get(provider=provider, event_id=event.event_id[:100])
         if hook.state != ProviderWebhook.RECEIVED:
             return hook  # a duplicate: already acted upon
-    attempt_id = (
+    # The hot path of a busy acquirer (docs/benchmarks-payments.md): one look-up gives the
+    # attempt and its payment, and the inbox row's new state is set here, not read back.
+    found = (
         PaymentAttempt.objects.filter(provider=provider, provider_ref=event.status.provider_ref)
-        .values_list("pk", flat=True)
+        .values_list("pk", "payment_id")
         .first()
         if event.status.provider_ref
         else None
     )
     now = timezone.now()
-    if attempt_id is None:
+    if found is None:
         log.warning(
             "webhook %s of %s names an unknown charge %r: ignored",
             event.event_id,
             provider,
             event.status.provider_ref,
         )
-        ProviderWebhook.objects.filter(pk=hook.pk).update(
-            state=ProviderWebhook.IGNORED, error="unknown payment", processed_at=now
+        state, note = ProviderWebhook.IGNORED, "unknown payment"
+    else:
+        attempt_id, payment_id = found
+        outcome = _status_apply(
+            attempt_id=attempt_id, payment_id=payment_id, status=event.status, via="webhook"
         )
-        hook.refresh_from_db()
-        return hook
-    outcome = _status_apply(attempt_id=attempt_id, status=event.status, via="webhook")
-    note = {
-        STALE: "ignored: the attempt already had a final result",
-        MISMATCH: "ignored: amount or currency differs from the attempt",
-    }.get(outcome, "")
-    ProviderWebhook.objects.filter(pk=hook.pk).update(
-        state=ProviderWebhook.PROCESSED, error=note, processed_at=now
-    )
-    hook.refresh_from_db()
+        state = ProviderWebhook.PROCESSED
+        note = {
+            STALE: "ignored: the attempt already had a final result",
+            MISMATCH: "ignored: amount or currency differs from the attempt",
+        }.get(outcome, "")
+    ProviderWebhook.objects.filter(pk=hook.pk).update(state=state, error=note, processed_at=now)
+    hook.state, hook.error, hook.processed_at = state, note, now
     return hook
 
 
