@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from qyzmet.applications.models import Application
+from qyzmet.applications.selectors import application_package, application_payment
 from qyzmet.catalog.package import package_parse
 from qyzmet.catalog.selectors import service_current
 from qyzmet.catalog.validation import packages_collect
 from qyzmet.documents.models import Document
+from qyzmet.payments.services import payment_record_success
 from tests.applications.signing import sms_code, texted
 from tests.catalog.factories import KZ_SERVICES
 from tests.portal.factories import catalog_loaded, citizen, officer
@@ -177,11 +180,26 @@ def _apply(client, user, code: str, fields: dict[str, str], answer: str = ""):
     return client.get(confirmed["Location"])
 
 
+def _pay(application, capture) -> None:
+    """The fee arrives (as a bank statement line would record it): the workflow starts."""
+    assert application.state == "awaiting_payment", application.state
+    payment = application_payment(application=application)
+    with capture(execute=True):
+        payment_record_success(
+            payment_id=payment.id, provider="reference", amount=payment.amount,
+            currency=payment.currency, at=timezone.now(), external_ref=f"line-{application.pk}",
+        )  # fmt: skip
+    application.refresh_from_db()
+
+
 def _decide(client, application, clerk, action: str, capture, reason: str = "") -> None:
     """A final decision from the case page: the signing page, the officer's code, the return
     address (the approval's outbox event issues the result document on commit)."""
     act = reverse("bo-act", args=[application.pk])
     posted = {"action": action, **({"reason": reason} if reason else {})}
+    grounds = application_package(application=application).grounds_for(action)
+    if grounds:  # a refusal names one of the service's coded grounds
+        posted["ground"] = grounds[0].code
     sign_url = texted(lambda: client.post(act, posted))["Location"]
     assert sign_url.startswith("/sign/"), sign_url
     done = client.post(sign_url, {"code": sms_code(clerk)})["Location"]
@@ -237,6 +255,9 @@ def test_apply_sign_decide_and_get_the_result(client, code, django_capture_on_co
 
     _apply(client, me, code, fields, answer=case.answer_kk)
     application = Application.objects.get(applicant=me, service_code=code)
+    if case.fee_tiyn:  # signed, it waits for its fee; paid, it goes to the agency
+        assert application.fee["amount"] == case.fee_tiyn
+        _pay(application, django_capture_on_commit_callbacks)
     assert application.state == "submitted" and application.submission_signature_id
     assert application.agency_code == case.agency
     assert application.evidence["person"]["iin"] == me.iin
@@ -313,6 +334,7 @@ def test_passport_is_refused_with_a_reason_and_no_document(
     client.force_login(me)
     _apply(client, me, "kz.passport", CASES["kz.passport"].fields)
     application = Application.objects.get(applicant=me)
+    _pay(application, django_capture_on_commit_callbacks)
     clerk = officer("kz-mvd-migration")
     client.force_login(clerk)
     client.post(reverse("bo-act", args=[application.pk]), {"action": "take"})

@@ -65,13 +65,14 @@ def _out(request: HttpRequest, application) -> dict:
         if pending
         else None,
         missing=selectors.evidence_missing(application=application),
+        payment=selectors.application_payment(application=application),
     )
 
 
 def _submitted_status(application, created: bool) -> int:
-    """202 while the application waits for registry evidence (accepted, not yet in the
-    workflow), else 201 for a new application and 200 for a replayed Idempotency-Key."""
-    if application.state == application.AWAITING_EVIDENCE:
+    """202 while the application waits for registry evidence or for its fee (accepted, not yet
+    in the workflow), else 201 for a new application and 200 for a replayed Idempotency-Key."""
+    if application.state in (application.AWAITING_EVIDENCE, application.AWAITING_PAYMENT):
         return 202
     return 201 if created else 200
 
@@ -121,7 +122,12 @@ def application_create(
     When a registry does not answer, the application is still saved and the answer is 202: its
     `state` is `awaiting_evidence`, `evidence_pending` names the facts not read yet and
     `notice` says so in words; the platform retries by itself and the application enters its
-    workflow when the facts arrive."""
+    workflow when the facts arrive.
+
+    A service with a fee (`fee.amount` above 0 after any exemption) answers 202 too: `state` is
+    `awaiting_payment` and `payment` names the payment to make (`public_id`, `reference`,
+    `expires_at`); the workflow starts, and the legal deadline runs, from the day it is paid.
+    Unpaid by `expires_at`, the application lapses (`state` `lapsed`)."""
     if payload.draft:
         application = services.application_draft_save(
             actor=request.user,
@@ -210,7 +216,9 @@ def application_draft_submit(
         signature_request_id=payload.signature_request_id,
     )
     return Status(
-        202 if application.state == application.AWAITING_EVIDENCE else 200,
+        202
+        if application.state in (application.AWAITING_EVIDENCE, application.AWAITING_PAYMENT)
+        else 200,
         _out(request, application),
     )
 

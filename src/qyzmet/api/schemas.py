@@ -116,6 +116,32 @@ class MissingEvidenceOut(Schema):
     detail: str = Field(description="What the registry or the gateway said")
 
 
+class FeeExemptionOut(Schema):
+    code: str = Field(description="The exemption's stable code, e.g. `pensioner`")
+    label: dict[str, str] = Field(description="The exemption in words: {kk, ru, en}")
+
+
+class ApplicationFeeOut(Schema):
+    amount: int = Field(description="What the applicant pays, in minor units (tiyn)")
+    currency: str
+    amount_before_exemption: int = Field(description="The full fee, in minor units")
+    exemption: FeeExemptionOut | None = Field(None, description="The exemption that applied")
+
+
+class ApplicationPaymentOut(Schema):
+    public_id: str = Field(description="The payment's public id (`/my/payments/{public_id}/`)")
+    state: str = Field(
+        description="awaiting, paid, expired, cancelled, refunded or partially_refunded"
+    )
+    reference: str = Field(description="The invoice number to quote when paying at a bank")
+    amount: int = Field(description="Due, in minor units (tiyn)")
+    currency: str
+    amount_paid: int
+    amount_refunded: int
+    expires_at: dt.datetime = Field(description="Unpaid by then, the application lapses")
+    paid_at: dt.datetime | None
+
+
 class DecisionGroundOut(Schema):
     code: str = Field(description="The ground's code in the service package")
     label: str = Field(description="The ground in words, in the request's language")
@@ -164,6 +190,16 @@ class ApplicationOut(Schema):
     )
     notice: str | None = Field(
         None, description="What the citizen is told about the state, in the request's language"
+    )
+    fee: ApplicationFeeOut | None = Field(
+        None,
+        description="The fee quoted when the application was complete (with the exemption "
+        "that applied); null before that",
+    )
+    payment: ApplicationPaymentOut | None = Field(
+        None,
+        description="In state `awaiting_payment` and after: the payment asked for the fee; null "
+        "when nothing was due",
     )
 
 
@@ -234,6 +270,7 @@ def application_out(
     pending: list | None = None,
     notice: str | None = None,
     missing: list | None = None,
+    payment=None,
 ) -> dict:
     waiting = bool(pending)
     return {
@@ -264,4 +301,20 @@ def application_out(
         "evidence_attempts": application.evidence_attempts if waiting else 0,
         "evidence_missing": [dataclasses.asdict(m) for m in missing or []],
         "notice": notice,
+        "fee": application.fee or None,
+        "payment": _payment_out(payment) if payment is not None else None,
+    }
+
+
+def _payment_out(payment) -> dict:
+    return {
+        "public_id": str(payment.public_id),
+        "state": payment.state,
+        "reference": payment.reference,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "amount_paid": payment.amount_paid,
+        "amount_refunded": payment.amount_refunded,
+        "expires_at": payment.expires_at,
+        "paid_at": payment.paid_at,
     }

@@ -3,19 +3,27 @@ an approval produces the result document. Each consumer runs at most once per ev
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from qyzmet.core.events import consumer
+from qyzmet.core.formats import date_long
+from qyzmet.core.money import money_display
 from qyzmet.core.templating import text_render
 from qyzmet.documents.services import document_issue
 from qyzmet.identity.selectors import organisation_get, organisation_member_ids, user_get
 from qyzmet.notifications.services import notification_send
 
 from .models import Application
-from .selectors import application_package
+from .payment_step import (
+    application_payment_lapse,
+    application_payment_received,
+    application_refund_by_rule,
+)
+from .selectors import application_package, application_payment
 
 NOTIFIED_TOPICS = {
     "application.submitted": "submitted",
@@ -200,3 +208,90 @@ def escalate_due_soon(event: dict[str, Any]) -> None:
 @consumer("application.overdue")
 def escalate_overdue(event: dict[str, Any]) -> None:
     _escalate(event, "application.overdue")
+
+
+# --- the fee (see `payment_step`) --------------------------------------------------------------
+
+PAYMENT_DUE = {
+    "kk": "№{number} өтініміңізге қол қойылды. Ол мекемеге баж төленгеннен кейін жіберіледі: "
+          "{amount}, {due} дейін төлеңіз. Қарау мерзімі төлем түскен күннен басталады.",
+    "ru": "Ваша заявка №{number} подписана. В ведомство она будет направлена после оплаты "
+          "пошлины: {amount}, оплатите до {due}. Срок рассмотрения начнётся со дня оплаты.",
+    "en": "Your application No. {number} is signed. It goes to the agency once the fee is paid: "
+          "{amount}, to be paid by {due}. The time for the decision starts on the day you pay.",
+}  # fmt: skip
+LAPSED = {
+    "kk": "№{number} өтінімге баж белгіленген мерзімде төленбеді, сондықтан өтінім мекемеге "
+          "жіберілмеді. Қызмет әлі де керек болса, өтінімді қайта беріңіз.",
+    "ru": "Пошлина по заявке №{number} не была оплачена в срок, поэтому заявка не направлена в "
+          "ведомство. Если услуга всё ещё нужна, подайте заявку заново.",
+    "en": "The fee for application No. {number} was not paid in time, so the application was "
+          "not sent to the agency. If you still need the service, please apply again.",
+}  # fmt: skip
+
+
+def _tell(event: dict[str, Any], texts: dict[str, str], suffix: str, values=None) -> None:
+    """One message to the applicant in their language, once per event; `values(application,
+    lang)` gives the placeholders beyond `{number}`."""
+    application = Application.objects.select_related("applicant").get(pk=event["application_id"])
+    package = application_package(application=application)
+    user = application.applicant
+    lang = user.language or application.language
+    lang = lang if lang in texts else "en"
+    extra = values(application, lang) if values else {}
+    notification_send(
+        user_id=user.pk,
+        user=user,
+        subject=f"{package.title(lang)} — {application.number}",
+        body=texts[lang].format(number=application.number, **extra),
+        dedup_key=f"{event['event_id']}:{suffix}",
+        link=reverse("my-application", kwargs={"application_id": application.pk}),
+    )
+
+
+def _payment_due_values(application: Application, lang: str) -> dict[str, str]:
+    payment = application_payment(application=application)
+    if payment is None:  # the payment context always answers for an awaited fee
+        raise LookupError(f"no payment for application {application.pk}")
+    due = timezone.localtime(payment.expires_at)
+    return {
+        "amount": money_display(amount=payment.amount, currency=payment.currency, lang=lang),
+        "due": f"{date_long(due.date(), lang)} {due:%H:%M}",
+    }
+
+
+@consumer("application.payment_awaited")
+def payment_due_tell(event: dict[str, Any]) -> None:
+    """Tell the citizen what to pay and by when (an API client's user may never see a page)."""
+    _tell(event, PAYMENT_DUE, "payment_due", _payment_due_values)
+
+
+@consumer("application.lapsed")
+def lapsed_tell(event: dict[str, Any]) -> None:
+    """Tell the citizen the application lapsed unpaid and that they may apply again."""
+    _tell(event, LAPSED, "lapsed")
+
+
+@consumer("payment.succeeded")
+def payment_succeeded_start(event: dict[str, Any]) -> None:
+    """An application's fee arrived: its workflow starts, the deadline from the day paid."""
+    paid_at = dt.datetime.fromisoformat(str(event["paid_at"]))
+    application_payment_received(source_ref=str(event["source_ref"]), paid_at=paid_at)
+
+
+@consumer("payment.expired")
+def payment_expired_lapse(event: dict[str, Any]) -> None:
+    """An application's fee was not paid in time: the application lapses."""
+    application_payment_lapse(source_ref=str(event["source_ref"]))
+
+
+@consumer("application.refused")
+def refused_refund(event: dict[str, Any]) -> None:
+    """A refused application's fee is refunded when its service's rule says so."""
+    application_refund_by_rule(application_id=event["application_id"], outcome="refused")
+
+
+@consumer("application.withdrawn")
+def withdrawn_refund(event: dict[str, Any]) -> None:
+    """A fee paid for an application withdrawn before the decision, likewise."""
+    application_refund_by_rule(application_id=event["application_id"], outcome="withdrawn")

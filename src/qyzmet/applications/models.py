@@ -16,6 +16,13 @@ class Application(models.Model):
     # the workflow (no deadline, in no inbox) until the retry fetches the rest
     # (`services.application_evidence_retry`).
     AWAITING_EVIDENCE = "awaiting_evidence"
+    # Signed and complete, but the service's fee (`catalog.fees.fee_quote`, above 0) is not paid
+    # yet: outside the workflow (no deadline, in no inbox) until `payment.succeeded` starts it
+    # with the legal deadline counted from the day paid (`services.application_payment_received`).
+    AWAITING_PAYMENT = "awaiting_payment"
+    # Final: the fee was not paid before the payment expired (outcome `lapsed`); never reached
+    # the agency. The citizen is told to apply again.
+    LAPSED = "lapsed"
 
     service_version_id = models.BigIntegerField()
     service_code = models.CharField(max_length=100)
@@ -71,6 +78,12 @@ class Application(models.Model):
     # that refused for good at a retry (no such record, ...), or one that did not answer within
     # QYZMET_EVIDENCE_WAIT_MAX_SECONDS of the submission.
     evidence_missing = models.JSONField(default=dict, blank=True)
+    # The fee as quoted when the evidence was complete (`FeeQuote.as_dict()`: amount,
+    # currency, amount_before_exemption, exemption), {} before that; the payment asked for it
+    # (its public id; None when nothing was due) and when the money arrived.
+    fee = models.JSONField(default=dict, blank=True)
+    payment_public_id = models.UUIDField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

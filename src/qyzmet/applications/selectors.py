@@ -18,6 +18,7 @@ from qyzmet.core.calendar import calendar_default
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import not_found
 from qyzmet.identity.selectors import user_roles
+from qyzmet.payments.selectors import payment_by_public_id
 from qyzmet.signatures.selectors import signed_payload_for_request
 
 from .models import Application, ApplicationEvent, Attachment
@@ -29,9 +30,15 @@ INBOX_COLUMNS = (
     "applicant__full_name", "applicant__iin",
 )
 
-# States an officer never sees: a draft, and a submission still waiting for registry evidence
-# (it reaches the agency's inbox when its workflow starts).
-NOT_IN_WORKFLOW = (Application.DRAFT, Application.AWAITING_EVIDENCE)
+# States an officer never sees: a draft, a submission still waiting for registry evidence or
+# for its fee (it reaches the agency's inbox when its workflow starts), and one that lapsed
+# unpaid (it never did).
+NOT_IN_WORKFLOW = (
+    Application.DRAFT,
+    Application.AWAITING_EVIDENCE,
+    Application.AWAITING_PAYMENT,
+    Application.LAPSED,
+)
 
 
 def application_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
@@ -265,6 +272,14 @@ def available_actions(*, user, application: Application) -> list[str]:
     if user.pk == application.applicant_id:
         roles.add("applicant")
     return [a.name for a in workflow.actions_from(application.state) if roles & set(a.roles)]
+
+
+def application_payment(*, application: Application):
+    """The payment asked for this application's fee (a frozen `PaymentView`: amount, state,
+    pay-by time, refunds), or None when nothing was due."""
+    if application.payment_public_id is None:
+        return None
+    return payment_by_public_id(public_id=application.payment_public_id)
 
 
 def applications_count(*, agency_code: str | None = None) -> int:

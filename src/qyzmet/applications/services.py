@@ -37,6 +37,7 @@ from qyzmet.signatures.services import signature_request_create
 
 from . import errors
 from .models import Application, ApplicationEvent, Attachment
+from .payment_step import workflow_or_payment
 from .uploads import upload_validate
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ SYSTEM_ROLE = "system"
 # one purpose can never be presented as another), then the fields of `submission_payload` or
 # `decision_payload`. The bytes signed are the RFC 8785 canonical form of that JSON object.
 SUBMISSION_KIND = "qyzmet.application.submission/1"
+# Submitted but not (or never) in the workflow: waiting for registry evidence or for the fee,
+# or lapsed unpaid. No officer sees or acts on these.
+OUTSIDE_WORKFLOW = (Application.AWAITING_EVIDENCE, Application.AWAITING_PAYMENT, Application.LAPSED)
 DECISION_KIND = "qyzmet.application.decision/1"
 
 
@@ -600,7 +604,8 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     if found.pending:
         _evidence_await(application, actor=actor, service=service, found=found, signature=signature)
     else:
-        _workflow_enter(
+        # A fee to pay: the workflow waits for the payment (see `payment_step`).
+        workflow_or_payment(
             application,
             actor=actor,
             role=APPLICANT_ROLE,
@@ -637,15 +642,17 @@ def _workflow_enter(
     from_state: str,
     service,
     signature=None,
+    counted_from: dt.date | None = None,
 ) -> None:
     """Start the workflow of a submitted application: its initial state, the deadlines counted
-    in working days from the day the citizen submitted (not the day the last evidence came),
+    in working days from the day the citizen submitted (not the day the last evidence came) —
+    or from `counted_from`, the day a fee was paid (`payment_step`),
     the history row, the audit row and `application.submitted` in the outbox — one transaction
     with the caller's. The one way in, for a submission that had all its evidence and for one
     whose evidence arrived later (`application_evidence_retry`)."""
     workflow = service.package.workflow
     calendar = calendar_default()
-    submitted_on = timezone.localdate(application.submitted_at)
+    submitted_on = counted_from or timezone.localdate(application.submitted_at)
     initial = workflow.state(workflow.initial)
     application.state = workflow.initial
     application.is_open = True
@@ -836,7 +843,8 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
             _evidence_retry_schedule(application_id=application.pk, delay=delay)
             return "waiting"
         application.evidence_missing = missing
-        _workflow_enter(
+        # Complete now: the fee is quoted from the facts as read (a fee to pay waits for it).
+        workflow_or_payment(
             application,
             actor=None,
             role=SYSTEM_ROLE,
@@ -940,7 +948,7 @@ def _can_see(*, actor, application: Application) -> bool:
     submission still waiting for registry evidence is in nobody's inbox)."""
     if actor.pk == application.applicant_id:
         return True
-    if application.state == Application.AWAITING_EVIDENCE:
+    if application.state in OUTSIDE_WORKFLOW:
         return False
     return bool(user_roles(user=actor).get(application.agency_code))
 
@@ -977,7 +985,7 @@ def _step_check(
     its ground (422)."""
     if application is None or not _can_see(actor=actor, application=application):
         raise not_found("application")
-    if application.state in (Application.DRAFT, Application.AWAITING_EVIDENCE):
+    if application.state in (Application.DRAFT, *OUTSIDE_WORKFLOW):
         raise errors.action_not_allowed(action, application.state)
     package = service_pinned(version_id=application.service_version_id).package
     workflow = package.workflow
@@ -1167,7 +1175,7 @@ def application_act(
         data=audit_data,
     )
     topic = "application.state_changed"
-    if entering.final and entering.outcome in {"approved", "refused"}:
+    if entering.final and entering.outcome in {"approved", "refused", "withdrawn"}:
         topic = f"application.{entering.outcome}"
     elif entering.clock == "paused":
         topic = "application.info_requested"

@@ -35,10 +35,17 @@ class ApplicationGroup:
     count: int
 
 
+# Signed but never handed to the agency: the fee is not paid yet, or was never paid. The
+# agency's figures start when its workflow does.
+NOT_WITH_THE_AGENCY = (Application.AWAITING_PAYMENT, Application.LAPSED)
+
+
 def application_groups() -> list[ApplicationGroup]:
-    """Every submitted application (drafts are not applications yet), counted per group."""
+    """Every submitted application (drafts are not applications yet, nor are those whose fee
+    is unpaid: `NOT_WITH_THE_AGENCY`), counted per group."""
     rows = (
         Application.objects.filter(submitted_at__isnull=False)
+        .exclude(state__in=NOT_WITH_THE_AGENCY)
         .annotate(submitted_on=TruncDate("submitted_at"), decided_on=TruncDate("decided_at"))
         .values(
             "agency_code", "service_code", "submitted_on", "decided_on", "due_date", "outcome",

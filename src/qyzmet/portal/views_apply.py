@@ -19,11 +19,13 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
+from qyzmet.catalog.fees import fee_quote
 from qyzmet.catalog.package import ServicePackage
 from qyzmet.catalog.selectors import service_current
 from qyzmet.core.formats import date_long
@@ -31,6 +33,7 @@ from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source, document_pdf
 from qyzmet.registries.client import RegistryError, RegistryUnavailable, registry_client
 from qyzmet.ui.answers import agency_full_name, answer_rows
+from qyzmet.ui.fees import fee_view
 from qyzmet.ui.forms import (
     field_order,
     form_data_from_post,
@@ -47,6 +50,7 @@ from qyzmet.ui.labels import (
     facts_rows,
     status_label,
 )
+from qyzmet.ui.money import money_display
 from qyzmet.ui.titles import PackageTitles, current_lang
 
 PAGE_SIZE = 20
@@ -84,6 +88,14 @@ def _prefill(
     """The facts the state already holds, read for display (each read is audited by the registry
     client with this purpose): about the applicant on the form; on check-your-answers (`data`
     given) also about whom the answers name (a child's IIN), as the submission will read them."""
+    evidence, notice = _prefill_evidence(user=user, package=package, code=code, data=data)
+    return facts_rows(package=package, evidence=evidence), notice
+
+
+def _prefill_evidence(
+    *, user: Any, package: ServicePackage, code: str, data: dict | None = None
+) -> tuple[dict[str, Any], str]:
+    """`_prefill`'s reads as {evidence name: fact}, and the notice when a registry failed."""
     purpose = f"showing prefilled data for service {code}"
     client = registry_client()
     evidence: dict[str, Any] = {}
@@ -117,7 +129,7 @@ def _prefill(
                 "We could not find your record in the state registry. Please contact a public "
                 "service centre before applying."
             )
-    return facts_rows(package=package, evidence=evidence), notice
+    return evidence, notice
 
 
 def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]) -> list[dict]:
@@ -409,7 +421,16 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
             draft_id=draft_id,
         )
     lang = current_lang()
-    facts, notice = _prefill(user=request.user, package=package, code=code, data=answers["data"])
+    evidence, notice = _prefill_evidence(
+        user=request.user, package=package, code=code, data=answers["data"]
+    )
+    facts = facts_rows(package=package, evidence=evidence)
+    # What this citizen pays, from the facts the application will carry (an exemption is
+    # decided from them, never claimed); the submission quotes it again from what is signed.
+    fee = None
+    if not package.fee.is_free:
+        quote = fee_quote(package=package, facts=evidence, on=timezone.localdate())
+        fee = fee_view(package=package, lang=lang, quote=quote)
     rows = [
         {
             "name": a.name,
@@ -428,6 +449,7 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
             "rows": rows,
             "facts": facts,
             "facts_notice": notice,
+            "fee": fee,
             "draft_id": draft_id,
             "back_url": _apply_url(code, draft_id, change=""),
         },
@@ -506,6 +528,7 @@ def my_application_submitted(request: HttpRequest, application_id: int) -> HttpR
         request,
         "portal/apply/submitted.html",
         {
+            "payment_due": _payment_due(application, lang),
             "application": application,
             "title": package.title(lang),
             "due": date_long(application.due_date, lang) if application.due_date else "",
@@ -578,6 +601,7 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
     pending = app_selectors.evidence_pending(application=application)
     missing = app_selectors.evidence_missing(application=application)
     return {
+        "payment_due": _payment_due(application, lang),
         "application": application,
         "package": package,
         "title": package.title(lang),
@@ -619,6 +643,23 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         "errors": {},
         "summary": [],
         "answer": "",
+    }
+
+
+def _payment_due(application: Any, lang: str) -> dict[str, str] | None:
+    """The line "Payment due: N ₸ — pay by <date>" for an application waiting for its fee, with
+    the address of its payment page; None otherwise."""
+    if application.state != application.AWAITING_PAYMENT:
+        return None
+    payment = app_selectors.application_payment(application=application)
+    if payment is None or not payment.is_payable:
+        return None
+    until = timezone.localtime(payment.expires_at)
+    return {
+        "amount": money_display(amount=payment.amount, currency=payment.currency, lang=lang),
+        "until": f"{date_long(until.date(), lang)}, {until:%H:%M}",
+        "until_iso": until.isoformat(),
+        "url": f"/my/payments/{payment.public_id}/",
     }
 
 

@@ -21,6 +21,7 @@ from qyzmet.catalog.selectors import (
     service_current,
     service_search,
 )
+from qyzmet.ui.fees import fee_view
 from qyzmet.ui.money import money_display
 
 # What the citizen is told we look up, by (registry, fact): never the technical names.
@@ -209,5 +210,8 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
             "validity_days": package.result.validity_days,
             "life_events": life_events,
             "apply_url": f"/services/{service.code}/apply/",
+            # In tenge (and MCI), with who pays less: what this citizen pays is shown on
+            # check-your-answers, once their registry facts are read for the application.
+            "fee": fee_view(package=package, lang=lang),
         },
     )

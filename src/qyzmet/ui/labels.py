@@ -25,6 +25,9 @@ STATUS_LABELS = {
     "approved": pgettext_lazy("application status", "Approved"),
     "refused": pgettext_lazy("application status", "Refused"),
     "awaiting_evidence": pgettext_lazy("application status", "Waiting for registry data"),
+    "awaiting_payment": pgettext_lazy("application status", "Waiting for payment"),
+    "lapsed": pgettext_lazy("application status", "Lapsed: the fee was not paid in time"),
+    "withdrawn": pgettext_lazy("application status", "Withdrawn"),
 }
 
 ACTION_LABELS = {
@@ -38,6 +41,9 @@ ACTION_LABELS = {
     "evidence_received": _("Registry data received; sent to the agency"),
     "evidence_incomplete": _("Sent to the agency without some registry data"),
     "evidence_refetched": _("Registry data requested again"),
+    "payment_received": _("Fee paid; sent to the agency"),
+    "payment_expired": _("The fee was not paid in time"),
+    "withdraw": _("Withdrawn by the applicant"),
 }
 
 # The buttons an officer presses (imperative), as opposed to the history entries above.
