@@ -181,3 +181,18 @@ def test_the_performance_figures_are_filled_after_publishing(loaded):
     # Most months of the year carry figures of their own.
     busy = figures["kz-mvd"].by_month
     assert sum(1 for m in months if busy[m].within_deadline_pct is not None) >= 10
+
+
+def test_refused_cases_have_a_ground_of_their_package(loaded):
+    refused = list(_history().filter(outcome="refused"))
+    assert refused
+    seen: dict[str, set[str]] = {}
+    for case in refused:
+        package = service_pinned(version_id=case.service_version_id).package
+        assert package.ground(case.decision_ground) is not None, case.service_code
+        seen.setdefault(case.agency_code, set()).add(case.decision_ground)
+    assert all(len(codes) >= 2 for codes in seen.values() if codes), seen
+    final = ApplicationEvent.objects.filter(application__in=refused, to_state="refused")
+    assert final.count() == len(refused)
+    assert not final.filter(ground="").exists()
+    assert not _history().exclude(outcome="refused").exclude(decision_ground="").exists()

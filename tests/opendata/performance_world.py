@@ -27,6 +27,10 @@ AGENCIES = {
                     ["building-permit", "land-plot"]),
 }
 CATEGORIES = ["roads", "lighting", "waste"]
+# The grounds refusals are made on, most common first ("" : a refusal made before the service
+# had grounds, published as `not_recorded`).
+GROUNDS = ["documents_false"] * 6 + ["registry_contradicts"] * 3 + ["applicant_not_eligible"] \
+    * 2 + [""]
 DISTRICTS = ["Almaly", "Bostandyq", "Medeu"]
 
 
@@ -37,6 +41,7 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
 def build(*, seed: int = 15, months: int = 14, per_month: int = 24, agencies: bool = True) -> dict:
     """Create the world; returns {"today": …, "codes": [...]}."""
     rng = random.Random(seed)
+    grounds = random.Random(seed + 7)  # its own stream: the rest of the world stays as it was
     cal = calendar_default()
     today = timezone.localdate()
     applicant = UserFactory()
@@ -66,6 +71,7 @@ def build(*, seed: int = 15, months: int = 14, per_month: int = 24, agencies: bo
                     state=outcome or "in_review", outcome=outcome, is_open=open_,
                     submitted_at=_at(submitted), decided_at=_at(decided, 16) if decided else None,
                     due_date=due,
+                    decision_ground=grounds.choice(GROUNDS) if outcome == "refused" else "",
                 ))  # fmt: skip
             for _i in range(per_month // 2 + rng.randint(0, 8)):
                 received = first + dt.timedelta(days=rng.randint(0, 27))

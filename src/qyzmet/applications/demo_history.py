@@ -36,7 +36,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from qyzmet.catalog.package import Action, Workflow
-from qyzmet.catalog.selectors import service_search
+from qyzmet.catalog.selectors import ServiceVersionDTO, service_search
 from qyzmet.core.calendar import WorkingCalendar, calendar_default
 from qyzmet.identity.selectors import organisation_member_ids
 
@@ -230,6 +230,17 @@ def _offset(rng: random.Random, *, budget: int, profile: AgencyProfile, late: bo
     return min(budget, int(rng.triangular(0, budget + 1, budget * profile.pace)))
 
 
+def _ground(rng: random.Random, service: ServiceVersionDTO, action: str) -> str:
+    """A plausible ground for a refusal by `action`: each service has its common grounds and
+    its rare ones (the package's grounds in an order of the service's own, weighted 1, 1/2,
+    1/3 …), so agencies' top grounds differ."""
+    choices = list(service.package.grounds_for(action))
+    if not choices:
+        return ""
+    random.Random(service.code).shuffle(choices)
+    return rng.choices(choices, weights=[1 / (i + 1) for i in range(len(choices))])[0].code
+
+
 def _who(action: Action, *, officer: tuple[int, str] | None, officers: list[tuple[int, str]],
          applicant: tuple[int, str]) -> tuple[int | None, str]:  # fmt: skip
     """Who took `action`, and as what: the applicant for the applicant's own steps; else the
@@ -297,6 +308,10 @@ def application_history_ensure(
 
     apps: list[Application] = []
     plans: list[list[tuple[str, int | None, str, str, str, str, dt.datetime]]] = []
+    grounds: list[str] = []
+    # The grounds have their own random stream, so the cases, dates and outcomes stay as they
+    # were before refusals were coded.
+    ground_rng = random.Random(seed + 1)
     for n in range(total):
         service = rng.choices(services, cum_weights=service_weights)[0]
         route = routes[service.id]
@@ -362,6 +377,7 @@ def application_history_ensure(
         # The history rows: submit, then the route's steps (the detour after the step that leads
         # into the state it starts from), the last one at the decision.
         reason = rng.choice(REFUSAL_REASONS[language]) if outcome == "refused" else ""
+        ground = _ground(ground_rng, service, path[-1].name) if outcome == "refused" else ""
         applicant_step = (applicant.user_id, APPLICANT_ROLE)
         plan = [("submit", *applicant_step, route.workflow.initial, "", submitted_at)]
         start = submitted_at
@@ -398,6 +414,7 @@ def application_history_ensure(
             applicant_iin=applicant.iin, language=language, state=final_state, outcome=outcome,
             data={}, evidence={}, idempotency_key=f"{KEY_PREFIX}{n:05d}",
             submitted_at=submitted_at, decided_at=decided_at, decision_reason=reason,
+            decision_ground=ground,
             due_date=due, state_due_date=None, is_open=False,
             # `application_act`: a member of staff who takes the case becomes its assignee.
             assignee_id=next((u for a, u, r, *_ in fixed if a == "take" and r != APPLICANT_ROLE),
@@ -406,6 +423,7 @@ def application_history_ensure(
             due_soon_notified=decided_on >= due - dt.timedelta(days=1),
         ))  # fmt: skip
         plans.append(fixed)
+        grounds.append(ground)
 
     Application.objects.bulk_create(apps, batch_size=500)
     # created_at/updated_at are set by the database layer on insert: give them their real times.
@@ -416,8 +434,9 @@ def application_history_ensure(
         ApplicationEvent(
             application_id=app.pk, actor_id=actor, actor_role=role, action=action,
             from_state=from_state, to_state=to, reason=why, at=at,
+            ground=ground if to in final_states else "",
         )
-        for app, plan in zip(apps, plans, strict=True)
+        for app, plan, ground in zip(apps, plans, grounds, strict=True)
         for action, actor, role, from_state, to, why, at in plan
     ]  # fmt: skip
     moments = [event.at for event in events]

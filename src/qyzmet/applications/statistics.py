@@ -70,6 +70,39 @@ def application_groups() -> list[ApplicationGroup]:
     return groups
 
 
+@dataclass(frozen=True)
+class RefusalGroup:
+    """How many refused applications share the agency, the service, the package version they
+    were decided under, the ground's code ("" when none was recorded: a version published
+    before grounds existed) and the local date of submission."""
+
+    agency: str
+    service: str
+    service_version_id: int
+    ground: str
+    submitted_on: dt.date
+    count: int
+
+
+def refusal_groups() -> list[RefusalGroup]:
+    """Every refusal, counted per group (the ground's words are the package's, looked up by the
+    caller; the officer's free text never leaves this module)."""
+    rows = (
+        Application.objects.filter(submitted_at__isnull=False, outcome="refused")
+        .annotate(submitted_on=TruncDate("submitted_at"))
+        .values("agency_code", "service_code", "service_version_id", "decision_ground",
+                "submitted_on")
+        .annotate(n=Count("id"))
+        .order_by()
+    )  # fmt: skip
+    return [
+        RefusalGroup(agency=r["agency_code"], service=r["service_code"],
+                     service_version_id=r["service_version_id"], ground=r["decision_ground"],
+                     submitted_on=r["submitted_on"], count=r["n"])
+        for r in rows
+    ]  # fmt: skip
+
+
 def applications_version() -> tuple[int, str]:
     """A cheap fingerprint of the applications' state (count and latest change): what the
     statistics were computed from."""

@@ -26,6 +26,11 @@ decisions…) and skew the rate. Instead:
   2 × `decided_within`(d) ≥ `decided`; if an empty cell (1–4) before it could already reach half,
   the median is not published.
 
+* **top grounds for refusal** (`top_grounds`): the rows of `refusals-by-ground-period` for the
+  period and agency (one per service and ground), ranked by `refused` (most first, then by
+  service and ground code); an empty cell (1–4) is "fewer than 5" and ranks after every
+  published one; at most five.
+
 Percentages are rounded half up to one decimal, the mean rating half up to two decimals."""
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from .performance_datasets import (
     DS_AGENCY,
     DS_APPEALS_AGENCY,
     DS_DAYS,
+    DS_GROUNDS_PERIOD,
     DS_PERIOD,
     MAX_DAYS,
     last_complete_months,
@@ -52,7 +58,7 @@ from .performance_datasets import (
     year_months,
 )
 
-USED = (DS_AGENCY, DS_DAYS, DS_APPEALS_AGENCY, DS_PERIOD)
+USED = (DS_AGENCY, DS_DAYS, DS_APPEALS_AGENCY, DS_PERIOD, DS_GROUNDS_PERIOD)
 MONTHLY = (DS_AGENCY, DS_DAYS, DS_APPEALS_AGENCY)
 __all__ = ["last_complete_months", "last_months", "year_months"]
 Rows = Sequence[Mapping[str, Any]]
@@ -264,6 +270,36 @@ def evaluate(
     return result
 
 
+@dataclass(frozen=True)
+class TopGround:
+    """One service's ground for refusal over a period, and its refusals (None: 1–4, not
+    published)."""
+
+    service: str
+    ground: str
+    labels: dict[str, str]
+    refused: int | None
+
+
+def top_grounds(rows_by_dataset: Mapping[str, Rows], months: Sequence[str], agency: str,
+                limit: int = 5) -> list[TopGround]:
+    """The agency's most frequent grounds for refusal over `months` (see the module
+    docstring)."""
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    found = [
+        TopGround(r["service"], r["ground"],
+                  {lang: r.get(f"ground_label_{lang}") or "" for lang in ("kk", "ru", "en")},
+                  None if r["refused"] is None else int(r["refused"]))
+        for r in rows_by_dataset.get(DS_GROUNDS_PERIOD, ())
+        if r["agency"] == agency and r["first_month"] == first and r["last_month"] == last
+        and r["refused"] != 0
+    ]  # fmt: skip
+    found.sort(key=lambda t: (t.refused is None, -(t.refused or 0), t.service, t.ground))
+    return found[:limit]
+
+
 # --- periods and slugs ------------------------------------------------------------------------
 
 
@@ -344,11 +380,13 @@ def published_window(rows_by_dataset: Mapping[str, Rows], period_key: str) -> li
 
 
 def current(months: Sequence[str], period_key: str) -> tuple[
-    str, dict[str, AgencyEvaluation], list[int], dict[str, str], list[str]
+    str, dict[str, AgencyEvaluation], list[int], dict[str, str], list[str],
+    dict[str, list[TopGround]],
 ]:
     """(data version, every agency's evaluation over the period, the years with data, {slug:
-    agency}, the period's months) for the currently published versions, cached per data version
-    and period: a new publication changes the version, so a stale figure is never served.
+    agency}, the period's months, every agency's top grounds for refusal) for the currently
+    published versions, cached per data version and period: a new publication changes the
+    version, so a stale figure is never served.
     `months` is the calendar's idea of the period; the published period row's months win."""
     from django.core.cache import cache
 
@@ -358,6 +396,7 @@ def current(months: Sequence[str], period_key: str) -> tuple[
     if hit is None:
         rows = published_rows()
         window = published_window(rows, period_key) or list(months)
-        hit = (evaluate(rows, window), years_in(rows), slugs(agencies(rows)), window)
+        grounds = {code: top_grounds(rows, window, code) for code in agencies(rows)}
+        hit = (evaluate(rows, window), years_in(rows), slugs(agencies(rows)), window, grounds)
         cache.set(key, hit, CACHE_TTL)
     return (version, *hit)

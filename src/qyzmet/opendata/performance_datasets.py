@@ -1,13 +1,13 @@
 """The agency performance evaluation's datasets: importing this module registers them.
 
-Eight tables, all counts per group with cells of 1–4 published empty (`suppress_small`), built
+Seven tables, all counts per group with cells of 1–4 published empty (`suppress_small`), built
 from the aggregates of `qyzmet.applications.statistics` and `qyzmet.appeals.statistics`:
 
 * applications are counted by the month they were **submitted** (a cohort: what became of the
-  applications of that month, as of the publication) — `applications-by-service-month`,
-  `application-deadlines-by-service-month`, `applications-by-agency-month` and the cumulative
-  days-to-decision table `decision-days-by-agency-month` (the one the medians of the evaluation
-  are computed from: medians cannot be added up, cumulative counts can);
+  applications of that month, as of the publication) — `applications-by-agency-month`, the
+  cumulative days-to-decision table `decision-days-by-agency-month` (the one the medians of the
+  evaluation are computed from: medians cannot be added up, cumulative counts can) and
+  `refusals-by-ground` (refusals per service and coded ground);
 * appeals by the month they were **received** — `appeals-by-category-district-month`,
   `appeals-by-agency-month` and `appeal-ratings-by-agency-category-month`;
 * `performance-by-agency-period`: the same counts added up over each period the public page
@@ -22,9 +22,14 @@ the final decision, not counting the day of submission. An application is decide
 legal deadline" when the date of its final decision is on or before its legal due date (the
 clock stops while the applicant is asked for more, and the due date moves accordingly).
 
-Refusal reasons are written freely by officers (no coded reasons exist), so they are never
-published: the tables carry refusal counts only. Applications have no citizen rating; appeals
-do (1–5 after an answer)."""
+An officer refuses on a coded ground of the service package (its `refusal_grounds`) and explains
+in free text: the ground's code and its words from the package are published, the free text
+never is. Refusals of versions published before grounds existed count under the ground
+`not_recorded`. Applications have no citizen rating; appeals do (1–5 after an answer).
+
+Retired (no new versions; their published versions stay downloadable): the per-service tables
+`applications-by-service-month` and `application-deadlines-by-service-month`, which nothing read
+once the page's per-service figures came from `performance-by-agency-period`."""
 
 from __future__ import annotations
 
@@ -37,25 +42,33 @@ from typing import Any
 from django.utils import timezone
 
 from qyzmet.appeals.statistics import appeal_groups
-from qyzmet.applications.statistics import application_groups
+from qyzmet.applications.statistics import application_groups, refusal_groups
+from qyzmet.catalog.selectors import service_version
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.open_datasets import Publisher, register, suppress_small
+from qyzmet.core.problem import Problem
 from qyzmet.identity.selectors import organisation_names
 
 ALL_SERVICES = "*"  # the `service` of a decision-days row counting every service of the agency
 MAX_DAYS = 60  # the cumulative days-to-decision table goes from 0 to this many working days
 UNKNOWN = "unknown"  # an appeal's category or district nobody has set yet
 
-DS_SERVICE = "applications-by-service-month"
-DS_DEADLINES = "application-deadlines-by-service-month"
+DS_SERVICE = "applications-by-service-month"  # retired
+DS_DEADLINES = "application-deadlines-by-service-month"  # retired
+RETIRED = (DS_SERVICE, DS_DEADLINES)
 DS_AGENCY = "applications-by-agency-month"
 DS_DAYS = "decision-days-by-agency-month"
 DS_APPEALS = "appeals-by-category-district-month"
 DS_APPEALS_AGENCY = "appeals-by-agency-month"
 DS_RATINGS = "appeal-ratings-by-agency-category-month"
 DS_PERIOD = "performance-by-agency-period"
-DATASETS = (DS_SERVICE, DS_DEADLINES, DS_AGENCY, DS_DAYS, DS_APPEALS, DS_APPEALS_AGENCY,
-            DS_RATINGS, DS_PERIOD)  # fmt: skip
+DS_GROUNDS = "refusals-by-ground"
+DS_GROUNDS_PERIOD = "refusals-by-ground-period"
+DATASETS = (DS_AGENCY, DS_DAYS, DS_APPEALS, DS_APPEALS_AGENCY, DS_RATINGS, DS_PERIOD,
+            DS_GROUNDS, DS_GROUNDS_PERIOD)  # fmt: skip
+NOT_RECORDED = "not_recorded"  # the ground of a refusal made before the service had grounds
+NOT_RECORDED_LABEL = {"kk": "Негізі жазылмаған", "ru": "Основание не записано",
+                      "en": "Ground not recorded"}  # fmt: skip
 LAST_12 = "12m"  # the `period` of the last 12 complete months
 
 
@@ -241,32 +254,6 @@ def median_low(pairs: list[tuple[int, int]]) -> int | None:
     return None  # pragma: no cover
 
 
-def _rows_service() -> list[dict]:
-    apps = _Apps()
-    return [
-        {"month": m, "agency": a, "service": s,
-         **{k: suppress_small(c[k]) for k in ("submitted", "approved", "refused", "withdrawn",
-                                              "in_progress")}}
-        for (m, a, s), c in sorted(apps.counts.items())
-    ]  # fmt: skip
-
-
-def _rows_deadlines() -> list[dict]:
-    apps = _Apps()
-    rows = []
-    for (m, a, s), c in sorted(apps.counts.items()):
-        decided = c["decided"]
-        rows.append({
-            "month": m, "agency": a, "service": s, "decided": suppress_small(decided),
-            "decided_in_time": suppress_small(c["decided_in_time"]),
-            "median_working_days": (
-                median_low(apps.days[(m, a, s)]) if decided >= 5 else None
-            ),
-            "overdue_open": suppress_small(c["overdue_open"]),
-        })  # fmt: skip
-    return rows
-
-
 def _name_columns(names: dict[str, dict], code: str) -> dict[str, str]:
     known = names.get(code) or {}
     return {f"agency_name_{lang}": known.get(lang) or "" for lang in ("kk", "ru", "en")}
@@ -375,6 +362,73 @@ def _rows_ratings() -> list[dict]:
     return rows
 
 
+def _ground_words(version_ids: Iterable[int]) -> dict[tuple[str, str], dict[str, str]]:
+    """{(service, ground code): its words {kk, ru, en}} from the package versions refusals were
+    decided under; when versions word a code differently, the newest version's words."""
+    words: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    for version_id in sorted(set(version_ids)):
+        try:
+            found = service_version(version_id=version_id)
+        except Problem:  # not in the catalogue (packages are never deleted): keep the code
+            continue
+        for ground in found.package.refusal_grounds:
+            key = (found.code, ground.code)
+            if key not in words or words[key][0] < found.version:
+                words[key] = (found.version, ground.label.as_dict())
+    return {key: text for key, (_v, text) in words.items()}
+
+
+def _ground_counts() -> tuple[dict[tuple[str, str, str, str], int],
+                               dict[tuple[str, str], dict[str, str]]]:
+    """({(month, agency, service, ground): refusals}, the grounds' words)."""
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    groups = refusal_groups()
+    for g in groups:
+        counts[(_month(g.submitted_on), g.agency, g.service, g.ground or NOT_RECORDED)] += g.count
+    return counts, _ground_words(g.service_version_id for g in groups)
+
+
+def _ground_columns(words: dict[tuple[str, str], dict[str, str]], service: str,
+                    ground: str) -> dict[str, str]:
+    text = NOT_RECORDED_LABEL if ground == NOT_RECORDED else words.get((service, ground), {})
+    return {f"ground_label_{lang}": text.get(lang) or ground for lang in ("kk", "ru", "en")}
+
+
+def _rows_grounds() -> list[dict]:
+    """Refusals per month of submission, agency, service and ground. A ground is a service's:
+    the same code may mean another thing in another service, so there is no all-services row."""
+    counts, words = _ground_counts()
+    return [
+        {"month": m, "agency": a, "service": s, "ground": ground,
+         **_ground_columns(words, s, ground), "refused": suppress_small(n)}
+        for (m, a, s, ground), n in sorted(counts.items())
+    ]  # fmt: skip
+
+
+def _rows_grounds_period() -> list[dict]:
+    """The same added up over each period the public page offers (as `_rows_period`), so the
+    page's top grounds are counted over the whole period, never from the months whose cells
+    happen to be published."""
+    counts, words = _ground_counts()
+    years = sorted({int(m[:4]) for m, _a, _s, _g in counts})
+    periods = [(LAST_12, last_complete_months(timezone.localdate()))]
+    periods += [(str(y), year_months(y)) for y in years]
+    rows = []
+    for period, months in periods:
+        wanted = set(months)
+        totals: dict[tuple[str, str, str], int] = defaultdict(int)
+        for (m, a, s, ground), n in counts.items():
+            if m in wanted:
+                totals[(a, s, ground)] += n
+        rows.extend(
+            {"period": period, "first_month": months[0], "last_month": months[-1], "agency": a,
+             "service": s, "ground": ground, **_ground_columns(words, s, ground),
+             "refused": suppress_small(n)}
+            for (a, s, ground), n in sorted(totals.items())
+        )  # fmt: skip
+    return rows
+
+
 def _rows_period() -> list[dict]:
     apps = _Apps()
     appeals = _appeal_counts(
@@ -418,46 +472,6 @@ def _rows_period() -> list[dict]:
 
 
 # --- the publishers ----------------------------------------------------------------------------
-
-_publisher(
-    DS_SERVICE,
-    _t("Applications per service, agency, month and outcome",
-       "Заявления по услугам, ведомствам, месяцам и результатам",
-       "Қызметтер, мекемелер, айлар және нәтижелер бойынша өтінімдер"),
-    _t("How many applications were submitted for each service of each agency per month, and "
-       "what became of them: approved, refused, withdrawn or still in progress.",
-       "Сколько заявлений подано на каждую услугу каждого ведомства за месяц и что с ними стало: "
-       "одобрено, отказано, отозвано или ещё в работе.",
-       "Әр мекеменің әр қызметіне айына қанша өтінім берілгені және олардың нәтижесі: "
-       "мақұлданды, бас тартылды, кері қайтарылды немесе әлі қаралуда."),
-    [MONTH_SUBMITTED, AGENCY, SERVICE, SUBMITTED, *OUTCOMES],
-    ["month", "agency", "service"], _rows_service, ("applications",),
-)  # fmt: skip
-
-_publisher(
-    DS_DEADLINES,
-    _t("Deadlines met per service, agency and month",
-       "Соблюдение сроков по услугам, ведомствам и месяцам",
-       "Қызметтер, мекемелер және айлар бойынша мерзімдердің сақталуы"),
-    _t("Of the applications submitted in a month: how many were decided, how many within the "
-       "legal deadline, the median working days to a decision and how many are overdue.",
-       "Из заявлений, поданных за месяц: сколько решено, сколько в установленный законом срок, "
-       "медиана рабочих дней до решения и сколько просрочено.",
-       "Айда берілген өтінімдердің ішінде: қаншасы шешілді, қаншасы заңда белгіленген "
-       "мерзімде, шешімге дейінгі жұмыс күндерінің медианасы және қаншасының мерзімі өтті."),
-    [MONTH_SUBMITTED, AGENCY, SERVICE, DECIDED, IN_TIME,
-     _field("median_working_days", "integer",
-            _t("Median working days to decision", "Медиана рабочих дней до решения",
-               "Шешімге дейінгі жұмыс күндерінің медианасы"),
-            _t("The lower median of working days from submission to decision. Empty when fewer "
-               "than 5 were decided.",
-               "Нижняя медиана рабочих дней от подачи до решения. Пусто, если решено меньше 5.",
-               "Өтінім берілгеннен шешімге дейінгі жұмыс күндерінің төменгі медианасы. 5-тен аз "
-               "шешілсе, бос."),
-            constraints={"minimum": 0}),
-     OVERDUE],
-    ["month", "agency", "service"], _rows_deadlines, ("applications", "deadlines"),
-)  # fmt: skip
 
 _publisher(
     DS_AGENCY,
@@ -695,4 +709,81 @@ _publisher(
                    "Өтініштердің ішінде азамат бағалаған жауаптар (1–5; қызмет жолында бос)."),
      RATING_SUM],
     ["period", "agency", "service"], _rows_period, ("applications", "appeals", "ratings"),
+)  # fmt: skip
+
+GROUND = _field(
+    "ground", "string", _t("Ground", "Основание", "Негіз"),
+    _t("The ground's code in the service package («not_recorded» when none was recorded).",
+       "Код основания в пакете услуги («not_recorded», если не записано).",
+       "Қызмет пакетіндегі негіз коды (жазылмаса, «not_recorded»)."),
+    constraints={"required": True},
+)  # fmt: skip
+GROUND_LABELS = [
+    _field(f"ground_label_{lang}", "string",
+           _t(f"Ground ({lang})", f"Основание ({lang})", f"Негіз ({lang})"),
+           _t("The ground in words in this language, as the service package says it.",
+              "Основание словами на этом языке, как в пакете услуги.",
+              "Негіз осы тілде сөзбен, қызмет пакетіндегідей."))
+    for lang in ("kk", "ru", "en")
+]  # fmt: skip
+
+_publisher(
+    DS_GROUNDS,
+    _t("Refusals per service, ground and month", "Отказы по услугам, основаниям и месяцам",
+       "Қызметтер, негіздер және айлар бойынша бас тартулар"),
+    _t("How many applications submitted in a month were refused, per agency, service and the "
+       "ground for refusal the officer chose from the service's list (its code and its words). "
+       "The officer's own explanation is never published. «not_recorded»: refusals made before "
+       "the service had coded grounds.",
+       "Сколько заявлений, поданных за месяц, получили отказ — по ведомствам, услугам и "
+       "основаниям отказа, которые сотрудник выбрал из перечня услуги (код и формулировка). "
+       "Собственное пояснение сотрудника не публикуется. «not_recorded» — отказы до появления "
+       "у услуги кодированных оснований.",
+       "Айда берілген өтінімдердің қаншасынан бас тартылды — мекемелер, қызметтер және "
+       "қызметкер қызмет тізбесінен таңдаған бас тарту негіздері бойынша (коды және сөзі). "
+       "Қызметкердің өз түсіндірмесі жарияланбайды. «not_recorded» — қызметте кодталған "
+       "негіздер пайда болғанға дейінгі бас тартулар."),
+    [MONTH_SUBMITTED, AGENCY, SERVICE, GROUND, *GROUND_LABELS,
+     _count("refused", _t("Refused", "Отказано", "Бас тартылды"),
+            ("Applications of the month refused on this ground.",
+             "Заявлений месяца, получивших отказ по этому основанию.",
+             "Осы негізбен бас тартылған айдағы өтінімдер."))],
+    ["month", "agency", "service", "ground"], _rows_grounds, ("applications", "refusals"),
+)  # fmt: skip
+
+_publisher(
+    DS_GROUNDS_PERIOD,
+    _t("Refusals per service and ground over each period",
+       "Отказы по услугам и основаниям за период",
+       "Қызметтер мен негіздер бойынша кезеңдегі бас тартулар"),
+    _t("«Refusals per service, ground and month» added up over each period the page «How well "
+       "each agency serves» offers (the last 12 complete months, each calendar year). The page's "
+       "most frequent grounds are read from this table.",
+       "«Отказы по услугам, основаниям и месяцам», сложенные за каждый период, который "
+       "предлагает страница «Как работает каждое ведомство» (последние 12 полных месяцев, "
+       "каждый календарный год). Самые частые основания на странице берутся из этой таблицы.",
+       "«Қызметтер, негіздер және айлар бойынша бас тартулар» «Әр мекеме қалай қызмет "
+       "көрсетеді» беті ұсынатын әр кезеңге (соңғы 12 толық ай, әр күнтізбелік жыл) қосылған. "
+       "Беттегі ең жиі негіздер осы кестеден алынады."),
+    [_field("period", "string", _t("Period", "Период", "Кезең"),
+            _t("«12m» for the last 12 complete months, or a calendar year (YYYY).",
+               "«12m» — последние 12 полных месяцев, или календарный год (ГГГГ).",
+               "«12m» — соңғы 12 толық ай, немесе күнтізбелік жыл (ЖЖЖЖ)."),
+            constraints={"required": True}),
+     _field("first_month", "string", _t("First month", "Первый месяц", "Бірінші ай"),
+            _t("The period's first month (YYYY-MM).", "Первый месяц периода (ГГГГ-ММ).",
+               "Кезеңнің бірінші айы (ЖЖЖЖ-АА)."),
+            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+     _field("last_month", "string", _t("Last month", "Последний месяц", "Соңғы ай"),
+            _t("The period's last month (YYYY-MM).", "Последний месяц периода (ГГГГ-ММ).",
+               "Кезеңнің соңғы айы (ЖЖЖЖ-АА)."),
+            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+     AGENCY, SERVICE, GROUND,
+     *GROUND_LABELS,
+     _count("refused", _t("Refused", "Отказано", "Бас тартылды"),
+            ("Applications submitted in the period refused on this ground.",
+             "Заявлений, поданных за период, получивших отказ по этому основанию.",
+             "Кезеңде берілген, осы негізбен бас тартылған өтінімдер."))],
+    ["period", "agency", "service", "ground"], _rows_grounds_period,
+    ("applications", "refusals"),
 )  # fmt: skip

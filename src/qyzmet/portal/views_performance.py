@@ -21,6 +21,8 @@ from qyzmet.opendata.performance_datasets import (
     DS_AGENCY,
     DS_APPEALS_AGENCY,
     DS_DAYS,
+    DS_GROUNDS,
+    DS_GROUNDS_PERIOD,
     DS_PERIOD,
 )
 
@@ -51,7 +53,7 @@ def _period(request: HttpRequest) -> tuple[str, list[str]]:
 
 def _evaluation(request: HttpRequest):
     key, months = _period(request)
-    version, evaluation, years, slugs, months = performance.current(months, key)
+    version, evaluation, years, slugs, months, grounds = performance.current(months, key)
     names = organisation_names(codes=list(evaluation))
     lang = _lang()
 
@@ -62,6 +64,7 @@ def _evaluation(request: HttpRequest):
     periods = [("12m", _("Last 12 months"))] + [(str(y), str(y)) for y in years]
     return {
         "period": key, "months": months, "version": version, "evaluation": evaluation,
+        "grounds": grounds,
         "slug_of": {code: slug for slug, code in slugs.items()}, "slugs": slugs,
         "name": name, "periods": periods, "L": _labels(), "small": _("fewer than 5"),
     }  # fmt: skip
@@ -162,10 +165,19 @@ def performance_agency(request: HttpRequest, slug: str) -> HttpResponse:
         {"kind": kind, "title": _chart_words(kind)[0], "alt": _alt(kind, months, series[kind])}
         for kind in CHARTS
     ]
+    top = ctx["grounds"].get(code, [])
+    grounds_catalogue = services_current(codes=[t.service for t in top])
+    top_grounds = [
+        {"ground": t.labels.get(lang) or t.labels.get("en") or "",
+         "service": grounds_catalogue[t.service].title(lang) if t.service in grounds_catalogue
+         else _("A service no longer offered"),
+         "refused": ctx["small"] if t.refused is None else t.refused}
+        for t in top
+    ]  # fmt: skip
     return render(request, "portal/performance/agency.html", {
         **ctx, "agency_name": ctx["name"](code), "slug": slug, "ev": ev, "total": ev.total,
         "month_rows": [(_month_label(m), ev.by_month[m]) for m in months],
-        "services": services, "charts": charts,
+        "services": services, "charts": charts, "top_grounds": top_grounds,
         "appeal_words": {key: ctx["small"] if value is None else value for key, value in (
             ("n", ev.total.appeals), ("answered", ev.total.appeals_answered),
             ("ratings", ev.total.ratings))},
@@ -174,6 +186,8 @@ def performance_agency(request: HttpRequest, slug: str) -> HttpResponse:
             (DS_AGENCY, _("Applications per agency and month")),
             (DS_DAYS, _("Working days to decision per agency and month")),
             (DS_APPEALS_AGENCY, _("Appeals per agency and month")),
+            (DS_GROUNDS_PERIOD, _("Refusals per service and ground over each period")),
+            (DS_GROUNDS, _("Refusals per service, ground and month")),
         ],
     })  # fmt: skip
 
@@ -206,4 +220,6 @@ def performance_method(request: HttpRequest) -> HttpResponse:
         (DS_AGENCY, _("Applications per agency and month")),
         (DS_DAYS, _("Working days to decision per agency and month")),
         (DS_APPEALS_AGENCY, _("Appeals per agency and month")),
+        (DS_GROUNDS_PERIOD, _("Refusals per service and ground over each period")),
+        (DS_GROUNDS, _("Refusals per service, ground and month")),
     ]})
