@@ -123,6 +123,17 @@ PAGES: dict[str, Page] = {
     "budgets-programme": Page("anonymous", lambda w: {"agency": "ministry-of-internal-affairs",
                                                       "code": "001"}),
     "bo-budgets": Page("officer"),
+    # The finance desk (a finance officer of the migration service, whose fees are the passport's)
+    "bo-finance": Page("finance"),
+    "bo-finance-payment": Page("finance", lambda w: {"public_id": w["finance_payment"]}),
+    "bo-finance-refunds": Page("finance", query="?state=all"),
+    "bo-finance-statements": Page("finance"),
+    "bo-finance-statement": Page("finance", lambda w: {"statement_id": w["finance_statement"]}),
+    "bo-finance-lines": Page("finance"),
+    "bo-finance-line": Page("finance", lambda w: {"line_id": w["finance_line"]}),
+    "bo-finance-reconciliation": Page("finance"),
+    "bo-finance-reconciliation-day": Page("finance", lambda w: {"day": w["finance_day"]}),
+    "bo-finance-revenue": Page("finance"),
 }
 
 # Whole mounts that serve machines, not people (every pattern under them).
@@ -190,6 +201,12 @@ EXCLUDED: dict[str, str] = {
     "budgets-programme-chart": "a chart PNG; its numbers are in the table beside it",
     "budgets-package": "the Fiscal Data Package as published (zip; tests/budgets)",
     "bo-budgets-upload": "POST-only, redirects to the budgets page (or shows its errors)",
+    "bo-finance-export": "the filtered payments as CSV (tests/payments/test_finance_desk.py)",
+    "bo-finance-refund-request": "POST-only, redirects to the payment (or shows its errors)",
+    "bo-finance-refund-decide": "POST-only, redirects to the refunds",
+    "bo-finance-statement-upload": "POST-only, redirects to the statement (or shows the problems)",
+    "bo-finance-reconcile": "POST-only, redirects to the day's reconciliation",
+    "bo-finance-revenue-chart": "a chart PNG; its numbers are in the table beside it",
 }
 
 

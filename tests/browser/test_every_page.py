@@ -174,14 +174,64 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
                                                         status="moderation").first().pk,
         # Open data: the service catalogue dataset, and the agency's own (from the demo)
         **_opendata_world(),
+        # The finance desk: a paid passport fee, a statement with a line left open, a day reconciled
+        **_in_thread(_finance_world),
     }
     roles = {
         "citizen": people.citizen_a,
         "officer": people.officer_mvd,
         "appeals": appeals_user.iin,
         "head": people.head_mvd,
+        "finance": _finance_officer_iin(),
     }
     return world, roles
+
+
+def _finance_officer_iin() -> str:
+    from qyzmet.countries.kz.demo import demo_logins
+
+    return next(login.iin for login in demo_logins() if login.role == "finance_officer")
+
+
+def _finance_world() -> dict[str, Any]:
+    """What the finance desk's pages show: a passport fee paid at a bank, an imported statement
+    with one line no invoice claims, and that day reconciled."""
+    from django.utils import timezone
+
+    from qyzmet.identity.models import User
+    from qyzmet.payments import services as pay_services
+    from qyzmet.payments.finance import statement_get
+    from qyzmet.payments.statements import statement_import
+    from tests.payments.camt_builder import E, camt053
+
+    citizen = User.objects.get(iin=people_citizen_iin())
+    finance = User.objects.get(iin=_finance_officer_iin())
+    payment = pay_services.payment_require(
+        source_ref="every-page:finance", payer_id=citizen.pk, payer_iin=citizen.iin,
+        agency_code="kz-mvd-migration", service_code="kz.passport", language="kk",
+        description={"kk": "Төлқұжат бажы", "ru": "Пошлина за паспорт", "en": "Passport duty"},
+        amount=1_730_000,
+    )  # fmt: skip
+    today = timezone.localdate()
+    content = camt053(E(amount=f"{payment.amount // 100}.00", ref=payment.reference,
+                        booked=today.isoformat()),
+                      E(amount="1500.00", ustrd="Салық", booked=today.isoformat()),
+                      msg_id="EVERY-PAGE-1", stmt_id="EVERY-PAGE-1")  # fmt: skip
+    result = statement_import(actor=finance, filename="statement.xml", content=content)
+    _row, lines = statement_get(statement_id=result.statement_id)
+    pay_services.reconcile_day(day=today)
+    return {
+        "finance_payment": str(payment.public_id),
+        "finance_statement": result.statement_id,
+        "finance_line": next(line.id for line in lines if line.state == "unmatched"),
+        "finance_day": today.isoformat(),
+    }
+
+
+def people_citizen_iin() -> str:
+    from qyzmet.countries.kz.demo import DEMO_CITIZEN_A_IIN
+
+    return DEMO_CITIZEN_A_IIN
 
 
 def _opendata_world() -> dict[str, str]:

@@ -96,8 +96,11 @@ def finding_sentence(item: dict[str, Any]) -> str:
     provider = provider_word(str(item.get("provider", "")))
     if provider:
         parts.append(_("through %(provider)s") % {"provider": provider})
-    if item.get("reference"):
-        parts.append(_("invoice %(number)s") % {"number": item["reference"]})
+    reference = str(item.get("reference") or "")
+    if reference.isdigit():
+        parts.append(_("invoice %(number)s") % {"number": reference})
+    elif reference:  # a bank line no invoice claims: what the payer wrote
+        parts.append(_("payment details “%(text)s”") % {"text": reference[:140]})
     if isinstance(item.get("amount"), int):
         parts.append(money(item["amount"], str(item.get("currency") or "KZT")))
     if isinstance(item.get("expected"), int):
