@@ -281,3 +281,60 @@ def test_the_api_answers_202_with_the_payment_to_make(world, client):
     read = client.get(f"/api/v1/applications/{body['id']}").json()
     assert read["payment"]["public_id"] == payment["public_id"]
     assert read["payment"]["reference"]
+
+
+def test_evidence_that_arrives_later_is_quoted_then_and_the_fee_awaited(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """A registry down at submission: the application waits for its evidence first; once the
+    retry reads it, the fee is quoted from those facts and the application waits for payment."""
+    from tests.applications.registry_stub import STUB, RegistryDownClient
+
+    me = citizen(birth_date=dt.date(1955, 1, 10), sex="M")  # a pensioner, once the facts come
+    settings.QYZMET_REGISTRY_CLIENT = STUB
+    RegistryDownClient.reset("population")
+    try:
+        application, _ = _apply(me, django_capture_on_commit_callbacks)
+        assert application.state == Application.AWAITING_EVIDENCE
+        assert application.fee == {} and application.payment_public_id is None
+        RegistryDownClient.reset()
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.application_evidence_retry(
+                application_id=application.pk, now=timezone.now() + dt.timedelta(hours=1)
+            )
+    finally:
+        RegistryDownClient.reset()
+    assert result == "started"
+    application.refresh_from_db()
+    # The facts show a pensioner: nothing to pay, straight into the workflow.
+    assert application.state == "submitted"
+    assert application.fee["exemption"]["code"] == "pensioner"
+    assert application.payment_public_id is None
+
+
+def test_evidence_that_arrives_later_for_a_payer_waits_for_the_fee(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from tests.applications.registry_stub import STUB, RegistryDownClient
+
+    me = citizen(birth_date=dt.date(1990, 1, 10))
+    settings.QYZMET_REGISTRY_CLIENT = STUB
+    RegistryDownClient.reset("population")
+    try:
+        application, _ = _apply(me, django_capture_on_commit_callbacks)
+        RegistryDownClient.reset()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.application_evidence_retry(
+                application_id=application.pk, now=timezone.now() + dt.timedelta(hours=1)
+            )
+    finally:
+        RegistryDownClient.reset()
+    application.refresh_from_db()
+    assert application.state == Application.AWAITING_PAYMENT
+    assert application.fee["amount"] == FULL_FEE
+    history = application_history(application_id=application.pk)
+    assert [h.to_state for h in history] == [
+        Application.AWAITING_EVIDENCE,
+        Application.AWAITING_PAYMENT,
+    ]
+    assert application_payment(application=application).amount == FULL_FEE
