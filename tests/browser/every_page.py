@@ -72,6 +72,12 @@ PAGES: dict[str, Page] = {
     "my-notifications": Page("citizen"),
     "my-consents": Page("citizen"),
     "my-data": Page("citizen"),
+    # The citizen's payments: a fee due (the ways to pay, the invoice) and one paid (the return
+    # page as the card page leaves the payer there: paid, with the receipt)
+    "my-payments": Page("citizen"),
+    "my-payment": Page("citizen", lambda w: {"public_id": w["payment_due"]}),
+    "my-payment-invoice": Page("citizen", lambda w: {"public_id": w["payment_due"]}),
+    "my-payment-return": Page("citizen", lambda w: {"public_id": w["payment_paid"]}),
     # Officer: the applications desk
     "bo-inbox": Page("officer"),
     "bo-case": Page("officer", lambda w: {"application_id": w["case"]}),
@@ -173,6 +179,8 @@ EXCLUDED: dict[str, str] = {
     "appeals-map-outlines": "GeoJSON: the map's district outlines",
     "my-consent-give": "POST-only, redirects to the consents",
     "my-consent-withdraw": "POST-only, redirects to the consents",
+    "my-payment-card": "POST-only, redirects (303) to the card acquirer's page",
+    "my-payment-receipt": "the signed receipt PDF (tests/browser/test_payment_browser.py)",
     "bo-act": "POST-only, redirects to the case or to the signing page",
     "bo-decide-signed": "the signing page's return address: applies the decision, redirects",
     "bo-case-signature": "a signature download",

@@ -176,6 +176,8 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         **_opendata_world(),
         # The finance desk: a paid passport fee, a statement with a line left open, a day reconciled
         **_in_thread(_finance_world),
+        # The citizen's fees: one due, one paid (by a bank statement line)
+        **_in_thread(lambda: _payments_world(citizen)),
     }
     roles = {
         "citizen": people.citizen_a,
@@ -185,6 +187,33 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "finance": _finance_officer_iin(),
     }
     return world, roles
+
+
+def _payments_world(citizen) -> dict[str, str]:
+    """Two passport applications of the citizen waiting for their fee; the second one paid."""
+    from django.utils import timezone
+
+    from qyzmet.applications import services as app_services
+    from qyzmet.payments.selectors import payment_by_public_id
+    from qyzmet.payments.services import payment_record_success
+
+    data = {"reason": "expired", "collection_office": "Алматы, Бостандық ауданының ХҚКО",
+            "personal_attendance": True}  # fmt: skip
+    due, _ = app_services.application_submit(
+        actor=citizen, service_code="kz.passport", data=data, language="kk"
+    )
+    paid, _ = app_services.application_submit(
+        actor=citizen, service_code="kz.passport", data={**data, "reason": "pages_full"},
+        language="kk",
+    )  # fmt: skip
+    due.refresh_from_db()
+    paid.refresh_from_db()
+    payment = payment_by_public_id(public_id=paid.payment_public_id)
+    payment_record_success(
+        payment_id=payment.id, provider="reference", amount=payment.amount,
+        currency=payment.currency, at=timezone.now(), external_ref="every-page-line",
+    )  # fmt: skip
+    return {"payment_due": str(due.payment_public_id), "payment_paid": str(payment.public_id)}
 
 
 def _finance_officer_iin() -> str:

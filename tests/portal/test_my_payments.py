@@ -104,9 +104,12 @@ def test_only_the_payer_sees_the_payment(world):
     assert read.actor_id == world["me"].pk and read.data["reference"]
 
 
-def test_the_payment_page_says_what_for_how_much_and_by_when(world):
+def test_the_payment_page_says_what_for_how_much_and_by_when(world, sandbox):
     application = world["application"]
-    page = _text(_client(world["me"]).get(_url(application)))
+    response = _client(world["me"]).get(_url(application))
+    page = _text(response)
+    # The browser may follow the card form's 303 to the acquirer's page, and only there.
+    assert f"form-action 'self' {sandbox.url};" in response["Content-Security-Policy"] + ";"
     payment = payment_by_public_id(public_id=application.payment_public_id)
     assert application.number in page and FULL_FEE_KK in page
     assert _words("Not paid yet", context="payment state") in page
@@ -288,3 +291,12 @@ def test_my_payments_lists_newest_first(world, django_capture_on_commit_callback
     assert page.index(newer.number) < page.index(older)
     assert page.count(FULL_FEE_KK) == 2
     assert _text(_client(citizen()).get("/my/payments/")).count("data-payments") == 0
+
+
+@pytest.mark.parametrize(("lang", "words"), [("kk", "Менің төлемдерім"), ("ru", "Мои платежи"),
+                                             ("en", "My payments")])  # fmt: skip
+def test_the_account_menu_links_my_payments(lang, words):
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE=lang).get("/services/").content.decode()
+    assert 'href="/my/payments/"' not in anonymous
+    html = _text(_client(citizen(), lang).get("/services/"))
+    assert f'<a href="/my/payments/">{words}</a>' in html

@@ -7,7 +7,12 @@ decide anything from what the browser says: the return page asks the provider it
 (`attempt_refresh`) and shows the payment's recorded state, whatever the query string carries.
 Starting a card payment carries a one-time key rendered into the form, so a double click or a
 resubmitted form finds the same attempt (`attempt_start` is idempotent on it) and can never
-charge twice."""
+charge twice.
+
+The site's Content-Security-Policy allows forms to post to the site only (`form-action 'self'`),
+and browsers apply that to the redirect that follows a post as well: the pages holding the card
+form add the acquirer's page origin (the card provider's option `page_origin`, else the origin
+of its `base_url`), or the browser would refuse to follow the 303 to the card page."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +42,7 @@ from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications.payment_step import application_id_of
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.core.formats import date_long
+from qyzmet.core.middleware import CSP
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_pdf
 from qyzmet.payments import selectors as payment_selectors
@@ -72,6 +79,24 @@ def _ways() -> dict[str, bool]:
     return {"card": card_provider() in configured, "invoice": INVOICE_PROVIDER in configured}
 
 
+def card_page_origin() -> str:
+    """Where the card acquirer's hosted pages are ("" when card payments are not offered)."""
+    options = payment_services.providers_configured().get(card_provider()) or {}
+    url = str(options.get("page_origin") or options.get("base_url") or "")
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+
+
+def _with_card_form(response: HttpResponse) -> HttpResponse:
+    """The site's CSP, letting the card form's post be redirected to the acquirer's page."""
+    origin = card_page_origin()
+    if origin:
+        response["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
+
+
 def _own_payment(request: HttpRequest, public_id: Any) -> PaymentView:
     payment = payment_selectors.payment_by_public_id(public_id=public_id)
     if payment is None or payment.payer_id != request.user.pk:
@@ -106,11 +131,15 @@ def _audit_read(request: HttpRequest, payment: PaymentView, what: str) -> None:
     )
 
 
+def _public_url(path: str) -> str:
+    """`path` at the platform's public address (never the request's Host header, which a proxy
+    or an attacker may set)."""
+    return str(settings.QYZMET_PUBLIC_BASE_URL).rstrip("/") + path
+
+
 def _return_url(payment: PaymentView) -> str:
-    """Where the hosted page sends the payer back: the platform's public address (never the
-    request's Host header, which a proxy or an attacker may set)."""
-    root = str(settings.QYZMET_PUBLIC_BASE_URL).rstrip("/")
-    return root + reverse("my-payment-return", kwargs={"public_id": payment.public_id})
+    """Where the hosted page sends the payer back."""
+    return _public_url(reverse("my-payment-return", kwargs={"public_id": payment.public_id}))
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -136,8 +165,9 @@ def _context(request: HttpRequest, payment: PaymentView) -> dict[str, Any]:
         "receipt_url": reverse("my-payment-receipt", kwargs={"public_id": payment.public_id})
         if payment.receipt_document_id
         else "",
-        "receipt_verify_url": reverse(
-            "document-verify", kwargs={"public_id": payment.receipt_document_id}
+        # Written out in full: the payer may give it to whoever asks for the receipt.
+        "receipt_verify_url": _public_url(
+            reverse("document-verify", kwargs={"public_id": payment.receipt_document_id})
         )
         if payment.receipt_document_id
         else "",
@@ -185,7 +215,9 @@ def my_payment(request: HttpRequest, public_id: Any) -> HttpResponse:
     the ways to pay while it is payable; the receipt, the refunds and every try at paying."""
     payment = _own_payment(request, public_id)
     _audit_read(request, payment, "payment")
-    return render(request, "portal/payments/detail.html", _context(request, payment))
+    return _with_card_form(
+        render(request, "portal/payments/detail.html", _context(request, payment))
+    )
 
 
 @login_required
@@ -335,7 +367,14 @@ def my_payment_return(request: HttpRequest, public_id: Any) -> HttpResponse:
     if application is not None:
         context["agency"] = agency_full_name(application.agency_code, lang)
         context["due"] = date_long(application.due_date, lang) if application.due_date else ""
-    if outcome == "pending":
+    # Paid, but what follows the payment (the application sent on, the receipt sealed) runs
+    # after the payment's commit, possibly in another request (the webhook's) or a worker:
+    # the page looks again by itself until it is there.
+    following = outcome == "paid" and (
+        not payment.receipt_document_id
+        or (application is not None and application.state == application.AWAITING_PAYMENT)
+    )
+    if outcome == "pending" or following:
         check = _check_number(request)
         stopped = request.GET.get("refresh") == "off" or check >= REFRESH_CHECKS
         here = reverse("my-payment-return", kwargs={"public_id": payment.public_id})
@@ -349,7 +388,7 @@ def my_payment_return(request: HttpRequest, public_id: Any) -> HttpResponse:
                 "check_url": here,
             }
         )  # fmt: skip
-    return render(request, "portal/payments/return.html", context)
+    return _with_card_form(render(request, "portal/payments/return.html", context))
 
 
 @login_required
