@@ -1,6 +1,11 @@
 """Webhooks over real HTTP to the real endpoint, signed with real HMAC by the `test` plug-in:
 verified, stored, de-duplicated, applied out of order safely, unknown charges flagged, bad
-signatures refused and logged, and a second success refunded automatically."""
+signatures refused and logged, and a second success refunded automatically.
+
+These tests run inside a transaction: the request's answer is given when the inbox row is
+stored ("received"), and the apply handed over after commit runs when `commit` runs the
+after-commit work (in-process, as the embedded default does). The batch apply itself, its
+claims, retries and the accepting request's statements: test_engine_webhooks_apply.py."""
 
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def test_a_signed_success_pays_and_its_duplicate_changes_nothing(provider, commi
     body, headers = provider.webhook(attempt.provider_ref, event_id="ev-1")
     response = commit(post_webhook, body, headers)
     assert response.status_code == 200
-    assert response.json() == {"received": True, "state": "processed"}
+    assert response.json() == {"received": True, "state": "received"}
     payment.refresh_from_db()
     attempt.refresh_from_db()
     assert payment.state == Payment.PAID and payment.amount_paid == payment.amount
@@ -40,10 +45,13 @@ def test_a_signed_success_pays_and_its_duplicate_changes_nothing(provider, commi
     hook = ProviderWebhook.objects.get()
     assert hook.event_id == "ev-1" and hook.state == ProviderWebhook.PROCESSED
     assert bytes(hook.body) == body and hook.remote_addr == "127.0.0.1"
+    assert hook.attempt_id == attempt.pk and hook.outcome == "succeeded"
+    assert hook.amount == payment.amount and hook.provider_ref == attempt.provider_ref
 
     again = commit(post_webhook, body, headers)
-    assert again.status_code == 200 and again.json()["state"] == "processed"
+    assert again.status_code == 200 and again.json()["received"] is True
     assert ProviderWebhook.objects.count() == 1
+    assert ProviderWebhook.objects.get().state == ProviderWebhook.PROCESSED
     assert topics(payment).count("payment.succeeded") == 1
 
 
@@ -84,7 +92,7 @@ def test_a_webhook_for_an_unknown_charge_is_ignored_and_flagged(provider, commit
     payment = require()
     body, headers = provider.webhook("t999999", amount=payment.amount)
     response = commit(post_webhook, body, headers)
-    assert response.status_code == 200 and response.json()["state"] == "ignored"
+    assert response.status_code == 200 and response.json()["received"] is True
     hook = ProviderWebhook.objects.get()
     assert hook.state == ProviderWebhook.IGNORED and hook.error == "unknown payment"
     payment.refresh_from_db()
@@ -122,11 +130,16 @@ def test_a_webhook_stored_but_not_applied_before_a_crash_is_applied_when_resent(
     attempt = start(payment)
     provider.pay(attempt.provider_ref)
     body, headers = provider.webhook(attempt.provider_ref, event_id="ev-crash")
-    ProviderWebhook.objects.create(provider="test", event_id="ev-crash", body=body)  # received
-    commit(post_webhook, body, headers)
+    post_webhook(body, headers)  # stored; its apply never ran (the after-commit work was lost)
+    hook = ProviderWebhook.objects.get()
+    assert hook.state == ProviderWebhook.RECEIVED
+    assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING
+    commit(post_webhook, body, headers)  # the acquirer sends it again
     payment.refresh_from_db()
     assert payment.state == Payment.PAID
-    assert ProviderWebhook.objects.get().state == ProviderWebhook.PROCESSED
+    hook = ProviderWebhook.objects.get()  # stored once, applied once
+    assert hook.state == ProviderWebhook.PROCESSED and hook.attempt_id == attempt.pk
+    assert topics(payment).count("payment.succeeded") == 1
 
 
 def test_a_second_attempt_paid_after_the_first_is_refunded_in_full(provider, commit, settings):

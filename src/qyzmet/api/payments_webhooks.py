@@ -3,8 +3,11 @@
 No session and no bearer token: a provider proves itself by the signature its plug-in checks
 over the raw body (so the body is read as bytes, never re-serialised). A webhook that does not
 verify is answered 401 problem+json and kept for the security log; an unknown provider is 404.
-Duplicates and webhooks about charges we do not know are answered 200 (so the provider stops
-re-sending); the stored inbox row says what became of each."""
+
+A verified webhook is answered 200 as soon as its inbox row is committed (one INSERT); a worker
+applies it within seconds (`payments.services.webhooks_apply`), as acquirers expect of a
+receiver. Duplicates and webhooks about charges we do not know are answered 200 too (so the
+provider stops re-sending); the stored inbox row says what became of each."""
 
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ _CODE = re.compile(r"^[a-z0-9_-]{1,30}$")
 class WebhookOut(Schema):
     received: bool = Field(True, description="The webhook is stored")
     state: str = Field(
-        description="processed, or ignored (a charge the platform does not know; flagged)"
+        description="received (stored; applied within seconds), or, when it was applied before "
+        "the answer (in-process background work): processed, or ignored (a charge the platform "
+        "does not know; flagged)"
     )
 
 
@@ -40,8 +45,8 @@ class WebhookOut(Schema):
 )
 def webhook(request: HttpRequest, provider: str):
     """A provider's signed notification about a charge (the body is the provider's own format,
-    verified by its plug-in). 401 when the signature or the body does not verify, 404 for a
-    provider the platform does not use."""
+    verified by its plug-in), answered once it is stored and applied within seconds. 401 when
+    the signature or the body does not verify, 404 for a provider the platform does not use."""
     if not _CODE.match(provider):
         raise Problem(404, "payment_provider_unknown", "Not found", "No such payment provider.")
     try:

@@ -52,6 +52,7 @@ WEBHOOK_STATES = {
     "processed": pgettext_lazy("webhook state", "Applied"),
     "rejected": pgettext_lazy("webhook state", "Refused: signature did not verify"),
     "ignored": pgettext_lazy("webhook state", "For a charge the platform does not know"),
+    "failed": pgettext_lazy("webhook state", "Could not be applied; left for a person"),
 }
 PROVIDERS = {
     "sandbox": pgettext_lazy("payment provider", "Bank card (test acquirer)"),

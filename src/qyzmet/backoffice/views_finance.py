@@ -168,6 +168,7 @@ def payments(request: HttpRequest, scope: finance.DeskScope) -> HttpResponse:
         "export_url": reverse("bo-finance-export") + ("?" + urlencode(query) if query else ""),
         "awaiting": finance.refunds_awaiting_count(scope=scope),
         "open_lines": len(finance.statement_lines_open(limit=1000)) if scope.platform else 0,
+        "failed_webhooks": finance.webhooks_failed_count(scope=scope),
     })
 
 

@@ -294,32 +294,38 @@ def _line_row(line: StatementLine) -> LineRow:
     )  # fmt: skip
 
 
-# A webhook names its charge inside the provider's own body format, so the inbox is read for the
-# payment's attempts' charge references, within the time those attempts could be answered.
-WEBHOOK_WINDOW = dt.timedelta(days=3)
-WEBHOOK_SCAN = 2000
-
-
 def _webhooks_of(payment: PaymentView) -> tuple[WebhookRow, ...]:
-    refs = {(a.provider, a.provider_ref) for a in _attempt_refs(payment.id) if a.provider_ref}
+    """The provider's notices about one payment: those applied to one of its attempts (the
+    inbox row names the attempt), and those received and not applied yet (or failed), found by
+    the charge reference the verified webhook named. Index look-ups; no scan of the inbox."""
+    refs = [(a.provider, a.provider_ref) for a in _attempt_refs(payment.id) if a.provider_ref]
     if not refs:
         return ()
-    until = max((a.finished_at or a.created_at) for a in payment.attempts) + WEBHOOK_WINDOW
-    hooks = (
-        ProviderWebhook.objects.filter(
-            provider__in={p for p, _r in refs},
-            received_at__gte=payment.created_at,
-            received_at__lte=until,
+    waiting = Q()
+    for provider, ref in refs:
+        waiting |= Q(provider=provider, provider_ref=ref)
+    hooks = ProviderWebhook.objects.filter(
+        Q(attempt__payment_id=payment.id)
+        | (Q(attempt__isnull=True, state__in=WEBHOOK_UNAPPLIED) & waiting)
+    ).order_by("received_at", "id")
+    return tuple(
+        WebhookRow(*values)
+        for values in hooks.values_list(
+            "id", "provider", "event_id", "state", "error", "received_at"
         )
-        .order_by("received_at", "id")
-        .values_list("id", "provider", "event_id", "state", "error", "received_at", "body")
-    )[:WEBHOOK_SCAN]
-    found = []
-    for pk, provider, event_id, state, error, received_at, body in hooks:
-        raw = bytes(body or b"")
-        if any(p == provider and ref.encode() in raw for p, ref in refs):
-            found.append(WebhookRow(pk, provider, event_id, state, error, received_at))
-    return tuple(found)
+    )
+
+
+# Notices not applied to an attempt yet: waiting for a worker, or given up on.
+WEBHOOK_UNAPPLIED = (ProviderWebhook.RECEIVED, ProviderWebhook.FAILED)
+
+
+def webhooks_failed_count(*, scope: DeskScope) -> int:
+    """Provider notices whose apply failed for good (a person looks; the poll and the daily
+    reconciliation still settle their charges). The platform's, so for its finance people."""
+    if not scope.platform:
+        return 0
+    return ProviderWebhook.objects.filter(state=ProviderWebhook.FAILED).count()
 
 
 @dataclasses.dataclass(frozen=True)

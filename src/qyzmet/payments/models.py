@@ -136,13 +136,22 @@ class PaymentAttempt(models.Model):
 
 class ProviderWebhook(models.Model):
     """Every webhook received, verified or not, before it is acted upon (an inbox): a duplicate
-    is recognised by (provider, event_id); a rejected one is kept for the security log."""
+    is recognised by (provider, event_id); a rejected one is kept for the security log.
 
-    RECEIVED = "received"
+    Accepting a webhook is one INSERT of the verified row (RECEIVED) and the answer; a worker
+    applies received rows in batches (`services.webhooks_apply`) from the status stored here,
+    which the plug-in read from the signed body when it verified it (a signature is checked
+    once, when it arrives: its timestamp would be stale by the time a backlog is drained)."""
+
+    RECEIVED = "received"  # verified and stored; applied within seconds
     PROCESSED = "processed"
     REJECTED = "rejected"  # signature or body did not verify
     IGNORED = "ignored"  # verified, but for nothing we know (unknown payment) — flagged
-    STATES = (RECEIVED, PROCESSED, REJECTED, IGNORED)
+    # Applying it failed `QYZMET_PAYMENT_WEBHOOK_MAX_TRIES` times (`error` says why): left for a
+    # person (the finance desk counts these); the poll and the reconciliation still settle the
+    # charge it was about.
+    FAILED = "failed"
+    STATES = (RECEIVED, PROCESSED, REJECTED, IGNORED, FAILED)
 
     provider = models.CharField(max_length=30)
     event_id = models.CharField(max_length=100, blank=True, default="")
@@ -152,6 +161,22 @@ class ProviderWebhook(models.Model):
     error = models.CharField(max_length=300, blank=True, default="")
     processed_at = models.DateTimeField(null=True, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    # What the verified webhook says (the plug-in's `Status`); blank for a rejected one.
+    provider_ref = models.CharField(max_length=100, blank=True, default="")
+    outcome = models.CharField(max_length=20, blank=True, default="")
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=60, blank=True, default="")
+    # The attempt it was applied to (set when applied): the finance desk's payment page lists
+    # a payment's notices by it.
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="webhooks"
+    )
+    # Failed applies so far, and when a received row may next be claimed: after a failure, the
+    # backoff; on a database without row locks (SQLite), also the claim's lease.
+    tries = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -28,10 +28,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from qyzmet.audit.services import Kind, audit_record
+from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import forbidden, not_found
 
@@ -1101,11 +1102,17 @@ def _remote(addr: str | None) -> str | None:
 def webhook_receive(
     *, provider: str, body: bytes, headers: Mapping[str, str], remote_addr: str | None
 ) -> ProviderWebhook:
-    """Take one webhook: stored first (the inbox), verified by the provider's plug-in,
-    recognised as a duplicate by its event id, then applied to its attempt (`_status_apply`:
-    out of order safe). A bad signature or body is kept as REJECTED with a security audit row
-    and raises `WebhookRejected`; one for a charge we do not know is IGNORED (flagged for the
-    finance desk, logged). Unknown provider: 404 problem."""
+    """Accept one webhook: verified by the provider's plug-in, stored in the inbox as RECEIVED
+    with the status it tells — ONE insert, which also recognises a duplicate event id (the
+    unique (provider, event_id) makes a second copy insert nothing) — and, after that commit,
+    one `webhooks_apply` handed to a worker. The caller answers 200 then: the acquirer is told
+    "stored", and the payment is paid within seconds (with in-process background work, the
+    embedded default, before this returns, as the returned row's state says).
+
+    A bad signature or body is kept as REJECTED with a security audit row and raises
+    `WebhookRejected`. Unknown provider: 404 problem. The hot path of a busy acquirer
+    (docs/benchmarks-payments.md): no look-up, no lock, no audit row here; all of that happens
+    in `webhooks_apply`, in batches."""
     impl = provider_for(provider)
     remote = _remote(remote_addr)
     try:
@@ -1130,49 +1137,222 @@ def webhook_receive(
             )
         log.warning("webhook from %s for %s rejected: %s", remote, provider, exc)
         raise
-    try:
-        with transaction.atomic():
-            hook = ProviderWebhook.objects.create(
-                provider=provider,
-                event_id=event.event_id[:100],
-                body=bytes(body),
-                remote_addr=remote,
-            )
-    except IntegrityError:
-        hook = ProviderWebhook.objects.get(provider=provider, event_id=event.event_id[:100])
-        if hook.state != ProviderWebhook.RECEIVED:
-            return hook  # a duplicate: already acted upon
-    # The hot path of a busy acquirer (docs/benchmarks-payments.md): one look-up gives the
-    # attempt and its payment, and the inbox row's new state is set here, not read back.
-    found = (
-        PaymentAttempt.objects.filter(provider=provider, provider_ref=event.status.provider_ref)
-        .values_list("pk", "payment_id")
-        .first()
-        if event.status.provider_ref
-        else None
-    )
-    now = timezone.now()
-    if found is None:
-        log.warning(
-            "webhook %s of %s names an unknown charge %r: ignored",
-            event.event_id,
-            provider,
-            event.status.provider_ref,
+    status = event.status
+    values = {
+        "provider": provider,
+        "event_id": event.event_id[:100],
+        "body": bytes(body),
+        "remote_addr": remote,
+        "provider_ref": status.provider_ref[:100],
+        "outcome": status.outcome[:20],
+        "amount": status.amount,
+        "currency": status.currency[:3],
+        "decided_at": status.at,
+        "failure_code": (status.failure_code or "")[:60],
+    }
+    # One INSERT ... ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite), compiled once per
+    # process, in autocommit: a duplicate costs this one statement too and is never applied
+    # twice. A duplicate of a row still RECEIVED (its apply was lost) is applied by the drain
+    # below like any other.
+    _INBOX_INSERT.insert_many([values], ignore_conflicts=True)
+    hook = ProviderWebhook(**values)
+    transaction.on_commit(_webhooks_apply_soon)
+    if _apply_inline() and not transaction.get_connection().in_atomic_block:
+        # Applied already (in-process background work): say what became of it.
+        found = (
+            ProviderWebhook.objects.filter(provider=provider, event_id=hook.event_id)
+            .values_list("pk", "state", "error", "processed_at")
+            .first()
         )
-        state, note = ProviderWebhook.IGNORED, "unknown payment"
-    else:
-        attempt_id, payment_id = found
-        outcome = _status_apply(
-            attempt_id=attempt_id, payment_id=payment_id, status=event.status, via="webhook"
-        )
-        state = ProviderWebhook.PROCESSED
-        note = {
-            STALE: "ignored: the attempt already had a final result",
-            MISMATCH: "ignored: amount or currency differs from the attempt",
-        }.get(outcome, "")
-    ProviderWebhook.objects.filter(pk=hook.pk).update(state=state, error=note, processed_at=now)
-    hook.state, hook.error, hook.processed_at = state, note, now
+        if found is not None:
+            hook.pk, hook.state, hook.error, hook.processed_at = found
     return hook
+
+
+_INBOX_INSERT = CompiledInsert(ProviderWebhook)
+
+
+def _apply_inline() -> bool:
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+def _webhooks_apply_soon() -> None:
+    """After the inbox commit: one `webhooks_apply` on a worker; with in-process background
+    work (the embedded default), run here, so the payment is paid when the answer leaves. A
+    broker that is down loses nothing: the beat drain (every 10 s) applies what is left."""
+    if _apply_inline():
+        try:
+            webhooks_apply()
+        except Exception:
+            log.exception("applying webhooks failed; the drain will retry")
+        return
+    from .tasks import webhooks_apply as task
+
+    try:
+        task.delay()
+    except Exception:
+        log.exception("could not enqueue webhooks_apply; the beat drain will apply the webhook")
+
+
+# A claim's lease on a database without row locks (SQLite): longer than a batch takes, short
+# enough that a crashed worker's rows are applied soon by another.
+WEBHOOK_LEASE = dt.timedelta(minutes=2)
+WEBHOOK_BATCH = 200
+# What `_status_apply`'s outcome leaves on the webhook row for the finance desk.
+_WEBHOOK_NOTES = {
+    STALE: "ignored: the attempt already had a final result",
+    MISMATCH: "ignored: amount or currency differs from the attempt",
+}
+
+
+def webhook_max_tries() -> int:
+    """Failed applies after which a webhook is FAILED and left for a person."""
+    return int(getattr(settings, "QYZMET_PAYMENT_WEBHOOK_MAX_TRIES", 5))
+
+
+def webhook_retry_delay(*, tries: int) -> dt.timedelta:
+    """The wait after the `tries`-th failed apply: 10, 20, 40, ... seconds, at most 10 minutes
+    (`QYZMET_PAYMENT_WEBHOOK_RETRY_SECONDS`)."""
+    base = float(getattr(settings, "QYZMET_PAYMENT_WEBHOOK_RETRY_SECONDS", 10))
+    return dt.timedelta(seconds=min(base * 2 ** max(tries - 1, 0), 600.0))
+
+
+def _webhooks_due(now: dt.datetime):
+    return ProviderWebhook.objects.filter(state=ProviderWebhook.RECEIVED).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    )
+
+
+_APPLY_FIELDS = (
+    "id", "provider", "event_id", "received_at", "provider_ref", "outcome", "amount",
+    "currency", "decided_at", "failure_code", "tries",
+)  # fmt: skip
+
+
+def webhooks_apply(*, limit: int = WEBHOOK_BATCH, now: dt.datetime | None = None) -> dict[str, int]:
+    """Apply up to `limit` received webhooks, each through `_status_apply` (out of order safe,
+    duplicates and contrary answers ignored, a second success refunded, an amount mismatch
+    flagged), in one transaction: the batch shares its commit.
+
+    Claiming: on PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so any number of
+    workers drain the inbox at once and never apply the same webhook twice; without row locks
+    (SQLite) each row is claimed first by a conditional UPDATE that sets a lease. Webhooks are
+    applied in the order of their payments' ids (then as received), so two batches lock
+    payments in the same order and never deadlock; per payment, the payment row lock inside
+    `_status_apply` keeps one answer at a time. A webhook whose apply raises is rolled back to
+    its savepoint alone: it stays RECEIVED with the error, a try counted and a backoff, and is
+    FAILED after `webhook_max_tries()`. Returns counts: processed, ignored, retry, failed."""
+    now = now or timezone.now()
+    counts = {"processed": 0, "ignored": 0, "retry": 0, "failed": 0}
+    connection = transaction.get_connection()
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            hooks = list(
+                _webhooks_due(now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("received_at", "id")
+                .only(*_APPLY_FIELDS)[:limit]
+            )
+            _webhooks_apply_batch(hooks, now=now, counts=counts)
+        return counts
+    due = list(
+        _webhooks_due(now).order_by("received_at", "id").values_list("pk", flat=True)[:limit]
+    )
+    with transaction.atomic():
+        claimed = [
+            pk
+            for pk in due
+            if _webhooks_due(now).filter(pk=pk).update(retry_at=now + WEBHOOK_LEASE)
+        ]
+    if claimed:
+        with transaction.atomic():
+            hooks = list(ProviderWebhook.objects.filter(pk__in=claimed).only(*_APPLY_FIELDS))
+            _webhooks_apply_batch(hooks, now=now, counts=counts)
+    return counts
+
+
+def _webhooks_apply_batch(
+    hooks: list[ProviderWebhook], *, now: dt.datetime, counts: dict[str, int]
+) -> None:
+    if not hooks:
+        return
+    refs = {(h.provider, h.provider_ref) for h in hooks if h.provider_ref}
+    targets: dict[tuple[str, str], tuple[int, int]] = {}
+    if refs:
+        for provider, ref, attempt_id, payment_id in PaymentAttempt.objects.filter(
+            provider__in={p for p, _r in refs}, provider_ref__in={r for _p, r in refs}
+        ).values_list("provider", "provider_ref", "pk", "payment_id"):
+            targets[(provider, ref)] = (attempt_id, payment_id)
+
+    def order(hook: ProviderWebhook) -> tuple[int, dt.datetime, int]:
+        target = targets.get((hook.provider, hook.provider_ref))
+        return (target[1] if target else 0, hook.received_at, hook.pk)
+
+    done: list[ProviderWebhook] = []
+    retry: list[ProviderWebhook] = []
+    for hook in sorted(hooks, key=order):
+        target = targets.get((hook.provider, hook.provider_ref))
+        hook.processed_at, hook.retry_at = now, None
+        if target is None or not hook.outcome:
+            log.warning(
+                "webhook %s of %s names an unknown charge %r: ignored",
+                hook.event_id,
+                hook.provider,
+                hook.provider_ref,
+            )
+            hook.state, hook.error = ProviderWebhook.IGNORED, "unknown payment"
+            counts["ignored"] += 1
+            done.append(hook)
+            continue
+        attempt_id, payment_id = target
+        status = Status(
+            provider_ref=hook.provider_ref,
+            outcome=hook.outcome,
+            amount=hook.amount if hook.amount is not None else 0,
+            currency=hook.currency,
+            at=hook.decided_at,
+            failure_code=hook.failure_code,
+        )
+        hook.attempt_id = attempt_id
+        try:
+            # `_status_apply`'s own atomic block is this webhook's savepoint.
+            outcome = _status_apply(
+                attempt_id=attempt_id, payment_id=payment_id, status=status, via="webhook"
+            )
+        except Exception as exc:
+            if transaction.get_connection().needs_rollback or not _usable():
+                raise  # the batch's transaction is lost: its rows stay RECEIVED for the next
+            hook.tries += 1
+            hook.error = f"{type(exc).__name__}: {exc}"[:300]
+            if hook.tries >= webhook_max_tries():
+                log.exception("webhook %s failed %s times: FAILED", hook.pk, hook.tries)
+                hook.state = ProviderWebhook.FAILED
+                counts["failed"] += 1
+            else:
+                log.warning("applying webhook %s failed (%s); retried later", hook.pk, exc)
+                hook.processed_at = None
+                hook.retry_at = now + webhook_retry_delay(tries=hook.tries)
+                counts["retry"] += 1
+            retry.append(hook)
+            continue
+        hook.state, hook.error = ProviderWebhook.PROCESSED, _WEBHOOK_NOTES.get(outcome, "")
+        counts["processed"] += 1
+        done.append(hook)
+    if done:
+        ProviderWebhook.objects.bulk_update(
+            done, ["state", "error", "processed_at", "retry_at", "attempt"]
+        )
+    if retry:
+        ProviderWebhook.objects.bulk_update(
+            retry, ["state", "error", "processed_at", "retry_at", "attempt", "tries"]
+        )
+
+
+def _usable() -> bool:
+    try:
+        return transaction.get_connection().is_usable()
+    except Exception:
+        return False
 
 
 # --- the daily reconciliation ---------------------------------------------------------------

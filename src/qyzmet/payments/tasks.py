@@ -5,6 +5,7 @@ send money only with idempotency keys)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from celery import shared_task
 from django.utils import timezone
@@ -16,6 +17,26 @@ from . import services
 def attempts_poll_due() -> dict[str, int]:
     """Every minute: pending attempts whose poll is due (lost webhooks), unsent refunds."""
     return services.attempts_poll_due()
+
+
+# How long one `webhooks_apply` task keeps draining a backlog before it returns (the next task,
+# or the beat drain, carries on): a worker is never held by one task for long.
+WEBHOOKS_DRAIN_SECONDS = 20.0
+
+
+@shared_task(name="qyzmet.payments.tasks.webhooks_apply", ignore_result=True)
+def webhooks_apply(limit: int = services.WEBHOOK_BATCH) -> dict[str, int]:
+    """After each accepted webhook, and every 10 s from beat (a lost enqueue or a broker that
+    was down loses nothing): apply received webhooks, batch after batch while batches come back
+    full, for at most `WEBHOOKS_DRAIN_SECONDS`. Any number may run at once (rows are claimed)."""
+    totals: dict[str, int] = {}
+    deadline = time.monotonic() + WEBHOOKS_DRAIN_SECONDS
+    while True:
+        counts = services.webhooks_apply(limit=limit)
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if sum(counts.values()) < limit or time.monotonic() > deadline:
+            return totals
 
 
 @shared_task(name="qyzmet.payments.tasks.attempt_refresh")

@@ -258,6 +258,8 @@ CELERY_BEAT_SCHEDULE = {
     "payments-attempts-poll": {"task": "qyzmet.payments.tasks.attempts_poll_due", "schedule": 60.0},
     "payments-expire": {"task": "qyzmet.payments.tasks.payments_expire_due", "schedule": 300.0},
     "payments-reconcile": {"task": "qyzmet.payments.tasks.reconcile_yesterday", "schedule": 3600.0},
+    # Webhooks are applied after each one is accepted; this drains whatever an enqueue lost.
+    "payments-webhooks-apply": {"task": "qyzmet.payments.tasks.webhooks_apply", "schedule": 10.0},
 }
 # Payments (docs/payments.md); the providers are QYZMET_PAYMENT_PROVIDERS above.
 # How long a citizen has to pay before the application lapses.
