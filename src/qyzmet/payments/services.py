@@ -892,7 +892,9 @@ def attempt_start(
                 idempotency_key=key,
                 amount=payment.amount,
                 currency=payment.currency,
-                poll_at=now + poll_delay(polls=0),
+                # Only a provider with a hosted page can answer a poll; an invoice to pay at a
+                # bank answers "pending" until the bank statement settles it: never polled.
+                poll_at=now + poll_delay(polls=0) if impl.hosted else None,
             )
             _audit(
                 payment,
@@ -964,8 +966,9 @@ def _attempt_create_at_provider(attempt: PaymentAttempt, *, return_url: str) -> 
 
 
 def _poll_later(attempt: PaymentAttempt, *, now: dt.datetime) -> None:
+    poll_at = now + poll_delay(polls=attempt.polls + 1) if _hosted(attempt.provider) else None
     PaymentAttempt.objects.filter(pk=attempt.pk, state=PaymentAttempt.PENDING).update(
-        polls=F("polls") + 1, poll_at=now + poll_delay(polls=attempt.polls + 1)
+        polls=F("polls") + 1, poll_at=poll_at
     )
 
 
@@ -1018,17 +1021,22 @@ def attempts_poll_due(*, now: dt.datetime | None = None, limit: int = 500) -> di
     twice at once: a conditional UPDATE claims each attempt."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    due = list(
+    provider_of = dict(
         PaymentAttempt.objects.filter(state=PaymentAttempt.PENDING, poll_at__lte=now)
         .order_by("poll_at", "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "provider")[:limit]
     )
-    for pk in due:
+    for pk in provider_of:
         claimed = PaymentAttempt.objects.filter(
             pk=pk, state=PaymentAttempt.PENDING, poll_at__lte=now
         ).update(poll_at=now + POLL_LEASE)
         if not claimed:
             outcome = "skipped"
+        elif not _hosted(provider_of[pk]):
+            # An attempt with no page to ask about (pay by reference, from before polls were
+            # limited to hosted providers): the bank statement settles it, nobody polls it.
+            PaymentAttempt.objects.filter(pk=pk).update(poll_at=None)
+            outcome = "not_polled"
         else:
             try:
                 outcome = _attempt_poll(attempt_id=pk, now=now)
