@@ -62,9 +62,11 @@ def world(db, django_capture_on_commit_callbacks) -> World:
     )
     pending_submission = sign_submission(a, service_code=SERVICE, data={"purpose": "employer"})
     app_services.application_act(actor=mvd, application_id=signed.pk, action="take")
-    decision = sign_decision(mvd, application_id=signed.pk, action="refuse", reason="x")
+    decision = sign_decision(mvd, application_id=signed.pk, action="refuse", reason="x",
+                             ground="documents_false")
     app_services.application_act(actor=mvd, application_id=signed.pk, action="refuse",
-                                 reason="x", signature_request_id=decision.id)
+                                 reason="x", ground="documents_false",
+                                 signature_request_id=decision.id)
     taken = submitted(a, key="matrix-taken")
     app_services.application_act(actor=mvd, application_id=taken.pk, action="take")
     pending_decision = sign_decision(mvd, application_id=taken.pk, action="approve")
