@@ -19,11 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded():
+def loaded(django_capture_on_commit_callbacks):
     demo.population_generate(count=200, seed=2026)
     demo.demo_accounts_ensure()
     catalog_loaded()
-    return demo_desk.demo_open_cases_ensure()
+    # As in a real load, events are delivered after commit: a fee-bearing case paid by the demo
+    # enters its workflow through the `payment.succeeded` consumer.
+    with django_capture_on_commit_callbacks(execute=True):
+        return demo_desk.demo_open_cases_ensure()
 
 
 def test_every_agency_inbox_has_open_cases_some_overdue_some_due_soon(client, loaded):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from qyzmet.applications import services as app_services
 from qyzmet.applications.models import Application, ApplicationEvent
+from qyzmet.applications.payment_step import application_payment_received
 from qyzmet.catalog.selectors import service_pinned, service_search
 from qyzmet.core.calendar import calendar_default
 from qyzmet.countries.kz.demo import (
@@ -24,6 +25,8 @@ from qyzmet.countries.kz.demo import (
     agencies_load,
 )
 from qyzmet.identity.models import User
+from qyzmet.payments import selectors as payment_selectors
+from qyzmet.payments import services as payment_services
 from qyzmet.registries.population.models import Person
 
 # Each agency's inbox gets these cases: (slot, working days before its deadline it came in, taken
@@ -133,6 +136,27 @@ def _case_backdate(application_id: int, *, working_days: int, today: dt.date) ->
     ApplicationEvent.objects.filter(application_id=application_id).update(at=F("at") - shift)
 
 
+def _demo_fee_paid(application_id: int) -> None:
+    """Pay a demo case's fee as a bank transfer would (the engine's route for money that comes
+    by statement): the case then enters its workflow exactly as a paid one does. The desk shows
+    cases an officer can work; a fee-bearing case waits for payment until it is paid."""
+    payment = payment_selectors.payment_for_source(source_ref=f"application:{application_id}")
+    if payment is None or payment.state != "awaiting":
+        return
+    paid_at = timezone.now()
+    payment_services.payment_record_success(
+        payment_id=payment.id,
+        provider="reference",
+        amount=payment.amount,
+        currency=payment.currency,
+        at=paid_at,
+        external_ref=f"demo-desk-{payment.reference}",
+    )
+    # What the `payment.succeeded` consumer does after commit, done now so that the case can be
+    # aged below (the consumer then finds it started and does nothing).
+    application_payment_received(source_ref=payment.source_ref, paid_at=paid_at)
+
+
 def demo_open_cases_ensure(*, today: dt.date | None = None) -> dict[str, int]:
     """Open cases in every agency's inbox, made through the real services (submitted by a demo
     citizen, so each has its registry evidence, history and deadline; some taken into review by
@@ -174,6 +198,9 @@ def demo_open_cases_ensure(*, today: dt.date | None = None) -> dict[str, int]:
             if not new:
                 continue
             created += 1
+            if application.state == Application.AWAITING_PAYMENT:
+                _demo_fee_paid(application.pk)
+                application.refresh_from_db()
             if take and application.state == "submitted":
                 app_services.application_act(
                     actor=officer, application_id=application.pk, action="take"
