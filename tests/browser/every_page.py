@@ -37,7 +37,8 @@ class Page:
     """A page of the site: the role that sees it, and its URL arguments from the demo `world`
     (a dict filled once by the suite's setup: ids of a case, an appeal, a document...)."""
 
-    role: str  # anonymous | citizen | officer (the desk) | appeals (appeals desk, AI) | head
+    role: str  # anonymous | citizen | officer (the desk) | appeals (appeals desk, AI) | head |
+    # finance (an agency's finance officer) | treasury (the platform's)
     kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda world: {}
     query: str = ""
     # A page that needs a session in a given state (half signed in; answers waiting for their
@@ -129,16 +130,17 @@ PAGES: dict[str, Page] = {
     "budgets-programme": Page("anonymous", lambda w: {"agency": "ministry-of-internal-affairs",
                                                       "code": "001"}),
     "bo-budgets": Page("officer"),
-    # The finance desk (a finance officer of the migration service, whose fees are the passport's)
+    # The finance desk (a finance officer of the migration service, whose fees are the passport's;
+    # the bank statements and the reconciliation, every agency's money, are the treasury's)
     "bo-finance": Page("finance"),
     "bo-finance-payment": Page("finance", lambda w: {"public_id": w["finance_payment"]}),
     "bo-finance-refunds": Page("finance", query="?state=all"),
-    "bo-finance-statements": Page("finance"),
-    "bo-finance-statement": Page("finance", lambda w: {"statement_id": w["finance_statement"]}),
-    "bo-finance-lines": Page("finance"),
-    "bo-finance-line": Page("finance", lambda w: {"line_id": w["finance_line"]}),
-    "bo-finance-reconciliation": Page("finance"),
-    "bo-finance-reconciliation-day": Page("finance", lambda w: {"day": w["finance_day"]}),
+    "bo-finance-statements": Page("treasury"),
+    "bo-finance-statement": Page("treasury", lambda w: {"statement_id": w["finance_statement"]}),
+    "bo-finance-lines": Page("treasury"),
+    "bo-finance-line": Page("treasury", lambda w: {"line_id": w["finance_line"]}),
+    "bo-finance-reconciliation": Page("treasury"),
+    "bo-finance-reconciliation-day": Page("treasury", lambda w: {"day": w["finance_day"]}),
     "bo-finance-revenue": Page("finance"),
 }
 

@@ -185,6 +185,7 @@ def _world(people) -> tuple[dict[str, Any], dict[str, str]]:
         "appeals": appeals_user.iin,
         "head": people.head_mvd,
         "finance": _finance_officer_iin(),
+        "treasury": _finance_officer_iin("treasury"),
     }
     return world, roles
 
@@ -216,10 +217,10 @@ def _payments_world(citizen) -> dict[str, str]:
     return {"payment_due": str(due.payment_public_id), "payment_paid": str(payment.public_id)}
 
 
-def _finance_officer_iin() -> str:
+def _finance_officer_iin(role: str = "finance_officer") -> str:
     from qyzmet.countries.kz.demo import demo_logins
 
-    return next(login.iin for login in demo_logins() if login.role == "finance_officer")
+    return next(login.iin for login in demo_logins() if login.role == role)
 
 
 def _finance_world() -> dict[str, Any]:
@@ -234,7 +235,7 @@ def _finance_world() -> dict[str, Any]:
     from tests.payments.camt_builder import E, camt053
 
     citizen = User.objects.get(iin=people_citizen_iin())
-    finance = User.objects.get(iin=_finance_officer_iin())
+    treasury = User.objects.get(iin=_finance_officer_iin("treasury"))
     payment = pay_services.payment_require(
         source_ref="every-page:finance", payer_id=citizen.pk, payer_iin=citizen.iin,
         agency_code="kz-mvd-migration", service_code="kz.passport", language="kk",
@@ -246,7 +247,7 @@ def _finance_world() -> dict[str, Any]:
                         booked=today.isoformat()),
                       E(amount="1500.00", ustrd="Салық", booked=today.isoformat()),
                       msg_id="EVERY-PAGE-1", stmt_id="EVERY-PAGE-1")  # fmt: skip
-    result = statement_import(actor=finance, filename="statement.xml", content=content)
+    result = statement_import(actor=treasury, filename="statement.xml", content=content)
     _row, lines = statement_get(statement_id=result.statement_id)
     pay_services.reconcile_day(day=today)
     return {

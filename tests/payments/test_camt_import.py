@@ -16,7 +16,7 @@ from qyzmet.core.problem import Problem
 from qyzmet.payments import services
 from qyzmet.payments.camt053 import StatementInvalid
 from qyzmet.payments.models import BankStatement, Payment, PaymentAttempt, Refund, StatementLine
-from qyzmet.payments.permissions import FINANCE_ROLE
+from qyzmet.payments.permissions import FINANCE_ROLE, TREASURY_ROLE
 from qyzmet.payments.statements import statement_import
 from tests.identity.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -33,8 +33,10 @@ def agency():
 
 
 @pytest.fixture
-def finance(agency):
-    return MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
+def finance():
+    """The platform's treasury imports statements and settles their lines (a statement holds
+    every agency's money); the name is kept from when agencies' finance officers did."""
+    return MembershipFactory(organisation=OrganisationFactory(), role=TREASURY_ROLE).user
 
 
 @pytest.fixture
@@ -361,10 +363,13 @@ def test_bad_file_stores_nothing_and_is_audited(finance, invoice, name, kind):
     assert (entry.kind, entry.data["filename"], entry.actor_id) == (kind, name, finance.pk)
 
 
-def test_only_finance_officers_import(citizen, agency, invoice):
+def test_only_the_treasury_imports(citizen, agency, invoice):
+    """A statement holds every agency's money: even the invoice's own agency's finance officer
+    may not import it; the treasury role (in any organisation) and staff may."""
     officer = MembershipFactory(organisation=agency, role="officer").user
+    agency_finance = MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
     content = camt053(E(ref=invoice().reference))
-    for who in (None, citizen, officer):
+    for who in (None, citizen, officer, agency_finance):
         with pytest.raises(Problem) as caught:
             statement_import(actor=who, filename="", content=content)
         assert caught.value.status == 403

@@ -85,7 +85,7 @@ def test_invoice_shown_then_paid_by_statement():
     statement is imported: the payment is paid and the invoice attempt closed."""
     from qyzmet.payments import services
     from qyzmet.payments.models import Payment, PaymentAttempt
-    from qyzmet.payments.permissions import FINANCE_ROLE
+    from qyzmet.payments.permissions import TREASURY_ROLE
     from qyzmet.payments.statements import statement_import
     from tests.identity.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -102,8 +102,8 @@ def test_invoice_shown_then_paid_by_statement():
                                      return_url="http://x/back")  # fmt: skip
     assert (attempt.state, attempt.next_url) == (PaymentAttempt.PENDING, "")
     assert attempt.provider_ref.startswith(f"{payment.reference}:250000:KZT:")
-    finance = MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
-    statement_import(actor=finance, filename="", content=camt053(E(ref=payment.reference)))
+    treasury = MembershipFactory(organisation=OrganisationFactory(), role=TREASURY_ROLE).user
+    statement_import(actor=treasury, filename="", content=camt053(E(ref=payment.reference)))
     assert Payment.objects.get(pk=payment.pk).state == Payment.PAID
     attempt.refresh_from_db()
     assert (attempt.state, attempt.failure_code) == (PaymentAttempt.EXPIRED, "paid_otherwise")

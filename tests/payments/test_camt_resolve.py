@@ -12,7 +12,7 @@ from qyzmet.audit.models import AuditEntry
 from qyzmet.core.problem import Problem
 from qyzmet.payments import services
 from qyzmet.payments.models import Payment, Refund, StatementLine
-from qyzmet.payments.permissions import FINANCE_ROLE
+from qyzmet.payments.permissions import FINANCE_ROLE, TREASURY_ROLE
 from qyzmet.payments.statements import statement_import, statement_line_resolve
 from tests.identity.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -28,8 +28,10 @@ def agency():
 
 
 @pytest.fixture
-def finance(agency):
-    return MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
+def finance():
+    """The platform's treasury imports statements and settles their lines (a statement holds
+    every agency's money); the name is kept from when agencies' finance officers did."""
+    return MembershipFactory(organisation=OrganisationFactory(), role=TREASURY_ROLE).user
 
 
 @pytest.fixture
@@ -155,14 +157,16 @@ def test_who_may_resolve(finance, invoice, agency):
     payment = invoice()
     line = one_line(finance, E(ustrd="?"))
     officer = MembershipFactory(organisation=agency, role="officer").user
-    for who in (None, UserFactory(), officer):
+    # Not even the invoice's own agency's finance officer: a statement line is the platform's
+    # account's, and a line that names nobody may be any agency's money.
+    own_finance = MembershipFactory(organisation=agency, role=FINANCE_ROLE).user
+    elsewhere = MembershipFactory(organisation=OrganisationFactory(), role=FINANCE_ROLE).user
+    for who in (None, UserFactory(), officer, own_finance, elsewhere):
         assert problem_of(lambda who=who: statement_line_resolve(
             actor=who, line_id=line.pk, payment_reference=None, note="x")).status == 403
-    # A finance officer of another agency may note, but not pay this agency's invoice.
-    elsewhere = MembershipFactory(organisation=OrganisationFactory(), role=FINANCE_ROLE).user
-    assert problem_of(lambda: statement_line_resolve(
-        actor=elsewhere, line_id=line.pk, payment_reference=payment.reference,
-        note="x")).status == 403
+        assert problem_of(lambda who=who: statement_line_resolve(
+            actor=who, line_id=line.pk, payment_reference=payment.reference,
+            note="x")).status == 403
     assert StatementLine.objects.get(pk=line.pk).state == StatementLine.UNMATCHED
     assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING
     assert not AuditEntry.objects.filter(action="statement_line.resolved").exists()

@@ -10,6 +10,7 @@ from django.test import Client
 
 from qyzmet.identity.services import api_token_issue
 from qyzmet.payments import camt053
+from qyzmet.payments.models import Payment
 from qyzmet.payments.services import reconcile_day
 from tests.payments.camt_builder import E
 from tests.payments.camt_builder import camt053 as statement_file
@@ -80,7 +81,7 @@ def _upload(client, content: bytes, name: str = "statement.xml"):
 
 
 def test_statements_import_once_and_list(w):
-    client = api(w.users["finance"])
+    client = api(w.users["treasury"])
     content = statement_file(E(amount="2500.00", ref=w.unpaid.reference))
     first, again = _upload(client, content), _upload(client, content)
     assert (first.status_code, again.status_code) == (201, 200)
@@ -91,7 +92,7 @@ def test_statements_import_once_and_list(w):
 
 
 def test_a_hostile_or_malformed_statement_is_422_naming_the_element(w):
-    client = api(w.users["finance"])
+    client = api(w.users["treasury"])
     bad_amount = statement_file(E(amount="25.001", ref=w.unpaid.reference))
     response = _upload(client, bad_amount)
     assert response.status_code == 422
@@ -106,13 +107,13 @@ def test_a_hostile_or_malformed_statement_is_422_naming_the_element(w):
 
 
 def test_a_statement_larger_than_the_limit_is_413(w):
-    response = _upload(api(w.users["finance"]), b" " * (camt053.MAX_BYTES + 1))
+    response = _upload(api(w.users["treasury"]), b" " * (camt053.MAX_BYTES + 1))
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
 
 
 def test_the_reconciliation_of_a_day(w):
-    client = api(w.users["finance"])
+    client = api(w.users["treasury"])
     day = w.paid.paid_at.date().isoformat()
     assert client.get(f"{A}/payments/reconciliation/{day}").status_code == 404
     _upload(client, statement_file(E(amount="7.00", ustrd="whose?", booked=day)))
@@ -120,6 +121,21 @@ def test_the_reconciliation_of_a_day(w):
     body = client.get(f"{A}/payments/reconciliation/{day}").json()
     assert body["day"] == day
     assert "missing_on_platform" in {m["kind"] for m in body["mismatches"]}
+
+
+def test_an_agencys_finance_officer_gets_403_for_statements_and_reconciliation(w):
+    """Statements hold every agency's money: the agency's finance officer reads their own
+    payments through the API but not the platform's statements or reconciliation (403)."""
+    client = api(w.users["finance"])
+    day = w.paid.paid_at.date().isoformat()
+    content = statement_file(E(amount="2500.00", ref=w.unpaid.reference))
+    for response in (client.get(f"{A}/payments/statements"), _upload(client, content),
+                     client.get(f"{A}/payments/reconciliation/{day}")):
+        assert response.status_code == 403
+        assert response["Content-Type"] == "application/problem+json"
+        assert "treasury" in response.json()["detail"]
+    assert client.get(f"{A}/payments/{w.paid.public_id}").status_code == 200
+    assert Payment.objects.get(pk=w.unpaid.pk).state == Payment.AWAITING
 
 
 def test_openapi_describes_the_operations():

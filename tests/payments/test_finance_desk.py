@@ -69,7 +69,8 @@ def test_keyset_pages_cover_every_payment_once_at_a_constant_query_count(w):
     assert 'rel="next"' in first
     next_url = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = _page(client, f"{F}/" + next_url.replace("&amp;", "&"))
-    refs = [line for line in (first + second).split() if "/payments/" in line and "href" in line]
+    refs = [line for line in (first + second).split()
+            if f"{F}/payments/" in line and "href" in line]  # not the account menu's own link
     assert len(refs) == len(set(refs)) == 32  # 30 + the two of the world, no repeats
 
 
@@ -123,7 +124,7 @@ def test_a_rejection_needs_a_reason_and_is_shown_with_it(w):
 
 
 def test_a_statement_upload_shows_every_line_and_the_open_one_is_settled(w):
-    client = signed_in(w.users["finance"])
+    client = signed_in(w.users["treasury"])
     content = camt053(E(amount="2500.00", ref=w.unpaid.reference),
                       E(amount="99.00", ustrd="for nothing we know"))
     response = client.post(f"{F}/statements/upload/",
@@ -143,7 +144,7 @@ def test_a_statement_upload_shows_every_line_and_the_open_one_is_settled(w):
 
 
 def test_a_hostile_statement_is_refused_naming_the_problem(w):
-    client = signed_in(w.users["finance"])
+    client = signed_in(w.users["treasury"])
     xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
            b"<Document>&x;</Document>")
     response = client.post(f"{F}/statements/upload/", {"file": io.BytesIO(xxe)},
@@ -154,7 +155,7 @@ def test_a_hostile_statement_is_refused_naming_the_problem(w):
 
 
 def test_reconciliation_runs_now_and_says_its_findings_in_words(w):
-    client = signed_in(w.users["finance"])
+    client = signed_in(w.users["treasury"])
     day = w.paid.paid_at.date()
     client.post(f"{F}/statements/upload/", {"file": io.BytesIO(camt053(
         E(amount="5.00", ustrd="unknown", booked=day.isoformat())))})  # fmt: skip
@@ -164,6 +165,29 @@ def test_reconciliation_runs_now_and_says_its_findings_in_words(w):
     assert "the platform has no record of" in text
     assert "missing_on_platform" not in text
     assert day.strftime("%d.%m.%Y") in _page(client, f"{F}/reconciliation/")
+
+
+def test_statements_and_reconciliation_are_the_treasurys_not_an_agencys(w):
+    """A bank statement holds every agency's money: an agency's finance officer neither sees the
+    statements, their lines or the reconciliation nor is pointed to them; the treasury is."""
+    treasurer = signed_in(w.users["treasury"])
+    treasurer.post(f"{F}/statements/upload/", {"file": io.BytesIO(camt053(
+        E(amount="99.00", ustrd="another agency's money, maybe")))})  # fmt: skip
+    line = StatementLine.objects.get(state=StatementLine.UNMATCHED)
+    desk = _page(treasurer, f"{F}/")
+    assert f"{F}/statements/" in desk and "bank statement line waits" in desk
+    finance = signed_in(w.users["finance"])
+    mine = _page(finance, f"{F}/")
+    assert f"{F}/statements/" not in mine and f"{F}/reconciliation/" not in mine
+    assert "bank statement line" not in mine
+    for url in (f"{F}/statements/", f"{F}/statements/lines/", f"{F}/statements/lines/{line.pk}/",
+                f"{F}/statements/{line.statement_id}/", f"{F}/reconciliation/"):
+        assert finance.get(url).status_code == 403, url
+    refused = finance.post(f"{F}/statements/lines/{line.pk}/",
+                           {"how": "note", "note": "Mine now"})
+    assert refused.status_code == 403
+    line.refresh_from_db()
+    assert line.state == StatementLine.UNMATCHED
 
 
 def test_the_csv_export_streams_the_filtered_payments_and_never_a_formula(w):

@@ -4,9 +4,11 @@ approved or rejected by a second officer), bank statements (camt.053 upload and 
 daily reconciliation.
 
 Who: the same people as the desk (`payments.finance.desk_scope`): a finance officer sees their
-agencies' payments, a treasurer or staff every agency's; statements and reconciliation are the
-platform's finance people's. Anyone else signed in gets 403; a payment outside one's scope is
-404 (not told apart from absent). Authentication: a bearer token or the portal's session."""
+agencies' payments and refunds only, a treasurer or staff every agency's; bank statements and the
+reconciliation (the platform's one account, every agency's money) are the treasury's alone: an
+agency's finance officer gets 403 there. Anyone else signed in gets 403; a payment outside one's
+scope is 404 (not told apart from absent). Authentication: a bearer token or the portal's
+session."""
 
 from __future__ import annotations
 
@@ -45,7 +47,10 @@ def _scope(request: HttpRequest) -> finance.DeskScope:
 def _platform(request: HttpRequest) -> finance.DeskScope:
     scope = _scope(request)
     if not scope.platform:
-        raise forbidden("Bank statements and reconciliation are the platform's finance officers'.")
+        raise forbidden(
+            "Bank statements and the reconciliation hold every agency's money: they are the "
+            "platform treasury's."
+        )
     return scope
 
 
@@ -271,7 +276,7 @@ def statement_upload(
     nothing is stored. Larger than the limit: 413."""
     scope = _platform(request)
     if not scope.may_import:
-        raise forbidden("Only the platform's finance officers import bank statements.")
+        raise forbidden("Only the platform's treasury imports bank statements.")
     if file.size is not None and file.size > camt053.MAX_BYTES:
         raise too_large(file.size, camt053.MAX_BYTES)
     content = file.read(camt053.MAX_BYTES + 1)

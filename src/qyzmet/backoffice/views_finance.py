@@ -3,11 +3,12 @@ with everything that happened to it, refunds and their four-eyes queue, bank sta
 every line's outcome, the lines a person settles), the daily reconciliation, a CSV export and
 revenue charts.
 
-Who: finance officers see their agencies' payments; treasurers and staff every agency's (see
-`payments.finance.desk_scope`); anyone else signed in gets "Access denied". Object-level rules
-stay in the services (a refund is asked for and approved only by a finance officer of the
-payment's agency, never approved by the person who asked), and the pages show them as they are
-— a button that would be refused is not offered; the reason is said instead."""
+Who: finance officers see their agencies' payments and refunds; treasurers and staff every agency's,
+and they alone the bank statements and the reconciliation, which hold every agency's money (see
+`payments.finance.desk_scope`); anyone else signed in gets "Access denied". Object-level rules stay
+in the services (a refund is asked for and approved only by a finance officer of the payment's
+agency, never approved by the person who asked), and the pages show them as they are — a button that
+would be refused is not offered; the reason is said instead."""
 
 from __future__ import annotations
 

@@ -3,11 +3,12 @@ which agencies' money, the payments list with its filters and keyset pages, one 
 everything that happened to it, refunds, bank statements, reconciliation runs and revenue by
 month. Writes stay in `services.py` and `statements.py`; this module only reads.
 
-Scope. A finance officer (`permissions.FINANCE_ROLE`) sees the payments of the agencies where
-they hold that role; a platform treasurer (`TREASURY_ROLE` in any organisation) or staff sees
-every agency's. Bank statements and reconciliation are of the platform's one account, so they
-are the platform's finance people's: staff, treasurers and finance officers (the same people
-`statements.user_may_import_statements` admits, plus treasurers who only read).
+Scope. A finance officer (`permissions.FINANCE_ROLE`) sees the payments and refunds of the
+agencies where they hold that role, and nothing else; a platform treasurer (`TREASURY_ROLE` in
+any organisation) or staff sees every agency's. Bank statements and the reconciliation are of
+the platform's one account, holding every agency's money, so they are the treasury's alone
+(`permissions.user_is_treasury`): it imports statements, settles their lines and reads the
+reconciliation; an agency's finance officer does none of it.
 
 Everything returned is a frozen dataclass or plain values, never a model: a page or the API
 cannot save a payment behind the services' back."""
@@ -42,7 +43,7 @@ from .selectors import PaymentView, RefundView, _refund_view, payment_view
 
 # Platform-wide: sees every agency's payments (and the platform's statements) but, holding no
 # role in an agency, neither asks for nor approves that agency's refunds.
-TREASURY_ROLE = "treasury"
+TREASURY_ROLE = permissions.TREASURY_ROLE
 # Who works at an agency's finance desk: its finance officers.
 DESK_ROLES = frozenset({permissions.FINANCE_ROLE})
 MAX_EXPORT_ROWS = 200_000
@@ -76,18 +77,11 @@ def desk_scope(*, user: Any) -> DeskScope | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     roles = user_roles(user=user)
-    treasurer = bool(getattr(user, "is_staff", False)) or any(
-        TREASURY_ROLE in held for held in roles.values()
-    )
+    treasurer = statements.user_may_import_statements(user=user)
     own = frozenset(code for code, held in roles.items() if held & DESK_ROLES)
-    may_import = statements.user_may_import_statements(user=user)
     if not (treasurer or own):
         return None
-    return DeskScope(
-        agencies=None if treasurer else own,
-        platform=treasurer or may_import,
-        may_import=may_import,
-    )
+    return DeskScope(agencies=None if treasurer else own, platform=treasurer, may_import=treasurer)
 
 
 def _scoped(qs: QuerySet, scope: DeskScope, field: str = "agency_code") -> QuerySet:

@@ -20,10 +20,11 @@ The import is one transaction: the statement, its lines and the payments they pa
 committed together or not at all. The same file twice (same SHA-256, or same message and
 statement ids) imports nothing and says so. Every import, refused or repeated, is audited.
 
-Who: the platform's finance officers — staff, or anyone holding the `finance_officer` role
-(`permissions.FINANCE_ROLE`) in an organisation — import statements and resolve lines with a
-note; matching a line to a payment by hand also needs that role in the payment's agency (it
-makes the agency's fee paid).
+Who: the platform's treasury — staff, or anyone holding the `treasury` role
+(`permissions.TREASURY_ROLE`) in an organisation — imports statements and resolves lines, by a
+note or by matching a line to any agency's invoice. A statement holds every agency's money, so
+an agency's finance officer (`permissions.FINANCE_ROLE`) does neither: they see their own
+agency's payments, and the lines that paid them, on the finance desk.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found, validation
-from qyzmet.identity.selectors import user_roles
 
 from . import camt053, permissions, services
 from .models import BankStatement, Payment, PaymentAttempt, Refund, StatementLine
@@ -85,18 +85,9 @@ _GROUP_SPLIT = re.compile(r"[\s\-\u00a0]+")
 
 
 def user_may_import_statements(*, user: Any) -> bool:
-    """Staff, or a finance officer of any organisation (the platform's account is one)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if getattr(user, "is_staff", False):
-        return True
-    return any(permissions.FINANCE_ROLE in roles for roles in user_roles(user=user).values())
-
-
-def _may_pay_for_agency(user: Any, agency_code: str) -> bool:
-    if getattr(user, "is_staff", False):
-        return True
-    return permissions.FINANCE_ROLE in user_roles(user=user).get(agency_code, set())
+    """The platform's treasury (staff or the treasury role): a statement of the platform's one
+    account holds every agency's money, so no agency's finance officer imports or settles it."""
+    return permissions.user_is_treasury(user=user)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -276,9 +267,9 @@ def _wrong_account(found: str, expected: str) -> camt053.StatementInvalid:
 def statement_import(*, actor: Any, filename: str, content: bytes) -> ImportResult:
     """Import one camt.053 file of the platform's account. Raises `StatementInvalid` (422,
     nothing stored) for a file that is not a valid statement of that account, `forbidden` for
-    someone who is not a finance officer."""
+    someone who is not of the platform's treasury."""
     if not user_may_import_statements(user=actor):
-        raise forbidden(gettext("Only the platform's finance officers import bank statements."))
+        raise forbidden(gettext("Only the platform's treasury imports bank statements."))
     sha256 = hashlib.sha256(content).hexdigest()
     filename = (filename or "")[:200]
     earlier = BankStatement.objects.filter(sha256=sha256).first()
@@ -434,13 +425,13 @@ def _finish(line: StatementLine, state: str, note: str, params: dict[str, str]) 
 
 def statement_line_resolve(*, actor: Any, line_id: int, payment_reference: str | None,
                            note: str) -> StatementLine:  # fmt: skip
-    """A finance officer settles a line the import left open: either matches it to the invoice
+    """The treasury settles a line the import left open: either matches it to the invoice
     `payment_reference` (the payment is recorded as paid — or, if it was paid meanwhile, the
     money is returned by the double-payment rule) or, with no reference, marks it resolved
     with `note` saying what was done (e.g. "returned to the payer by transfer 123"). Audited."""
     note = (note or "").strip()
     if not user_may_import_statements(user=actor):
-        raise forbidden(gettext("Only the platform's finance officers resolve statement lines."))
+        raise forbidden(gettext("Only the platform's treasury resolves statement lines."))
     if not note:
         raise validation([FieldError("/note", gettext("Say what was decided about this line."))])
     if payment_reference is not None and not services.reference_valid(payment_reference):
@@ -480,9 +471,6 @@ def _resolve_by_matching(actor: Any, line: StatementLine, reference: str) -> dic
     payment = Payment.objects.filter(reference=services.reference_normalise(reference)).first()
     if payment is None:
         raise validation([FieldError("/payment_reference", gettext("No invoice has this number."))])
-    if not _may_pay_for_agency(actor, payment.agency_code):
-        raise forbidden(gettext("Matching a line pays the agency's invoice: you need the "
-                                "finance officer role in that agency."))
     if line.amount <= 0:
         raise conflict("statement_line_not_credit", gettext("Money out cannot pay an invoice."))
     if line.currency != payment.currency or line.amount != payment.amount:
