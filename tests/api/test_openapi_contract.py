@@ -119,7 +119,11 @@ def _unbounded_strings(doc: dict[str, Any], schema: dict[str, Any], where: str,
             return []
         return _unbounded_strings(doc, resolve(doc, schema), where, seen | {name})
     found = []
-    bounded = "maxLength" in schema or "enum" in schema
+    # A uuid or a date is bounded by its format (the parser refuses anything longer).
+    bounded = (
+        "maxLength" in schema or "enum" in schema
+        or schema.get("format") in {"uuid", "date", "date-time"}
+    )
     upload = schema.get("format") == "binary"  # a file part: bounded by 413 (request size)
     if schema.get("type") == "string" and not bounded and not upload:
         found.append(where)

@@ -12,9 +12,10 @@ provider stops re-sending); the stored inbox row says what became of each."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 from pydantic import Field
 
 from qyzmet.core.problem import Problem
@@ -28,7 +29,7 @@ router = Router(tags=["payments"], auth=None)
 _CODE = re.compile(r"^[a-z0-9_-]{1,30}$")
 
 
-class WebhookOut(Schema):
+class WebhookAccepted(Schema):
     received: bool = Field(True, description="The webhook is stored")
     state: str = Field(
         description="received (stored; applied within seconds), or, when it was applied before "
@@ -39,11 +40,11 @@ class WebhookOut(Schema):
 
 @router.post(
     "/{provider}",
-    response={200: WebhookOut, **problems(401, 404)},
+    response={200: WebhookAccepted, **problems(401, 404)},
     auth=None,
     summary="Receive a payment provider's webhook",
 )
-def webhook(request: HttpRequest, provider: str):
+def webhook(request: HttpRequest, provider: Annotated[str, Path(max_length=30)]):
     """A provider's signed notification about a charge (the body is the provider's own format,
     verified by its plug-in), answered once it is stored and applied within seconds. 401 when
     the signature or the body does not verify, 404 for a provider the platform does not use."""
