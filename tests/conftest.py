@@ -23,6 +23,18 @@ def _server_threads_close_their_connections():
     request_finished.disconnect(dispatch_uid="tests-server-threads-close")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mci_table_of_the_tests(tmp_path_factory):
+    """Fees in MCI quoted for today read a table that has this year (tests/mci_table.py), so no
+    test fails on 1 January for want of the new year's index; test_fees reads the real file."""
+    from django.test import override_settings
+
+    from tests.mci_table import mci_table_for_tests
+
+    with override_settings(QYZMET_MCI_FILE=mci_table_for_tests(tmp_path_factory.mktemp("mci"))):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

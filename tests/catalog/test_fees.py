@@ -11,12 +11,27 @@ from django.core.exceptions import ImproperlyConfigured
 
 from qyzmet.catalog.fees import FeeQuote, fee_quote, rule_holds
 from qyzmet.catalog.package import fee_rule_parse, package_parse
-from qyzmet.catalog.reference import mci_load
+from qyzmet.catalog.reference import DEFAULT_MCI_FILE, mci_load
 from qyzmet.catalog.validation import package_file_load, packages_collect
 
 from .factories import KZ_SERVICES, package_data, package_write
 
 ON_2026 = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def _the_real_index_table(settings):
+    """These tests quote fees on fixed days from the real country pack table (the rest of the
+    suite reads a copy that always has this year: tests/mci_table.py)."""
+    settings.QYZMET_MCI_FILE = DEFAULT_MCI_FILE
+
+
+def test_the_real_table_has_the_2026_index_and_the_tests_table_keeps_it_for_today(tmp_path):
+    from tests.mci_table import mci_table_for_tests
+
+    assert mci_load(DEFAULT_MCI_FILE).value(2026) == Decimal("4325")
+    copy = mci_load(mci_table_for_tests(tmp_path, today=dt.date(2031, 1, 1)))
+    assert (copy.value(2031), copy.value(2032), copy.value(2025)) == (4325, 4325, 3932)
 PENSIONER = {
     "code": "pensioner",
     "label": {"kk": "Зейнеткер", "ru": "Пенсионер", "en": "Pensioner"},

@@ -79,7 +79,7 @@ def _submitted_status(application, created: bool) -> int:
 
 @router.post(
     "/sign",
-    response={201: SignatureRequestOut, **problems(403, 404, 409)},
+    response={201: SignatureRequestOut, **problems(403, 404, 409, 503)},
     summary="Sign a submission",
 )
 def application_sign(request: HttpRequest, payload: SignIn):
@@ -103,7 +103,7 @@ def application_sign(request: HttpRequest, payload: SignIn):
         200: ApplicationOut,
         201: ApplicationOut,
         202: ApplicationOut,
-        **problems(403, 404, 409),
+        **problems(403, 404, 409, 503),
     },
     summary="Apply for a service",
 )
@@ -197,7 +197,7 @@ def application_draft_update(request: HttpRequest, application_id: ObjectId, pay
 
 @router.post(
     "/{application_id}/submit",
-    response={200: ApplicationOut, 202: ApplicationOut, **problems(403, 404, 409)},
+    response={200: ApplicationOut, 202: ApplicationOut, **problems(403, 404, 409, 503)},
     summary="Submit a draft",
 )
 def application_draft_submit(

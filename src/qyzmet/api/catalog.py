@@ -33,7 +33,10 @@ class AgencyOut(Schema):
 
 
 class FeeOut(Schema):
-    amount: int
+    amount: int | None = Field(
+        description="The full fee today in minor units (tiyn); null while the fee is a number "
+        "of monthly calculation indices and this year's index is not on the platform yet"
+    )
     currency: str
 
 
@@ -114,7 +117,7 @@ def _summary(service: ServiceVersionDTO, lang: str) -> dict[str, Any]:
             "code": service.agency_code,
             "name": agency.name.get(lang) if agency else service.agency_code,
         },
-        "fee": {"amount": package.fee.amount, "currency": package.fee.currency},
+        "fee": {"amount": package.fee.amount_if_known, "currency": package.fee.currency},
         "applicants": list(package.applicants),
         "life_events": list(package.life_events),
         "deadline_working_days": package.workflow.deadline_working_days,

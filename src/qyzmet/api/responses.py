@@ -63,6 +63,9 @@ PROBLEM_STATUSES: dict[int, str] = {
     422: "The input is well-formed but not valid (see `errors` for the JSON pointers)",
     423: "The account is locked after too many wrong passwords (see `locked_until`)",
     429: "Too many attempts: wait for the number of seconds in Retry-After",
+    503: "Cannot be done now for a reason the detail names (e.g. `fee_unavailable`: the fee "
+    "depends on a year's monthly calculation index the platform does not have yet); nothing "
+    "was changed, try again later",
 }
 
 

@@ -1,5 +1,7 @@
 """Stable error codes of the applications context (they appear in problem+json `code`)."""
 
+from django.utils.translation import gettext
+
 from qyzmet.core.problem import FieldError, Problem
 
 
@@ -143,3 +145,21 @@ def text_invalid(pointers: list[str]) -> Problem:
     detail = "This text contains a character that cannot be stored (U+0000 or a lone surrogate)."
     return Problem(422, "validation_failed", "Validation failed", "The input is not valid.",
                    [FieldError(pointer, detail) for pointer in pointers])
+
+
+def fee_unavailable(year: int) -> Problem:
+    """503: the service's fee is a number of monthly calculation indices and the country pack
+    has no index for `year` yet (it is added each year from the budget law; `qyzmet check`
+    warns from 1 November). A fee is never guessed, so nothing is submitted; the detail names
+    the cause in the asker's language."""
+    return Problem(
+        503,
+        "fee_unavailable",
+        "Fee cannot be calculated yet",
+        gettext(
+            "The fee for this service cannot be calculated yet: the monthly calculation index "
+            "for %(year)s has not been added to the platform. Nothing was submitted; please "
+            "try again later."
+        )
+        % {"year": year},
+    )

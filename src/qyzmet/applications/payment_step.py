@@ -32,11 +32,13 @@ from django.utils.translation import gettext as _
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.catalog.fees import FeeQuote, fee_quote
 from qyzmet.catalog.package import REFUND_FULL
+from qyzmet.catalog.reference import MciYearMissing
 from qyzmet.catalog.selectors import service_pinned
 from qyzmet.core.events import event_publish
 from qyzmet.payments import selectors as payment_selectors
 from qyzmet.payments import services as payment_services
 
+from . import errors
 from .models import Application
 
 log = logging.getLogger(__name__)
@@ -60,12 +62,26 @@ def application_id_of(source: str) -> int | None:
 
 def quote_for(application: Application, *, service) -> FeeQuote:
     """The fee of this application: from the facts it carries (as signed), on the day it was
-    submitted (that year's MCI)."""
-    return fee_quote(
-        package=service.package,
-        facts=application.evidence or {},
-        on=timezone.localdate(application.submitted_at),
-    )
+    submitted (that year's MCI). A year whose index the country pack lacks is a 503
+    (`fee_unavailable`): the caller's transaction rolls back, nothing is submitted."""
+    try:
+        return fee_quote(
+            package=service.package,
+            facts=application.evidence or {},
+            on=timezone.localdate(application.submitted_at),
+        )
+    except MciYearMissing as exc:
+        raise errors.fee_unavailable(exc.year) from exc
+
+
+def fee_quotable_check(*, package, on: dt.date) -> None:
+    """Before a citizen signs: refuse (503 `fee_unavailable`) when the package's fee cannot be
+    quoted on `on` (an MCI fee in a year the country pack has no index for), so nobody is
+    texted a code for a submission that would be refused."""
+    try:
+        package.fee.amount_on(on)
+    except MciYearMissing as exc:
+        raise errors.fee_unavailable(exc.year) from exc
 
 
 def workflow_or_payment(

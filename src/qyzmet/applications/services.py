@@ -37,7 +37,7 @@ from qyzmet.signatures.services import signature_request_create
 
 from . import errors
 from .models import Application, ApplicationEvent, Attachment
-from .payment_step import workflow_or_payment
+from .payment_step import fee_quotable_check, workflow_or_payment
 from .uploads import upload_validate
 
 log = logging.getLogger(__name__)
@@ -388,6 +388,7 @@ def application_submission_sign(
     problems = package.form.errors(data)
     if problems:
         raise validation(problems)
+    fee_quotable_check(package=package, on=_today())
     found = _evidence_for(
         actor=actor,
         package=package,

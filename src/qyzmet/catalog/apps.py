@@ -19,6 +19,8 @@ class CatalogConfig(AppConfig):
     verbose_name = "Service catalogue"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the MCI year checks, qyzmet.E008/W002)
+
         if _is_server_process(sys.argv):
             self.packages_check()
 

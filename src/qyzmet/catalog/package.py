@@ -150,6 +150,18 @@ class Fee:
         return self.amount_on(timezone.localdate())
 
     @property
+    def amount_if_known(self) -> int | None:
+        """The full fee today, or None while this year's index is not in the country pack (an
+        MCI fee on 1 January before the year's value is added): lists and pages say the fee
+        cannot be shown yet rather than fail."""
+        from .reference import MciYearMissing
+
+        try:
+            return self.amount
+        except MciYearMissing:
+            return None
+
+    @property
     def is_free(self) -> bool:
         return self.mci is None and not self.fixed_amount
 

@@ -92,6 +92,23 @@ def search_synonyms_load(path: Path) -> tuple[tuple[str, ...], ...]:
 # --- the monthly calculation index (MCI, МРП/АЕК) -----------------------------------------------
 
 
+class MciYearMissing(ImproperlyConfigured):
+    """The country pack has no index for a year a fee is asked for (e.g. on 1 January, before
+    the year's value was added): a fee in MCI cannot be quoted, never guessed. Pages and the
+    API catch it to say so (the start page: the fee cannot be shown yet; a submission: 503)
+    instead of failing; `catalog.checks` warns from 1 November that next year's is missing."""
+
+    def __init__(self, *, path: Path, year: int, known: tuple[int, ...]) -> None:
+        self.path = path
+        self.year = year
+        self.known = known
+        listed = ", ".join(str(y) for y in known) or "none"
+        super().__init__(
+            f"{path}: no monthly calculation index for {year} (years known: {listed}); "
+            "add the year's value from its republican budget law"
+        )
+
+
 @dataclass(frozen=True)
 class MciTable:
     """The index's value per calendar year in major units of `currency` (tenge), exact
@@ -107,10 +124,8 @@ class MciTable:
         try:
             return self.values[year]
         except KeyError:
-            known = ", ".join(str(y) for y in sorted(self.values)) or "none"
-            raise ImproperlyConfigured(
-                f"{self.path}: no monthly calculation index for {year} (years known: {known}); "
-                "add the year's value from its republican budget law"
+            raise MciYearMissing(
+                path=self.path, year=year, known=tuple(sorted(self.values))
             ) from None
 
 

@@ -15,6 +15,8 @@ Ids (stable: runbooks and `SILENCED_SYSTEM_CHECKS` may name them):
 - qyzmet.E006  demo users are in the database            (countries/kz/checks.py)
 - qyzmet.E007  the demo Open311 api_key is in the database (countries/kz/checks.py)
 - qyzmet.W001  a database could not be inspected for demo material (not migrated yet?)
+- qyzmet.E008  this year's monthly calculation index is missing   (catalog/checks.py)
+- qyzmet.W002  next year's index is missing, from 1 November      (catalog/checks.py)
 
 The values published in the source are listed here once; `tests/settings/test_deploy_checks.py`
 walks the source for development fallbacks and fails when one is missing from this list (the

@@ -108,7 +108,7 @@ def service_catalogue_rows() -> Iterator[dict[str, Any]]:
             "agency_name_ru": names.get("ru", ""),
             "agency_name_en": names.get("en", ""),
             "online": package.is_online,
-            "fee_amount": package.fee.amount if package.is_online else None,
+            "fee_amount": package.fee.amount_if_known if package.is_online else None,
             "fee_currency": package.fee.currency if package.is_online else None,
             "deadline_working_days": (
                 package.workflow.deadline_working_days if package.is_online else None

@@ -27,6 +27,7 @@ from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
 from qyzmet.catalog.fees import fee_quote
 from qyzmet.catalog.package import ServicePackage
+from qyzmet.catalog.reference import MciYearMissing
 from qyzmet.catalog.selectors import service_current
 from qyzmet.core.formats import date_long
 from qyzmet.core.problem import Problem
@@ -384,6 +385,8 @@ def _sign(
             key=key,
             draft_id=draft_id,
         )
+        if problem.status == 503:  # e.g. the fee cannot be calculated yet: said in words
+            response.status_code = 503
         if problem.status == 429:  # too many signing codes: say so, and when to come back
             response.status_code = 429
             for header, value in problem.headers.items():
@@ -429,7 +432,10 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
     # decided from them, never claimed); the submission quotes it again from what is signed.
     fee = None
     if not package.fee.is_free:
-        quote = fee_quote(package=package, facts=evidence, on=timezone.localdate())
+        try:
+            quote = fee_quote(package=package, facts=evidence, on=timezone.localdate())
+        except MciYearMissing:  # the year's index not added yet: the page says so, no signing
+            quote = None
         fee = fee_view(package=package, lang=lang, quote=quote)
     rows = [
         {

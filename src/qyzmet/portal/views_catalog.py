@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -21,7 +22,7 @@ from qyzmet.catalog.selectors import (
     service_current,
     service_search,
 )
-from qyzmet.ui.fees import fee_view
+from qyzmet.ui.fees import fee_unknown_short, fee_view
 from qyzmet.ui.money import money_display
 
 # What the citizen is told we look up, by (registry, fact): never the technical names.
@@ -48,7 +49,7 @@ class ServiceCard:
     title: str
     summary: str
     agency: str
-    fee_amount: int
+    fee_amount: int | None  # None: an MCI fee whose year's index is not known yet
     fee_currency: str
     fee_display: str
     deadline_working_days: int | None
@@ -68,15 +69,18 @@ def _agency_name(code: str, lang: str) -> str:
 
 def _card(service: ServiceVersionDTO, lang: str) -> ServiceCard:
     package = service.package
+    fee_amount = package.fee.amount_if_known  # None: this year's MCI not in the country pack
     return ServiceCard(
         code=service.code,
         title=package.title(lang),
         summary=package.summary.get(lang),
         agency=_agency_name(service.agency_code, lang),
-        fee_amount=package.fee.amount,
+        fee_amount=fee_amount,
         fee_currency=package.fee.currency,
-        fee_display=money_display(
-            amount=package.fee.amount, currency=package.fee.currency, lang=lang
+        fee_display=(
+            money_display(amount=fee_amount, currency=package.fee.currency, lang=lang)
+            if fee_amount is not None
+            else fee_unknown_short(year=timezone.localdate().year)
         ),
         deadline_working_days=(
             package.workflow.deadline_working_days if package.is_online else None
