@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from qyzmet.audit.services import Kind, audit_record
@@ -1396,14 +1396,39 @@ def _webhooks_apply_batch(
         hook.state, hook.error = ProviderWebhook.PROCESSED, _WEBHOOK_NOTES.get(outcome, "")
         counts["processed"] += 1
         done.append(hook)
-    if done:
-        ProviderWebhook.objects.bulk_update(
-            done, ["state", "error", "processed_at", "retry_at", "attempt"]
+    # One UPDATE per outcome (usually one: "processed"), not a CASE per row (`bulk_update`
+    # costs more Python than the rest of the batch); the attempt is the one the row names.
+    groups: dict[tuple[str, str], list[int]] = {}
+    for hook in done:
+        groups.setdefault((hook.state, hook.error), []).append(hook.pk)
+    for (state, error), pks in groups.items():
+        ProviderWebhook.objects.filter(pk__in=pks).update(
+            state=state,
+            error=error,
+            processed_at=now,
+            retry_at=None,
+            attempt_id=_attempt_of_row() if state == ProviderWebhook.PROCESSED else None,
         )
-    if retry:
-        ProviderWebhook.objects.bulk_update(
-            retry, ["state", "error", "processed_at", "retry_at", "attempt", "tries"]
+    for hook in retry:  # rare: one UPDATE each
+        ProviderWebhook.objects.filter(pk=hook.pk).update(
+            state=hook.state,
+            error=hook.error,
+            processed_at=hook.processed_at,
+            retry_at=hook.retry_at,
+            attempt_id=hook.attempt_id,
+            tries=hook.tries,
         )
+
+
+def _attempt_of_row() -> Subquery:
+    """The attempt a webhook row names (by the unique (provider, provider_ref) of attempts)."""
+    return Subquery(
+        PaymentAttempt.objects.filter(
+            provider=OuterRef("provider"), provider_ref=OuterRef("provider_ref")
+        )
+        .exclude(provider_ref="")
+        .values("pk")[:1]
+    )
 
 
 def _usable() -> bool:
