@@ -70,7 +70,7 @@ def problems_document(schema: dict[str, Any]) -> dict[str, Any]:
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
-            declared = {int(status) for status in responses if 400 <= int(status) < 500}
+            declared = {int(status) for status in responses if 400 <= int(status) < 600}
             for status in sorted(declared | shared_statuses(method, operation)):
                 responses.pop(str(status), None)
                 responses[status] = problem_response(status)
