@@ -67,6 +67,8 @@ PAGES: dict[str, Page] = {
     "my-application-submitted": Page("citizen", lambda w: {"application_id": w["application"]}),
     "my-applications": Page("citizen"),
     "my-application": Page("citizen", lambda w: {"application_id": w["application"]}),
+    # Withdrawing: the confirmation of a passport application waiting for its fee
+    "my-application-withdraw": Page("citizen", lambda w: {"application_id": w["withdrawable"]}),
     "appeal-new": Page("citizen"),
     "my-appeals": Page("citizen"),
     "my-appeal": Page("citizen", lambda w: {"appeal_id": w["appeal"]}),

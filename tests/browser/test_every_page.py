@@ -214,7 +214,8 @@ def _payments_world(citizen) -> dict[str, str]:
         payment_id=payment.id, provider="reference", amount=payment.amount,
         currency=payment.currency, at=timezone.now(), external_ref="every-page-line",
     )  # fmt: skip
-    return {"payment_due": str(due.payment_public_id), "payment_paid": str(payment.public_id)}
+    return {"payment_due": str(due.payment_public_id), "payment_paid": str(payment.public_id),
+            "withdrawable": due.pk}
 
 
 def _finance_officer_iin(role: str = "finance_officer") -> str:

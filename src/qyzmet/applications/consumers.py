@@ -272,6 +272,64 @@ def lapsed_tell(event: dict[str, Any]) -> None:
     _tell(event, LAPSED, "lapsed")
 
 
+WITHDRAWN = {
+    "kk": "№{number} өтініміңіз кері қайтарылды. Мекеме оны қарамайды.",
+    "ru": "Ваша заявка №{number} отозвана. Ведомство не будет её рассматривать.",
+    "en": "Your application No. {number} was withdrawn. The agency will not consider it.",
+}
+# What became of the fee, by `selectors.WithdrawalFee.kind` (nothing is said for "none").
+WITHDRAWN_FEE = {
+    "cancelled": {
+        "kk": "Баж төленбеген, сондықтан қайтаратын ештеңе жоқ: төлем тоқтатылды, ал бұдан кейін "
+              "төленген ақша автоматты түрде қайтарылады.",
+        "ru": "Пошлина не была оплачена, поэтому возвращать нечего: платёж отменён, а деньги, "
+              "внесённые после этого, будут возвращены автоматически.",
+        "en": "You had not paid the fee, so there is nothing to refund: its payment is "
+              "cancelled, and money paid after this is returned automatically.",
+    },
+    "refunded": {
+        "kk": "Төленген баж, {amount}, сізге толық қайтарылады.",
+        "ru": "Оплаченная пошлина, {amount}, будет возвращена вам полностью.",
+        "en": "The fee you paid, {amount}, is refunded to you in full.",
+    },
+    "kept": {
+        "kk": "Төленген баж, {amount}, қайтарылмайды: бұл қызметтің қағидалары бойынша өтінім "
+              "кері қайтарылғанда баж қайтарылмайды.",
+        "ru": "Оплаченная пошлина, {amount}, не возвращается: по правилам этой услуги при отзыве "
+              "заявки пошлина не возвращается.",
+        "en": "The fee you paid, {amount}, is not refunded: the rules of this service do not "
+              "return it when an application is withdrawn.",
+    },
+}  # fmt: skip
+
+
+@consumer("application.withdrawn")
+def withdrawn_tell(event: dict[str, Any]) -> None:
+    """Tell the citizen, in their language, that the application was withdrawn and what became
+    of its fee (as the event says it stood when they withdrew)."""
+    application = Application.objects.select_related("applicant").get(pk=event["application_id"])
+    package = application_package(application=application)
+    user = application.applicant
+    lang = user.language or application.language
+    lang = lang if lang in WITHDRAWN else "en"
+    body = WITHDRAWN[lang].format(number=application.number)
+    fee = WITHDRAWN_FEE.get(str(event.get("fee", "")))
+    if fee:
+        amount = money_display(
+            amount=int(event.get("fee_amount") or 0),
+            currency=str(event.get("fee_currency") or "KZT"), lang=lang,
+        )  # fmt: skip
+        body += " " + fee[lang].format(amount=amount)
+    notification_send(
+        user_id=user.pk,
+        user=user,
+        subject=f"{package.title(lang)} — {application.number}",
+        body=body,
+        dedup_key=f"{event['event_id']}:withdrawn",
+        link=reverse("my-application", kwargs={"application_id": application.pk}),
+    )
+
+
 @consumer("payment.succeeded")
 def payment_succeeded_start(event: dict[str, Any]) -> None:
     """An application's fee arrived: its workflow starts, the deadline from the day paid."""

@@ -163,3 +163,18 @@ def fee_unavailable(year: int) -> Problem:
         )
         % {"year": year},
     )
+
+
+def fee_just_paid() -> Problem:
+    """409: the applicant asked to withdraw an application waiting for its fee, and the fee has
+    just been paid (the money arrived meanwhile): nothing is withdrawn, the application goes to
+    the agency, and it can be withdrawn from there under the service's rule."""
+    return Problem(
+        409,
+        "fee_just_paid",
+        "The fee has just been paid",
+        gettext(
+            "The fee for this application has just been paid, so it is on its way to the "
+            "agency. Nothing was withdrawn: look at the application again before you decide."
+        ),
+    )

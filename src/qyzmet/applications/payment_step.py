@@ -230,6 +230,53 @@ def application_payment_lapse(*, source_ref: str) -> str:
         return "lapsed"
 
 
+def application_withdraw_unpaid(
+    application: Application, *, actor, action: str, to_state: str, reason: str = ""
+) -> Application:
+    """The applicant withdraws an application still waiting for its fee (`application`, locked
+    by the caller's transaction): the payment is cancelled (`payments.services.payment_cancel`,
+    so money arriving later is returned automatically by the engine's rule) and the application
+    ends in the withdraw action's final state with outcome `withdrawn`; history row, audit row
+    and `application.withdrawn` (which tells the citizen) in the same transaction. Refused with
+    409 `fee_just_paid` when the money arrived meanwhile: that application goes to the agency."""
+    from .selectors import withdrawal_fee
+    from .services import APPLICANT_ROLE, _event_payload, _history
+
+    fee = withdrawal_fee(application=application)
+    payment = payment_services.payment_cancel(source_ref=source_ref(application.pk))
+    if payment is not None and payment.state not in (payment.CANCELLED, payment.EXPIRED):
+        raise errors.fee_just_paid()
+    from_state = application.state
+    application.state = to_state
+    application.outcome = "withdrawn"
+    application.is_open = False
+    application.decided_at = timezone.now()
+    application.decision_reason = reason
+    application.save()
+    _history(
+        application, actor=actor, action=action, from_state=from_state, to_state=to_state,
+        reason=reason, role=APPLICANT_ROLE,
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        kind=Kind.DECISION,
+        action=f"application.{action}",
+        object_type="application",
+        object_id=application.pk,
+        subject_iin=application.applicant_iin,
+        data={"from": from_state, "to": to_state, "role": APPLICANT_ROLE, "reason": reason,
+              "fee": fee.kind, "payment": str(application.payment_public_id or "")},
+    )  # fmt: skip
+    event_publish(
+        topic="application.withdrawn",
+        payload=_event_payload(
+            application, action=action, from_state=from_state, reason=reason,
+            **fee.as_payload(),
+        ),
+    )  # fmt: skip
+    return application
+
+
 def _refund_reason(outcome: str, *, number: str, language: str) -> str:
     """The refund's reason in the applicant's language (the citizen sees it with the refund; a
     finance officer reads the number and the refund's kind)."""

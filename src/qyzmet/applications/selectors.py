@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
+from qyzmet.catalog.package import REFUND_FULL
 from qyzmet.catalog.selectors import service_pinned
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
@@ -263,8 +264,27 @@ def evidence_missing(*, application: Application) -> list[MissingEvidence]:
     ]
 
 
+def withdraw_action(workflow) -> str | None:
+    """The name of the workflow's action by which the applicant withdraws (it leads to a final
+    state whose outcome is `withdrawn`), or None when the service does not allow it."""
+    for action in workflow.actions:
+        target = workflow.state(action.to)
+        if "applicant" in action.roles and target and target.final and (
+            target.outcome == "withdrawn"
+        ):
+            return action.name
+    return None
+
+
 def available_actions(*, user, application: Application) -> list[str]:
-    """The workflow actions `user` may take on the application now (for buttons and the API)."""
+    """The workflow actions `user` may take on the application now (for buttons and the API).
+    While the fee is unpaid (outside the workflow) the applicant may still withdraw, where the
+    service's workflow lets the applicant withdraw at all."""
+    if application.state == Application.AWAITING_PAYMENT:
+        if user.pk != application.applicant_id:
+            return []
+        found = withdraw_action(application_package(application=application).workflow)
+        return [found] if found else []
     if application.state == Application.DRAFT or not application.is_open:
         return []
     workflow = application_package(application=application).workflow
@@ -280,6 +300,43 @@ def application_payment(*, application: Application):
     if application.payment_public_id is None:
         return None
     return payment_by_public_id(public_id=application.payment_public_id)
+
+
+# What withdrawing does to the fee (`WithdrawalFee.kind`).
+FEE_NONE = "none"  # nothing paid and nothing owed (a free service, an exemption, refunded)
+FEE_CANCELLED = "cancelled"  # unpaid: the payment is cancelled, money arriving later returned
+FEE_REFUNDED = "refunded"  # paid: the service's rule gives it back in full
+FEE_KEPT = "kept"  # paid: the service's rule does not give it back
+
+
+@dataclass(frozen=True)
+class WithdrawalFee:
+    """What happens to the fee if the applicant withdraws now, for the confirmation page, the
+    notification and the event: `kind` (above), and the amount concerned in minor units (due,
+    or paid and not yet refunded)."""
+
+    kind: str
+    amount: int = 0
+    currency: str = "KZT"
+
+    def as_payload(self) -> dict[str, object]:
+        return {"fee": self.kind, "fee_amount": self.amount, "fee_currency": self.currency}
+
+
+def withdrawal_fee(*, application: Application) -> WithdrawalFee:
+    """What withdrawing `application` now does to its fee: by the payment's state and the
+    pinned package's `fee.refund.withdrawn_before_decision` rule."""
+    payment = application_payment(application=application)
+    if payment is None:
+        return WithdrawalFee(FEE_NONE)
+    if payment.is_payable:
+        return WithdrawalFee(FEE_CANCELLED, payment.amount, payment.currency)
+    left = payment.amount_paid - payment.amount_refunded
+    if left <= 0:
+        return WithdrawalFee(FEE_NONE, 0, payment.currency)
+    rule = application_package(application=application).fee.refund.withdrawn_before_decision
+    kind = FEE_REFUNDED if rule == REFUND_FULL else FEE_KEPT
+    return WithdrawalFee(kind, left, payment.currency)
 
 
 def applications_count(*, agency_code: str | None = None) -> int:

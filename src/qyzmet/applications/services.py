@@ -1097,6 +1097,17 @@ def application_act(
     missing or unknown); it is signed with the decision and kept on the case, its history row,
     its audit entry and its event."""
     application = Application.objects.select_for_update().filter(pk=application_id).first()
+    unpaid = _withdraw_unpaid(actor=actor, application=application, action=action, reason=reason)
+    if unpaid is not None:
+        return unpaid
+    withdrawing_fee = None
+    if application is not None and application.state not in OUTSIDE_WORKFLOW:
+        # What withdrawing does to the fee, read before the refund follows from the event.
+        from .selectors import withdraw_action, withdrawal_fee
+
+        package = service_pinned(version_id=application.service_version_id).package
+        if action == withdraw_action(package.workflow):
+            withdrawing_fee = withdrawal_fee(application=application)
     checked = _step_check(
         actor=actor, application=application, action=action, reason=reason, ground=ground
     )
@@ -1185,9 +1196,33 @@ def application_act(
     event_publish(
         topic=topic,
         payload=_event_payload(application, action=action, from_state=from_state, reason=reason,
-                               **({"ground": ground} if ground else {})),
+                               **({"ground": ground} if ground else {}),
+                               **(withdrawing_fee.as_payload() if withdrawing_fee else {})),
     )
     return application
+
+
+def _withdraw_unpaid(
+    *, actor, application: Application | None, action: str, reason: str
+) -> Application | None:
+    """`application_act` for an application waiting for its fee: only its applicant, and only
+    the action by which the service's workflow lets the applicant withdraw (from any state);
+    None when the application is not waiting for its fee (the workflow's rules apply)."""
+    if application is None or application.state != Application.AWAITING_PAYMENT:
+        return None
+    from .payment_step import application_withdraw_unpaid
+    from .selectors import withdraw_action
+
+    if not _can_see(actor=actor, application=application):
+        raise not_found("application")
+    workflow = service_pinned(version_id=application.service_version_id).package.workflow
+    allowed = withdraw_action(workflow)
+    if action != allowed or actor.pk != application.applicant_id:
+        raise errors.action_not_allowed(action, application.state)
+    return application_withdraw_unpaid(
+        application, actor=actor, action=action, to_state=workflow.action(action).to,
+        reason=(reason or "").strip(),
+    )  # fmt: skip
 
 
 @transaction.atomic

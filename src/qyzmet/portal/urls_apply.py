@@ -25,6 +25,11 @@ urlpatterns = [
         name="my-application-answer",
     ),
     path(
+        "my/applications/<int:application_id>/withdraw/",
+        views_apply.my_application_withdraw,
+        name="my-application-withdraw",
+    ),
+    path(
         "my/applications/<int:application_id>/result.pdf",
         views_apply.my_application_result,
         name="my-application-result",

@@ -636,6 +636,9 @@ def _detail_context(request: HttpRequest, application: Any) -> dict[str, Any]:
         else "",
         "missing": evidence_missing_rows(missing),
         "can_answer": "provide_info" in actions,
+        "withdraw_url": reverse("my-application-withdraw",
+                                kwargs={"application_id": application.pk})
+        if _withdraw_action(application, actions) else "",
         "info_reason": info_reason,
         "document": document,
         "continue_url": (
@@ -744,6 +747,74 @@ def my_application_answer(request: HttpRequest, application_id: int) -> HttpResp
         for name, message in errors.items()
     ]
     return render(request, "portal/apply/detail.html", context)
+
+
+def _withdraw_action(application: Any, actions: list[str]) -> str:
+    """The action by which this applicant may withdraw the application now, or ""."""
+    workflow = app_selectors.application_package(application=application).workflow
+    found = app_selectors.withdraw_action(workflow)
+    return found if found and found in actions else ""
+
+
+def _withdrawal_fee_text(application: Any, lang: str) -> str:
+    """What withdrawing does to the fee, in a sentence of the reader's language ("" when there
+    is no fee to speak of)."""
+    fee = app_selectors.withdrawal_fee(application=application)
+    amount = money_display(amount=fee.amount, currency=fee.currency, lang=lang)
+    if fee.kind == app_selectors.FEE_CANCELLED:
+        return _(
+            "You have not paid the fee (%(amount)s), so there is nothing to refund. Its payment "
+            "will be cancelled: do not pay it. Money paid after that is returned automatically."
+        ) % {"amount": amount}
+    if fee.kind == app_selectors.FEE_REFUNDED:
+        return _("The fee you paid, %(amount)s, will be refunded to you in full.") % {
+            "amount": amount
+        }
+    if fee.kind == app_selectors.FEE_KEPT:
+        return _(
+            "The fee you paid, %(amount)s, will not be refunded: the rules of this service do "
+            "not return it when an application is withdrawn."
+        ) % {"amount": amount}
+    return ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Withdraw my application: a page that says what happens (the agency will not consider
+    it; what becomes of the fee under the service's rule), then the POST that does it. Only
+    where the service's workflow lets the applicant withdraw now (404 otherwise); no
+    JavaScript."""
+    application = _citizen_application(request, application_id)
+    actions = app_selectors.available_actions(user=request.user, application=application)
+    action = _withdraw_action(application, actions)
+    if not action:
+        raise Http404
+    back = reverse("my-application", kwargs={"application_id": application.pk})
+    if request.method == "POST":
+        try:
+            app_services.application_act(
+                actor=request.user, application_id=application.pk, action=action
+            )
+        except Problem as problem:
+            if problem.status == 404:
+                raise Http404 from problem
+            messages.error(request, _(problem.detail or problem.title))
+            return redirect(back)
+        messages.success(request, _("Your application was withdrawn."))
+        return redirect(back)
+    lang = current_lang()
+    package = app_selectors.application_package(application=application)
+    return render(
+        request,
+        "portal/apply/withdraw.html",
+        {
+            "application": application,
+            "title": package.title(lang),
+            "fee_text": _withdrawal_fee_text(application, lang),
+            "back_url": back,
+        },
+    )
 
 
 @login_required
