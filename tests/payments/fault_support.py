@@ -5,6 +5,7 @@ real broker. Each process is ours to kill; each writes a log that a failing test
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -112,6 +113,15 @@ class Process:
             self.process.wait(timeout=10)
         except ProcessLookupError:
             pass
+
+    def kill(self) -> None:
+        """`kill -9` of the process and its children (an out-of-memory kill, a lost host)."""
+        if not self.alive():
+            return
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def output(self, tail: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-tail:] if self.log.exists() else ""

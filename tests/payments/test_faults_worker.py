@@ -1,10 +1,12 @@
 """Nothing lost, nothing charged twice — shown against real processes: the sandbox acquirer
-(its own HTTP server and SQLite file), the platform's web server (gunicorn) receiving its
-webhooks, a Celery worker and Celery beat, all on PostgreSQL with a real broker. Each test
-breaks one thing the way it breaks in production — `kill -9` of the acquirer or of the web
-worker, a database connection dropped inside the webhook's transaction, webhooks late, twice,
-out of order or never — and then reads the rows: one success, one `payment.succeeded`, one
-receipt, and one charge in the acquirer's own settlement report.
+(its own HTTP server and SQLite file), the platform's web server (gunicorn) accepting its
+webhooks into the inbox, a Celery worker applying them and Celery beat, all on PostgreSQL with a
+real broker. Each test breaks one thing the way it breaks in production — `kill -9` of the
+acquirer or of the worker, a database connection dropped inside the apply's transaction, the
+task that should apply a webhook lost, webhooks late, twice, out of order or never — and then
+reads the rows: one success, one `payment.succeeded`, one receipt, and one charge in the
+acquirer's own settlement report. The tests wait for states (with a timeout): the answer to
+the acquirer comes before the apply.
 
 Needs QYZMET_TEST_BROKER_URL and QYZMET_DATABASE_URL on PostgreSQL (as tests/worker does):
 `.ci/run` provides both. The payer and the platform's own calls (`attempt_start`) run here."""
@@ -261,11 +263,14 @@ def test_acquirer_killed_while_answering_the_create_leaves_nothing_payable(platf
     _paid_once(payment, sandbox)  # one charge in the acquirer's report, not two
 
 
-# --- the web server dies or loses its database inside the webhook's transaction --------------
+# --- the worker dies or loses its database inside the webhook's apply -------------------------
+# The web server answers the acquirer once the webhook is in the inbox (one INSERT); the apply
+# runs on the worker. So the faults that matter are the worker's: its transaction killed or
+# cut off while it holds the payment, and the task that should apply a webhook lost.
 
 
 def _lock_payment(payment: Payment) -> psycopg.Connection:
-    """Another session holding the payment's row: the webhook's transaction waits on it."""
+    """Another session holding the payment's row: the apply's transaction waits on it."""
     s = connection.settings_dict
     conn = psycopg.connect(
         host=s.get("HOST") or "127.0.0.1",
@@ -278,7 +283,7 @@ def _lock_payment(payment: Payment) -> psycopg.Connection:
 
 
 def _blocked_backends() -> list[int]:
-    """PostgreSQL backends of the web server waiting for the payment's row lock."""
+    """PostgreSQL backends (the worker's) waiting for the payment's row lock."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
@@ -288,57 +293,99 @@ def _blocked_backends() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_webhook_transaction_loses_its_database_connection_and_is_applied_once(platform, sandbox):
-    payment = require()
-    attempt = _start(payment)
-    lock = _lock_payment(payment)
-    try:
-        pay(attempt.next_url, SUCCESS_CARD)
-        (backend,) = wait_for(_blocked_backends, timeout=20, what="the webhook to wait")
-        # Stored in the inbox before it was acted upon, not applied yet.
-        hook = ProviderWebhook.objects.get(provider="sandbox")
-        assert hook.state == ProviderWebhook.RECEIVED
-        with connection.cursor() as cursor:  # the connection is dropped mid-transaction
-            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
-        # The acquirer got an error, so it sends again; that delivery waits on the lock too.
-        wait_for(
-            lambda: [pid for pid in _blocked_backends() if pid != backend],
-            timeout=20,
-            what="the acquirer's second delivery",
-        )
-        assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING
-    finally:
-        lock.rollback()
-        lock.close()
-    payment = _paid_once(payment, sandbox)
-    hook.refresh_from_db()
-    assert hook.state == ProviderWebhook.PROCESSED
-    assert ProviderWebhook.objects.count() == 1  # the same event, stored once
-    assert "OperationalError" in platform.web.output() or "terminat" in platform.web.output()
-
-
-def test_web_worker_killed_inside_the_webhook_transaction_and_the_payment_is_recorded_once(
-    platform, sandbox
+def test_apply_loses_its_database_connection_and_the_webhook_is_applied_once(
+    platform, sandbox, tmp_path
 ):
     payment = require()
     attempt = _start(payment)
     lock = _lock_payment(payment)
     try:
         pay(attempt.next_url, SUCCESS_CARD)
-        wait_for(_blocked_backends, timeout=20, what="the webhook to wait")
-        killed = platform.web.kill_workers()  # kill -9 with the transaction open
-        assert killed
-        wait_for(
-            lambda: [pid for pid in platform.web.workers() if pid not in killed],
-            timeout=30,
-            what="gunicorn to start a new worker",
-        )
+        (backend,) = wait_for(_blocked_backends, timeout=20, what="the apply to wait")
+        # Accepted (stored and answered) before it was acted upon; not applied yet.
+        hook = ProviderWebhook.objects.get(provider="sandbox")
+        assert hook.state == ProviderWebhook.RECEIVED
+        with connection.cursor() as cursor:  # the worker's connection dropped mid-transaction
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        wait_for(lambda: not _blocked_backends(), timeout=20, what="its transaction to end")
         assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING
+        assert ProviderWebhook.objects.get().state == ProviderWebhook.RECEIVED
     finally:
         lock.rollback()
         lock.close()
-    payment = _paid_once(payment, sandbox)
-    assert ProviderWebhook.objects.get().state == ProviderWebhook.PROCESSED
+    beat = CeleryBeat(tmp_path, platform.env).start()  # the drain, every second here
+    try:
+        payment = _paid_once(payment, sandbox)
+        hook = wait_for(
+            lambda: ProviderWebhook.objects.filter(state=ProviderWebhook.PROCESSED).first(),
+            what="the webhook to be applied",
+        )
+    finally:
+        beat.stop()
+    assert hook.attempt_id == attempt.pk
+    assert ProviderWebhook.objects.count() == 1  # the same event, stored once
+
+
+def test_worker_killed_inside_the_apply_transaction_and_the_payment_is_recorded_once(
+    platform, sandbox, tmp_path
+):
+    payment = require()
+    attempt = _start(payment)
+    lock = _lock_payment(payment)
+    try:
+        pay(attempt.next_url, SUCCESS_CARD)
+        wait_for(_blocked_backends, timeout=20, what="the apply to wait")
+        platform.worker.kill()  # kill -9 with the apply's transaction open
+        assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING
+        assert ProviderWebhook.objects.get().state == ProviderWebhook.RECEIVED
+        platform.worker.start()
+    finally:
+        # Its backend, still waiting, gets the row, finds its client gone and rolls back.
+        lock.rollback()
+        lock.close()
+    beat = CeleryBeat(tmp_path, platform.env).start()
+    try:
+        payment = _paid_once(payment, sandbox)
+        wait_for(
+            lambda: ProviderWebhook.objects.filter(state=ProviderWebhook.PROCESSED).exists(),
+            what="the webhook to be applied",
+        )
+    finally:
+        beat.stop()
+    assert ProviderWebhook.objects.get().attempt_id == attempt.pk
+
+
+def test_apply_task_lost_while_the_worker_was_down_is_drained_by_beat(platform, sandbox, tmp_path):
+    """The worker is down and the broker loses the queued task (restarted without
+    persistence): the acquirer was answered, the webhook waits in the inbox, and the beat drain
+    applies it once a worker is back."""
+    from qyzmet.celery import app
+
+    payment = require()
+    attempt = _start(payment)
+    platform.worker.stop()
+    pay(attempt.next_url, SUCCESS_CARD)
+    hook = wait_for(
+        lambda: ProviderWebhook.objects.filter(provider="sandbox").first(),
+        timeout=20,
+        what="the webhook to be accepted",
+    )
+    assert hook.state == ProviderWebhook.RECEIVED
+    time.sleep(0.3)  # the web process's coalesced enqueue (50 ms) has left
+    app.control.purge()  # the task that would apply it is lost
+    platform.worker.start()
+    time.sleep(2.0)
+    assert Payment.objects.get(pk=payment.pk).state == Payment.AWAITING  # nothing queued
+    beat = CeleryBeat(tmp_path, platform.env).start()
+    try:
+        _paid_once(payment, sandbox)  # by the drain, or by the poll that beat also sends
+        hook = wait_for(  # only the drain applies a webhook
+            lambda: ProviderWebhook.objects.filter(state=ProviderWebhook.PROCESSED).first(),
+            what="the webhook to be applied",
+        )
+    finally:
+        beat.stop()
+    assert hook.attempt_id == attempt.pk
 
 
 # --- webhooks late, twice, out of order, never -----------------------------------------------
@@ -423,7 +470,12 @@ def test_reordered_webhooks_a_final_state_never_goes_back(platform, sandbox, set
             "payment": {**contrary["payment"], "state": "declined", "failure_code": "x"},
         }
         assert _forward(platform, second[0], json.dumps(contrary).encode()) == 200
-        late = ProviderWebhook.objects.get(event_id=contrary["event_id"])
+        late = wait_for(  # answered when stored; applied by the worker just after
+            lambda: ProviderWebhook.objects.filter(
+                event_id=contrary["event_id"], state=ProviderWebhook.PROCESSED
+            ).first(),
+            what="the contrary webhook to be applied",
+        )
         assert late.error == "ignored: the attempt already had a final result"
         attempt.refresh_from_db()
         assert attempt.state == PaymentAttempt.SUCCEEDED
