@@ -876,7 +876,9 @@ def attempt_start(
         payment=payment, state=PaymentAttempt.PENDING, created_at__gt=now - page_timeout()
     ).order_by("-created_at")
     for pending in young:
-        if not _hosted(pending.provider):
+        if not _hosted(pending.provider) or pending.idempotency_key == key:
+            # The same key committed by a request racing this one: the unique key decides
+            # below (this request returns that attempt), not "an attempt in progress".
             continue
         pending = attempt_refresh(attempt_id=pending.pk)
         if pending.state == PaymentAttempt.PENDING:
