@@ -65,6 +65,7 @@ def run(*, smoke: bool, dbs: tuple[str, ...] | None = None) -> dict[str, Any]:
 
     sizes = SMOKE if smoke else FULL
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    machine = machine_describe()  # its load average is the one at the start
     wanted = dbs or ("postgres", "sqlite")
     results: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -88,7 +89,7 @@ def run(*, smoke: bool, dbs: tuple[str, ...] | None = None) -> dict[str, Any]:
         "benchmark": "payments",
         "mode": "smoke" if smoke else "full",
         "started_at": started.isoformat(),
-        "machine": machine_describe(),
+        "machine": machine,
         "sizes": sizes,
         "target_per_s": TARGET_PER_S,
         "notes": notes,
