@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 
 import pytest
+from django.utils import timezone
 
 from qyzmet.payments.providers.base import (
     DECLINED,
@@ -161,7 +162,8 @@ class TestProvider(PaymentProvider):
                 line_ref=f"s-{c['ref']}",
             )
             for c in self.ledger.charges.values()
-            if c["outcome"] == SUCCEEDED and c["at"] is not None and c["at"].date() == day
+            if c["outcome"] == SUCCEEDED and c["at"] is not None
+            and timezone.localtime(c["at"]).date() == day  # the acquirer settles in local days
         ]
         return lines + [line for line in self.ledger.extra_settlement if line.booked_on == day]
 
