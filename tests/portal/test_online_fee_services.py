@@ -150,7 +150,10 @@ def _catalog():
 
 
 def _package_data(code: str) -> dict[str, Any]:
-    return next(p.data for p in packages_collect(dirs=[KZ_SERVICES]).packages if p.code == code)
+    """The newest version of the package (older versions predate rules such as refusal
+    grounds, which the validator asks of a package being published now)."""
+    versions = [p.data for p in packages_collect(dirs=[KZ_SERVICES]).packages if p.code == code]
+    return max(versions, key=lambda data: int(data["version"]))
 
 
 def _errors(html: str) -> str:
