@@ -66,9 +66,13 @@ SERVICE_CATALOGUE_SCHEMA = {
                       "only: where to go)"}),
         _field("fee_amount", "integer",
                {"kk": "Төлем сомасы", "ru": "Размер платы", "en": "Fee"},
-               {"kk": "Қызмет үшін төлем (тегін болса 0; онлайн емес қызметте бос)",
-                "ru": "Плата за услугу (0 — бесплатно; пусто у услуг не онлайн)",
-                "en": "The fee (0 when free; empty for services not applied for online)"},
+               {"kk": "Қызмет үшін толық төлем, тиынмен (1 ₸ = 100 тиын; тегін болса 0; онлайн "
+                      "емес қызметте немесе жылдың айлық есептік көрсеткіші әлі енгізілмесе бос)",
+                "ru": "Полная плата за услугу в тиынах (1 ₸ = 100 тиын; 0 — бесплатно; пусто у "
+                      "услуг не онлайн или пока МРП года не внесён)",
+                "en": "The full fee in tiyn (1 ₸ = 100 tiyn; 0 when free; empty for services not "
+                      "applied for online, or while the year's monthly calculation index is not "
+                      "yet entered)"},
                personal="none"),
         _field("fee_currency", "string",
                {"kk": "Валюта", "ru": "Валюта", "en": "Currency"},
