@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from qyzmet.core.formats import date_long, iso_dates_localize
@@ -55,7 +56,7 @@ def test_dates_are_written_for_the_language_and_qr_uses_the_public_address(
     assert "127.0.0.1" not in text
     assert "1994-03-15" not in text
     assert text.count(birth) == 2  # in the body and in the printed field
-    issued = date_long(document.issued_at.date(), language)
+    issued = date_long(timezone.localdate(document.issued_at), language)
     assert issued in text
     assert document.issued_at.strftime("%d.%m.%Y") not in text
 
