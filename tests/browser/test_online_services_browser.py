@@ -82,9 +82,12 @@ def test_the_new_forms_and_their_check_pages_fit_and_pass_axe(page, live_server)
 def test_the_officers_case_page_names_whose_facts_they_are(page, live_server):
     """The marriage and death cases show two people's registry facts: on the officer's case page
     each of the other person's rows says whose it is, and the page passes axe and reflows."""
+    from django.utils import timezone
     from playwright.sync_api import expect
 
     from qyzmet.applications import services as app_services
+    from qyzmet.applications.selectors import application_payment
+    from qyzmet.payments.services import payment_record_success
     from tests.portal.factories import catalog_loaded, citizen, officer
     from tests.registries.factories import PersonFactory
 
@@ -98,6 +101,14 @@ def test_the_officers_case_page_names_whose_facts_they_are(page, live_server):
         application, _new = app_services.application_submit(
             actor=me, service_code=code, data=data, idempotency_key=f"browser-{code}"
         )
+        if application.state == "awaiting_payment":
+            # A fee-bearing case reaches the agency once paid (here as a bank transfer); the
+            # live-server test commits, so the `payment.succeeded` consumer starts the workflow.
+            payment = application_payment(application=application)
+            payment_record_success(
+                payment_id=payment.id, provider="reference", amount=payment.amount,
+                currency=payment.currency, at=timezone.now(), external_ref=f"line-{code}",
+            )  # fmt: skip
         _signed_in(page, live_server, officer(case.agency))
         page.goto(f"/backoffice/cases/{application.pk}/")
         expect(page.locator("main")).to_contain_text(f"{whose} — ")
