@@ -109,9 +109,26 @@ def test_passphrases_published_short_or_missing_are_errors(settings, monkeypatch
 def test_any_other_secret_setting_with_a_published_value_is_an_error(settings):
     settings.QYZMET_GATEWAY_PROOF_KEY = DEMO_API_KEY
     settings.EMAIL_HOST_PASSWORD = demo.DEMO_PASSWORD
+    settings.QYZMET_PAYMENT_PROVIDERS = {"reference": {}}  # no sandbox with its demo secret
     errors = [m for m in _deploy_checks() if m.id == "qyzmet.E005"]
     assert {e.msg.split(" ")[0] for e in errors} == {"QYZMET_GATEWAY_PROOF_KEY",
                                                      "EMAIL_HOST_PASSWORD"}
+
+
+SANDBOX_DEMO_SECRET = "sandbox-demo-secret-not-for-production"  # settings/embedded.py
+
+
+def test_a_payment_provider_secret_with_a_published_value_is_an_error(settings):
+    """Whoever knows a provider's webhook secret can tell the platform a fee was paid."""
+    settings.QYZMET_PAYMENT_PROVIDERS = {
+        "sandbox": {"base_url": "https://pay.example", "secret": SANDBOX_DEMO_SECRET},
+        "reference": {},
+    }
+    errors = [m for m in _deploy_checks() if m.id == "qyzmet.E005"]
+    named = [e.msg.split(" ")[0] for e in errors]
+    assert named == ["QYZMET_PAYMENT_PROVIDERS['sandbox']['secret']"]
+    settings.QYZMET_PAYMENT_PROVIDERS["sandbox"]["secret"] = secrets.token_urlsafe(32)
+    assert not [m for m in _deploy_checks() if m.id == "qyzmet.E005"]
 
 
 # --- every development fallback in the source is in the published list ----------------------

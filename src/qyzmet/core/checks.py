@@ -44,6 +44,7 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset({
     "qyzmet-embedded-log-key-not-for-production",          # transparency/services.py
     "demo-open311-key-not-for-production",                 # appeals/demo.py DEMO_API_KEY
     "Qyzmet-demo-2026",                                    # countries/kz/demo.py DEMO_PASSWORD
+    "sandbox-demo-secret-not-for-production",  # settings/embedded.py, the sandbox acquirer
 })  # fmt: skip
 # Markers of a development value even when it is not in the list (a new fallback, a prefix
 # Django itself writes into generated settings).
@@ -199,6 +200,11 @@ def _secret_settings() -> Iterable[tuple[str, str]]:
     for alias, db in (getattr(settings, "DATABASES", {}) or {}).items():
         if db.get("PASSWORD"):
             yield f"DATABASES[{alias!r}]['PASSWORD']", str(db["PASSWORD"])
+    # A payment provider's webhook secret proves who is telling the platform money was paid.
+    for code, options in (getattr(settings, "QYZMET_PAYMENT_PROVIDERS", {}) or {}).items():
+        for key, value in (options or {}).items():
+            if _SECRET_NAME.search(key.upper()) and isinstance(value, str) and value:
+                yield f"QYZMET_PAYMENT_PROVIDERS[{code!r}][{key!r}]", value
 
 
 @register(Tags.security, deploy=True)
