@@ -138,6 +138,15 @@ def _hosted(code: str) -> bool:
         return True
 
 
+def _attempt_finish(attempt: PaymentAttempt, *, state: str, failure_code: str,
+                    at: dt.datetime) -> None:
+    """Record an attempt's final state (the one way every apply path writes it)."""
+    attempt.state = state
+    attempt.failure_code = failure_code[:60]
+    attempt.finished_at = at
+    attempt.save(update_fields=["state", "failure_code", "finished_at", "updated_at"])
+
+
 # --- references -----------------------------------------------------------------------------
 # An invoice number is ten digits and two check digits of ISO 7064 MOD 97-10 (the IBAN's
 # scheme): the number read as an integer leaves remainder 1 when divided by 97. It catches every
@@ -361,10 +370,10 @@ def _status_apply(
             return DUPLICATE
         if attempt.state not in (PaymentAttempt.PENDING, PaymentAttempt.FAILED):
             return STALE  # declined stays declined, expired stays expired
-        attempt.state = status.outcome
-        attempt.failure_code = (status.failure_code or status.outcome)[:60]
-        attempt.finished_at = status.at or now
-        attempt.save(update_fields=["state", "failure_code", "finished_at", "updated_at"])
+        _attempt_finish(
+            attempt, state=status.outcome, failure_code=status.failure_code or status.outcome,
+            at=status.at or now,
+        )  # fmt: skip
         if status.outcome == base.DECLINED:
             _audit(
                 payment,
@@ -420,22 +429,20 @@ def _success_apply(
         .exists()
     )
     if payment.state == Payment.AWAITING and not already_paid:
-        attempt.state = PaymentAttempt.SUCCEEDED
-        attempt.failure_code = ""
-        attempt.finished_at = at
-        attempt.save(update_fields=["state", "failure_code", "finished_at", "updated_at"])
+        _attempt_finish(attempt, state=PaymentAttempt.SUCCEEDED, failure_code="", at=at)
         payment.state = Payment.PAID
         payment.amount_paid = status.amount
         payment.paid_at = at
         payment.paid_via = attempt.provider
         payment.save(update_fields=["state", "amount_paid", "paid_at", "paid_via", "updated_at"])
-        # An invoice to pay at a bank is over once the fee is paid another way.
-        for other in PaymentAttempt.objects.filter(payment=payment, state=PaymentAttempt.PENDING):
-            if not _hosted(other.provider):
-                other.state = PaymentAttempt.EXPIRED
-                other.failure_code = "paid_otherwise"
-                other.finished_at = now
-                other.save(update_fields=["state", "failure_code", "finished_at", "updated_at"])
+        # An invoice to pay at a bank is over once the fee is paid another way (one UPDATE).
+        unhosted = [code for code in base.provider_codes() if not _hosted(code)]
+        PaymentAttempt.objects.filter(
+            payment=payment, state=PaymentAttempt.PENDING, provider__in=unhosted
+        ).update(
+            state=PaymentAttempt.EXPIRED, failure_code="paid_otherwise", finished_at=now,
+            updated_at=now,
+        )  # fmt: skip
         _audit(
             payment,
             actor=None,
@@ -452,10 +459,7 @@ def _success_apply(
         return PAID
     # Paid twice (or after the payment expired / was cancelled): the money goes back in full.
     why = "double_payment" if payment.amount_paid or already_paid else "payment_not_payable"
-    attempt.state = PaymentAttempt.REFUNDED
-    attempt.failure_code = why
-    attempt.finished_at = at
-    attempt.save(update_fields=["state", "failure_code", "finished_at", "updated_at"])
+    _attempt_finish(attempt, state=PaymentAttempt.REFUNDED, failure_code=why, at=at)
     refund = Refund.objects.create(
         payment=payment,
         kind=Refund.DOUBLE,
