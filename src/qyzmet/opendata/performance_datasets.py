@@ -123,6 +123,24 @@ MONTH_RECEIVED = _field(
        "Өтініштер келіп түскен ай (ЖЖЖЖ-АА, жергілікті уақыт)."),
     constraints={"required": True, "pattern": r"\d{4}-\d{2}"},
 )  # fmt: skip
+
+# The three columns that name a period of the agency page (both per-period tables).
+PERIOD_FIELDS = (
+    _field("period", "string", _t("Period", "Период", "Кезең"),
+           _t("«12m» for the last 12 complete months, or a calendar year (YYYY).",
+              "«12m» — последние 12 полных месяцев, или календарный год (ГГГГ).",
+              "«12m» — соңғы 12 толық ай, немесе күнтізбелік жыл (ЖЖЖЖ)."),
+           constraints={"required": True}),
+    _field("first_month", "string", _t("First month", "Первый месяц", "Бірінші ай"),
+           _t("The period's first month (YYYY-MM).", "Первый месяц периода (ГГГГ-ММ).",
+              "Кезеңнің бірінші айы (ЖЖЖЖ-АА)."),
+           constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+    _field("last_month", "string", _t("Last month", "Последний месяц", "Соңғы ай"),
+           _t("The period's last month (YYYY-MM).", "Последний месяц периода (ГГГГ-ММ).",
+              "Кезеңнің соңғы айы (ЖЖЖЖ-АА)."),
+           constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+)
+
 AGENCY = _field(
     "agency", "string",
     _t("Agency", "Ведомство", "Мекеме"),
@@ -646,19 +664,7 @@ _publisher(
        "беті ұсынатын әр кезеңге (соңғы 12 толық ай, әр күнтізбелік жыл): кезеңде берілген "
        "өтінімдер және олардың нәтижесі, кезеңде келіп түскен өтініштер. Беттегі кезең "
        "көрсеткіштері осы кестеден есептеледі."),
-    [_field("period", "string", _t("Period", "Период", "Кезең"),
-            _t("«12m» for the last 12 complete months, or a calendar year (YYYY).",
-               "«12m» — последние 12 полных месяцев, или календарный год (ГГГГ).",
-               "«12m» — соңғы 12 толық ай, немесе күнтізбелік жыл (ЖЖЖЖ)."),
-            constraints={"required": True}),
-     _field("first_month", "string", _t("First month", "Первый месяц", "Бірінші ай"),
-            _t("The period's first month (YYYY-MM).", "Первый месяц периода (ГГГГ-ММ).",
-               "Кезеңнің бірінші айы (ЖЖЖЖ-АА)."),
-            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
-     _field("last_month", "string", _t("Last month", "Последний месяц", "Соңғы ай"),
-            _t("The period's last month (YYYY-MM).", "Последний месяц периода (ГГГГ-ММ).",
-               "Кезеңнің соңғы айы (ЖЖЖЖ-АА)."),
-            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+    [*PERIOD_FIELDS,
      AGENCY,
      _field("service", "string", _t("Service", "Услуга", "Қызмет"),
             _t("The service's code, or «*» for every service of the agency together (and the "
@@ -765,19 +771,7 @@ _publisher(
        "«Қызметтер, негіздер және айлар бойынша бас тартулар» «Әр мекеме қалай қызмет "
        "көрсетеді» беті ұсынатын әр кезеңге (соңғы 12 толық ай, әр күнтізбелік жыл) қосылған. "
        "Беттегі ең жиі негіздер осы кестеден алынады."),
-    [_field("period", "string", _t("Period", "Период", "Кезең"),
-            _t("«12m» for the last 12 complete months, or a calendar year (YYYY).",
-               "«12m» — последние 12 полных месяцев, или календарный год (ГГГГ).",
-               "«12m» — соңғы 12 толық ай, немесе күнтізбелік жыл (ЖЖЖЖ)."),
-            constraints={"required": True}),
-     _field("first_month", "string", _t("First month", "Первый месяц", "Бірінші ай"),
-            _t("The period's first month (YYYY-MM).", "Первый месяц периода (ГГГГ-ММ).",
-               "Кезеңнің бірінші айы (ЖЖЖЖ-АА)."),
-            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
-     _field("last_month", "string", _t("Last month", "Последний месяц", "Соңғы ай"),
-            _t("The period's last month (YYYY-MM).", "Последний месяц периода (ГГГГ-ММ).",
-               "Кезеңнің соңғы айы (ЖЖЖЖ-АА)."),
-            constraints={"required": True, "pattern": r"\d{4}-\d{2}"}),
+    [*PERIOD_FIELDS,
      AGENCY, SERVICE, GROUND,
      *GROUND_LABELS,
      _count("refused", _t("Refused", "Отказано", "Бас тартылды"),
