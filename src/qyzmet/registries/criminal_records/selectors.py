@@ -1,4 +1,4 @@
-"""Facts the criminal records registry answers. Read them through `qyzmet.registries.client` (or
+"""Facts the criminal records registry answers. Read them through `qyzmet.exchange.registry_client` (or
 the GovStack Data API), which validates the subject, checks consent and audits the read."""
 
 from __future__ import annotations

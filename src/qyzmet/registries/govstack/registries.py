@@ -19,7 +19,7 @@ from typing import Any
 from django.db import models
 
 from qyzmet.core.problem import FieldError
-from qyzmet.registries.client import InvalidSubject, subject_validate
+from qyzmet.exchange.registry_client import InvalidSubject, subject_validate
 
 VERSION = "1.0"
 

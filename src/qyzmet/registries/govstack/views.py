@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from qyzmet.audit.services import audit_record, personal_data_read
 from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
-from qyzmet.registries import client as registry_client_module
+from qyzmet.exchange import registry_client as registry_client_module
 from qyzmet.registries.consent.selectors import consent_missing
 
 from . import selectors, services

@@ -1,5 +1,5 @@
 """Facts the legal entities registry answers, as plain JSON-serialisable dicts. Read them
-through `qyzmet.registries.client`, which validates the subject and audits the read."""
+through `qyzmet.exchange.registry_client`, which validates the subject and audits the read."""
 
 from __future__ import annotations
 

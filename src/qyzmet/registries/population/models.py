@@ -1,7 +1,7 @@
 """The population registry (ГБД ФЛ): the state's record of people and their registered addresses.
 
 It is a separate data owner. Nothing outside `qyzmet.registries` imports these models; other
-apps read facts through `qyzmet.registries.client`, which records every read in the audit trail.
+apps read facts through `qyzmet.exchange.registry_client`, which records every read in the audit trail.
 """
 
 from __future__ import annotations
@@ -63,3 +63,30 @@ class Person(models.Model):
     @property
     def full_name(self) -> str:
         return full_name_join(self.last_name, self.first_name, self.patronymic)
+
+
+class IdentityDocument(models.Model):
+    """A document the state issued to a person that expires: an identity card, a passport, a
+    driving licence. Kept so the registry can say, 30 days ahead, that one is about to expire."""
+
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", "identity card"
+        PASSPORT = "passport", "passport"
+        DRIVING_LICENCE = "driving_licence", "driving licence"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    number = models.CharField(max_length=20)
+    issued_on = models.DateField()
+    expires_on = models.DateField(db_index=True)
+    # The expiry date a `document_expiring` event was published for: a renewal (a new
+    # `expires_on`) is announced again, the same expiry never twice.
+    expiring_published_for = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="identity_document_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"

@@ -1,6 +1,6 @@
 """Facts the population registry answers. Each returns plain JSON-serialisable dicts (dates as
 ISO strings) or None when the person is unknown; callers outside `qyzmet.registries` reach
-these only through `qyzmet.registries.client`, which checks the subject and audits the read.
+these only through `qyzmet.exchange.registry_client`, which checks the subject and audits the read.
 
 Every fact costs a fixed number of queries whatever the family size (see the query-count tests).
 """
