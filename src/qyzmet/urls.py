@@ -22,6 +22,7 @@ urlpatterns = [
     path("backoffice/finance/", include("qyzmet.backoffice.urls_finance")),
     path("backoffice/", include("qyzmet.backoffice.urls")),
     path("r1/", include("qyzmet.exchange.urls")),
+    path("data/", include("qyzmet.registries.change_events.urls")),
     path("data/", include("qyzmet.registries.govstack.urls")),
     path("pki/", include("qyzmet.signatures.urls")),
     path("open311/v2/", include("qyzmet.appeals.urls")),

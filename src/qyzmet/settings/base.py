@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "qyzmet.registries.vehicles",
     "qyzmet.registries.real_estate",
     "qyzmet.registries.criminal_records",
+    "qyzmet.registries.change_events",
     "qyzmet.exchange",
     "qyzmet.signatures",
     "qyzmet.transparency",

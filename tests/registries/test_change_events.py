@@ -1,0 +1,284 @@
+"""Registry change events: published with the registry's write, delivered to idempotent
+consumers, numbered into the feed, read over the exchange gateway by a subscriber with a right."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from qyzmet.audit.models import AuditEntry
+from qyzmet.core import events as core_events
+from qyzmet.core.models import OutboxEvent, ProcessedEvent
+from qyzmet.core.tasks import outbox_sweep
+from qyzmet.registries.change_events.models import FeedEntry
+from qyzmet.registries.change_events.selectors import cursor_encode
+from qyzmet.registries.change_events.services import ChangeEventInvalid, change_publish
+from qyzmet.registries.legal_entities.services import COMPANY_REGISTERED as COMPANY
+from qyzmet.registries.legal_entities.services import company_register
+from qyzmet.registries.population.models import IdentityDocument, Person
+from qyzmet.registries.population.services import ADDRESS_CHANGED as ADDRESS
+from qyzmet.registries.population.services import BIRTH_REGISTERED as BIRTH
+from qyzmet.registries.population.services import DEATH_REGISTERED as DEATH
+from qyzmet.registries.population.services import DOCUMENT_EXPIRING as EXPIRING
+from qyzmet.registries.population.services import (
+    PopulationWriteRefused,
+    address_change,
+    birth_register,
+    death_register,
+    document_expiring_scan,
+)
+from qyzmet.registries.vehicles.models import Vehicle
+from qyzmet.registries.vehicles.services import VEHICLE_REREGISTERED as VEHICLE
+from qyzmet.registries.vehicles.services import vehicle_reregister
+from tests.exchange.factories import OTHER_ID, grant, machine_client, service
+
+from .factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+EVENTS_SERVICE = "KZ/GOV/990340020029/population/events"
+ON_BEHALF = {"user_id": "900517300017", "purpose": "proactive service: birth of a child"}
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the after-commit delivery (the embedded settings deliver in-process)."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def _birth(committed, mother: Person, *, iin: str, name: str = "Әлия") -> Person:
+    return committed(
+        birth_register, iin=iin, last_name="Ахметова", first_name=name, patronymic="Ерланқызы",
+        birth_date=dt.date(2026, 12, 1), sex="F", mother_iin=mother.iin,
+    )  # fmt: skip
+
+
+def test_birth_is_published_as_a_cloudevent_and_numbered_into_the_feed(committed):
+    mother = PersonFactory(sex="F")
+    child = _birth(committed, mother, iin="261201600017")
+    assert child.address_id == mother.address_id
+    outbox = OutboxEvent.objects.get(topic=BIRTH)
+    event = outbox.payload
+    assert {k: event[k] for k in ("specversion", "type", "subject", "datacontenttype", "source")} \
+        == {"specversion": "1.0", "type": BIRTH, "subject": "261201600017",
+            "datacontenttype": "application/json", "source": "/data/population/1.0"}  # fmt: skip
+    assert event["time"].endswith("Z")
+    assert event["data"] == {
+        "child_iin": "261201600017", "full_name": "Ахметова Әлия Ерланқызы",
+        "birth_date": "2026-12-01", "sex": "F", "mother_iin": mother.iin, "father_iin": "",
+    }  # fmt: skip
+    assert outbox.dispatched_at is not None  # delivered after commit, the feed's consumer ran
+    entry = FeedEntry.objects.get()
+    assert (entry.registry, entry.position, str(entry.event_id)) == ("population", 1, event["id"])
+    assert entry.cloudevent == event and entry.personal
+
+
+def test_each_registry_write_publishes_its_type_with_its_subject(committed):
+    mother, owner, buyer = PersonFactory(sex="F"), PersonFactory(), PersonFactory()
+    committed(death_register, iin=mother.iin, death_date=dt.date(2026, 11, 30))
+    committed(address_change, iin=owner.iin, region="Астана", city="Астана",
+              street="пр. Республики", building="1", full="г. Астана, пр. Республики, д. 1",
+              registered_since=dt.date(2026, 12, 2))  # fmt: skip
+    committed(company_register, bin="261240012345", name="ТОО «Жаңа»", kind="LLP",
+              registered_on=dt.date(2026, 12, 3), head_iin=owner.iin, address="г. Астана",
+              activity_code="62010", founders=((owner.iin, Decimal("100")),))  # fmt: skip
+    Vehicle.objects.create(vin="XTA21099012345678", plate="123ABC02", make="Lada", model="2109",
+                           year=2001, colour="белый", owner_iin=owner.iin,
+                           registered_on=dt.date(2010, 1, 1))  # fmt: skip
+    committed(vehicle_reregister, vin="XTA21099012345678", new_owner_iin=buyer.iin,
+              on=dt.date(2026, 12, 4))  # fmt: skip
+    published = {e.payload["type"]: e.payload for e in OutboxEvent.objects.all()}
+    assert set(published) == {DEATH, ADDRESS, COMPANY, VEHICLE}
+    assert published[DEATH]["subject"] == mother.iin
+    assert published[DEATH]["data"] == {"death_date": "2026-11-30"}
+    assert published[ADDRESS]["data"]["address"]["full"] == "г. Астана, пр. Республики, д. 1"
+    assert published[COMPANY]["subject"] == "261240012345"
+    assert owner.iin not in json.dumps(published[COMPANY])  # not personal: no head, no founders
+    assert published[VEHICLE]["subject"] == buyer.iin
+    assert owner.iin not in json.dumps(published[VEHICLE])  # the seller is not named
+    feed = {(e.registry, e.type): e.position for e in FeedEntry.objects.all()}
+    assert feed == {("population", DEATH): 1, ("population", ADDRESS): 2,
+                    ("legal_entities", COMPANY): 1, ("vehicles", VEHICLE): 1}  # fmt: skip
+    assert not FeedEntry.objects.get(type=COMPANY).personal
+    with pytest.raises(PopulationWriteRefused):  # a death is registered once
+        death_register(iin=mother.iin, death_date=dt.date(2026, 12, 1))
+    assert OutboxEvent.objects.filter(topic=DEATH).count() == 1
+
+
+def test_a_write_that_rolls_back_publishes_nothing(committed):
+    mother = PersonFactory(sex="F")
+    with pytest.raises(PopulationWriteRefused):
+        committed(birth_register, iin="261201600025", last_name="А", first_name="Б",
+                  birth_date=dt.date(2026, 12, 1), sex="M", mother_iin=mother.iin,
+                  father_iin="000000000000")  # fmt: skip
+    with pytest.raises(RuntimeError), transaction.atomic():
+        death_register(iin=mother.iin, death_date=dt.date(2026, 12, 1))
+        raise RuntimeError("the caller's transaction fails after the write")
+    assert not OutboxEvent.objects.exists() and not FeedEntry.objects.exists()
+    assert Person.objects.get(pk=mother.pk).death_date is None
+
+
+def test_only_declared_types_and_fields_are_published():
+    with pytest.raises(ChangeEventInvalid, match="declares no change event"):
+        change_publish(registry="population", type=COMPANY, subject="261240012345", data={})
+    with pytest.raises(ChangeEventInvalid, match="declares no change event"):
+        change_publish(registry="population", type=BIRTH + "x", subject="261201600017", data={})
+    with pytest.raises(ChangeEventInvalid, match="undeclared data fields secret"):
+        change_publish(registry="population", type=DEATH, subject="261201600017",
+                       data={"death_date": "2026-12-01", "secret": 1})  # fmt: skip
+    with pytest.raises(ChangeEventInvalid, match="12 digits"):
+        change_publish(registry="population", type=DEATH, subject="26120160001",
+                       data={"death_date": "2026-12-01"})  # fmt: skip
+    assert not OutboxEvent.objects.exists()
+
+
+def test_document_expiring_is_published_once_per_document_and_expiry(committed):
+    person = PersonFactory()
+    today = dt.date(2026, 12, 4)
+    soon = IdentityDocument.objects.create(person=person, kind="id_card", number="045123456",
+                                           issued_on=dt.date(2016, 12, 20),
+                                           expires_on=dt.date(2026, 12, 20))  # fmt: skip
+    later = IdentityDocument.objects.create(person=person, kind="passport", number="N1234567",
+                                            issued_on=dt.date(2017, 1, 20),
+                                            expires_on=dt.date(2027, 1, 20))  # fmt: skip
+    IdentityDocument.objects.create(
+        person=person,
+        kind="driving_licence",
+        number="AB123456",
+        issued_on=dt.date(2016, 12, 1),
+        expires_on=dt.date(2026, 12, 1),
+    )  # fmt: skip (expired)
+    assert committed(document_expiring_scan, today=today) == 1
+    assert committed(document_expiring_scan, today=today) == 0  # run twice: nothing new
+    assert committed(document_expiring_scan, today=today + dt.timedelta(days=1)) == 0
+    event = OutboxEvent.objects.get(topic=EXPIRING).payload
+    assert (event["subject"], event["data"]) == (
+        person.iin,
+        {"kind": "id_card", "number": "045123456", "expires_on": "2026-12-20"},
+    )
+    # 30 days before the passport's expiry it is announced; the card, renewed, is announced
+    # again for its new expiry when that comes near.
+    assert committed(document_expiring_scan, today=dt.date(2026, 12, 21)) == 1
+    IdentityDocument.objects.filter(pk=soon.pk).update(expires_on=dt.date(2027, 1, 10))
+    assert committed(document_expiring_scan, today=dt.date(2026, 12, 21)) == 1
+    numbers = [e.payload["data"]["number"] for e in OutboxEvent.objects.order_by("created_at")]
+    assert sorted(numbers) == ["045123456", "045123456", later.number]
+    assert FeedEntry.objects.filter(type=EXPIRING).count() == 3
+
+
+_calls: list[str] = []
+
+
+def _flaky_consumer(payload: dict) -> None:
+    """Fails on its first call, as a consumer whose dependency is down would."""
+    _calls.append(payload["id"])
+    if len(_calls) == 1:
+        raise ConnectionError("the downstream service is down")
+
+
+def test_a_failing_consumer_is_redelivered_and_a_duplicate_delivery_ignored(committed, monkeypatch):
+    monkeypatch.setitem(core_events._consumers, BIRTH, list(core_events._consumers[BIRTH]))
+    _calls.clear()
+    core_events.consumer(BIRTH)(_flaky_consumer)
+    mother = PersonFactory(sex="F")
+    _birth(committed, mother, iin="261201600033")
+    outbox = OutboxEvent.objects.get(topic=BIRTH)
+    assert outbox.dispatched_at is None and "downstream service is down" in outbox.last_error
+    assert FeedEntry.objects.count() == 1  # the feed's consumer succeeded regardless
+    assert outbox_sweep() == 1  # the sweep redelivers: the flaky consumer succeeds now
+    outbox.refresh_from_db()
+    assert outbox.dispatched_at is not None and outbox.attempts == 2
+    assert _calls == [outbox.payload["id"]] * 2
+    # A crash after the consumers committed but before the event was marked delivered: it is
+    # delivered again, and every consumer recognises it.
+    OutboxEvent.objects.filter(pk=outbox.pk).update(dispatched_at=None)
+    assert core_events.event_deliver(str(outbox.pk))
+    assert len(_calls) == 2 and FeedEntry.objects.count() == 1
+    assert ProcessedEvent.objects.filter(event_id=outbox.pk).count() == 2  # feed + flaky
+
+
+def _page(mc, query: dict | None = None, **kw):
+    response = mc.call(Client(), f"/r1/{EVENTS_SERVICE}", query=query, **{**ON_BEHALF, **kw})
+    return response, json.loads(response.content)
+
+
+def test_the_feed_through_the_gateway_pages_in_order_and_audits_each_page(committed):
+    service(EVENTS_SERVICE, base_url="/data/population/1.0/events")
+    grant(EVENTS_SERVICE)
+    mc = machine_client()
+    mother = PersonFactory(sex="F")
+    for n in (41, 58, 66):
+        _birth(committed, mother, iin=f"2612016000{n}")
+    committed(death_register, iin=mother.iin, death_date=dt.date(2026, 12, 2))
+
+    response, first = _page(mc, {"limit": 3})
+    assert response.status_code == 200, first
+    assert [e["subject"] for e in first["events"]] == ["261201600041", "261201600058",
+                                                        "261201600066"]  # fmt: skip
+    response, second = _page(mc, {"after": first["next"], "limit": 3})
+    assert [e["type"] for e in second["events"]] == [DEATH]
+    _, empty = _page(mc, {"after": second["next"]})
+    assert empty == {"events": [], "next": second["next"]}  # ask again later with the same
+    _, deaths = _page(mc, {"type": DEATH})
+    assert [e["subject"] for e in deaths["events"]] == [mother.iin]
+
+    reads = list(AuditEntry.objects.filter(action="read:population.events").order_by("id"))
+    assert len(reads) == 3  # one per page that carried personal data, none for the empty one
+    assert reads[0].data["subjects"] == ["261201600041", "261201600058", "261201600066"]
+    assert reads[1].data["subjects"] == [mother.iin]
+    assert reads[0].purpose == ON_BEHALF["purpose"]
+    assert reads[0].data["client"] == mc.client_id
+
+
+def test_the_feed_refuses_a_subscriber_without_a_right_and_a_direct_call():
+    service(EVENTS_SERVICE, base_url="/data/population/1.0/events")
+    grant(EVENTS_SERVICE)
+    response, body = _page(machine_client(OTHER_ID))
+    assert response.status_code == 403
+    assert body["type"] == "Server.ServerProxy.AccessDenied"
+    direct = Client().get("/data/population/1.0/events")
+    assert direct.status_code == 401
+    assert direct["Content-Type"] == "application/problem+json"
+    assert not AuditEntry.objects.filter(action="read:population.events").exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "pointer"),
+    [
+        ({"after": "not-a-cursor"}, "/after"),
+        ({"after": cursor_encode(registry="vehicles", position=1)}, "/after"),
+        ({"limit": "0"}, "/limit"),
+        ({"limit": "ten"}, "/limit"),
+        ({"type": COMPANY}, "/type"),
+    ],
+)
+def test_the_feed_answers_bad_queries_with_problem_json(query, pointer):
+    service(EVENTS_SERVICE, base_url="/data/population/1.0/events")
+    grant(EVENTS_SERVICE)
+    response, body = _page(machine_client(), query)
+    assert response.status_code == 400
+    assert body["code"] == "events.invalid_query"
+    assert [e["pointer"] for e in body["errors"]] == [pointer]
+
+
+def test_the_limit_is_capped(committed, monkeypatch):
+    from qyzmet.registries.change_events import views
+
+    monkeypatch.setattr(views, "LIMIT_MAX", 1)
+    service(EVENTS_SERVICE, base_url="/data/population/1.0/events")
+    grant(EVENTS_SERVICE)
+    mother = PersonFactory(sex="F")
+    for n in (74, 82):
+        _birth(committed, mother, iin=f"2612016000{n}")
+    _, body = _page(machine_client(), {"limit": "100000"})
+    assert [e["subject"] for e in body["events"]] == ["261201600074"]
