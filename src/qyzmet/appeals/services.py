@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from qyzmet.audit.services import audit_record
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import FieldError, Problem, conflict, forbidden, not_found
+from qyzmet.core.tasks import enqueue_on_commit
 from qyzmet.identity.selectors import organisation_names, user_roles
 
 from . import events, gazetteer, media
@@ -212,8 +212,11 @@ def appeal_submit(
     _duplicate_link(appeal)
     _publish(events.SUBMITTED, appeal)
     if media_url:
-        pk = appeal.pk
-        transaction.on_commit(lambda: _media_enqueue(pk))
+        from .tasks import media_fetch_task  # the tasks module imports this one
+
+        # A broker that is down leaves the appeal `pending`: `media_fetch_sweep` hands it over
+        # again later. Slow: the embedded web process fetches in a thread, never in the POST.
+        enqueue_on_commit(media_fetch_task, appeal.pk, slow=True)
     return appeal
 
 
@@ -833,40 +836,6 @@ def organisation_alias_set(*, label: str, organisation_code: str) -> None:
 
 
 # --- Open311 media_url ----------------------------------------------------------------------
-
-
-def _media_enqueue(appeal_id: int) -> None:
-    """After commit: hand the fetch to a worker. A broker that is down leaves the appeal
-    `pending`; `media_fetch_sweep` hands it over again later.
-
-    The embedded web process (`QYZMET_EMBEDDED_SCHEDULER`: no broker, background work of its
-    own) fetches in a thread of its own instead: an eager task would make the client's POST wait
-    up to ten seconds for somebody else's server."""
-    from django.conf import settings
-
-    from .tasks import media_fetch_task
-
-    if getattr(settings, "QYZMET_EMBEDDED_SCHEDULER", False):
-        threading.Thread(target=_media_fetch_in_thread, args=(appeal_id,), daemon=True,
-                         name=f"qyzmet-media-{appeal_id}").start()  # fmt: skip
-        return
-    try:
-        media_fetch_task.delay(appeal_id)
-    except Exception:
-        log.exception("could not enqueue the media fetch of appeal %s", appeal_id)
-
-
-def _media_fetch_in_thread(appeal_id: int) -> None:
-    from django.db import connections
-
-    try:
-        # A passing failure leaves the appeal `pending`: the scheduler's media sweep tries once
-        # more (final) ten minutes on.
-        appeal_media_fetch(appeal_id=appeal_id, final=False)
-    except Exception:  # the appeal stays `pending`; the sweep tries again
-        log.exception("media fetch of appeal %s failed", appeal_id)
-    finally:
-        connections.close_all()  # this thread's own connections
 
 
 def _media_failed(appeal_id: int, code: str, detail: str = "") -> str:

@@ -5,7 +5,6 @@ thresholds, retraining with its progress, and the log of every routing suggestio
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -21,6 +20,7 @@ from qyzmet.appeals.config import appeals_pack
 from qyzmet.appeals.wording import suggestions_in_words
 from qyzmet.backoffice.guards import area_required
 from qyzmet.core.problem import Problem
+from qyzmet.core.tasks import enqueue_on_commit
 
 ai_admin_required = area_required(lambda user: ai_selectors.user_is_ai_admin(user=user))
 
@@ -104,13 +104,10 @@ def train(request: HttpRequest) -> HttpResponse:
         return redirect("bo-ai")
     from qyzmet.appeals.tasks import retrain_task
 
-    def enqueue() -> None:
-        try:
-            retrain_task.delay(run.pk)
-        except Exception as exc:  # broker down: the run shows the failure
-            ai_services.training_run_finish(run_id=run.pk, error=f"could not enqueue: {exc}")
+    def failed(exc: Exception) -> None:  # broker down: the run shows the failure
+        ai_services.training_run_finish(run_id=run.pk, error=f"could not enqueue: {exc}")
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(retrain_task, run.pk, on_failure=failed)
     return redirect("bo-ai-run", run_id=run.pk)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 
 from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.problem import Problem, not_found
+from qyzmet.core.tasks import enqueue_on_commit
 from qyzmet.identity.selectors import user_get
 
 from .channels import email_send, sms_channel
@@ -38,16 +39,6 @@ def _render(text: Any, language: str) -> str:
 def _absolute(link: str) -> str:
     """A site path as the full address a mail client can open."""
     return f"{settings.QYZMET_PUBLIC_BASE_URL.rstrip('/')}{link}"
-
-
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import notification_deliver_task
-
-    for notification_id in ids:
-        try:
-            notification_deliver_task.delay(notification_id)
-        except Exception:  # broker down: rows stay queued and visible; a re-run delivers them
-            log.exception("could not enqueue notification %s", notification_id)
 
 
 def notification_send(
@@ -111,7 +102,11 @@ def notification_send(
         rows = mine = Notification.objects.bulk_create(Notification(**r) for r in fresh)
     to_deliver = [r.pk for r in mine if r.status == Status.QUEUED]
     if to_deliver:
-        transaction.on_commit(lambda: _enqueue(to_deliver))
+        from .tasks import notification_deliver_task  # the tasks module imports this one
+
+        # A broker that is down leaves the rows queued and visible; a re-run delivers them.
+        for notification_id in to_deliver:
+            enqueue_on_commit(notification_deliver_task, notification_id)
     return rows
 
 

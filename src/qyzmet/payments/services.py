@@ -37,6 +37,7 @@ from qyzmet.audit.services import Kind, audit_record
 from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import forbidden, not_found
+from qyzmet.core.tasks import enqueue_now, enqueue_on_commit
 
 from . import errors, events, permissions
 from .models import (
@@ -539,13 +540,11 @@ def payment_record_success(
 
 
 def _refund_send_after_commit(refund_id: int) -> None:
-    def send() -> None:
-        try:
-            refund_send(refund_id=refund_id)
-        except Exception:  # committed; the sweep sends it again with the same key
-            log.exception("sending refund %s failed; the sweep will retry", refund_id)
+    """A failed send (or enqueue) is logged: the refund is committed, and the poll sweep sends
+    it again with the same idempotency key."""
+    from .tasks import refund_send as task  # the tasks module imports this one
 
-    transaction.on_commit(send)
+    enqueue_on_commit(task, refund_id)
 
 
 def _refund_attempt(refund: Refund) -> PaymentAttempt | None:
@@ -1206,12 +1205,11 @@ def _webhooks_apply_soon() -> None:
 
 
 def _webhooks_apply_enqueue() -> None:
+    """Called by the coalescer, after the webhook's commit; a broker that is down leaves the
+    webhook to the beat drain."""
     from .tasks import webhooks_apply as task
 
-    try:
-        task.delay()
-    except Exception:
-        log.exception("could not enqueue webhooks_apply; the beat drain will apply the webhook")
+    enqueue_now(task)
 
 
 class _EnqueueCoalescer:
