@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from qyzmet.core.templating import placeholders
+from qyzmet.registries.descriptor import ANY, registry_descriptors
 
 from .package import FEE_TESTS, LANGS, NOTIFICATION_PLACEHOLDERS, pointer_join, pointer_split
 from .reference import agency_codes, life_event_codes, mci_table
@@ -36,47 +37,16 @@ from .search import search_normalise
 SCHEMA_FILE = Path(__file__).resolve().parent / "package.schema.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-# The registry facts that exist, and the fields each returns. A dict goes one level deeper, None
-# is a leaf, ANY is a structure whose inside the catalog does not police (lists of people etc.).
-ANY = "*"
-_ADDRESS = {f: None for f in ("full", "region", "city", "street", "building", "apartment")}
-REGISTRY_FACTS: dict[str, dict[str, dict[str, Any]]] = {
-    "population": {
-        "person": {
-            **{
-                f: None
-                for f in (
-                    "iin",
-                    "full_name",
-                    "last_name",
-                    "first_name",
-                    "patronymic",
-                    "birth_date",
-                    "sex",
-                )
-            },
-            "address": _ADDRESS,
-        },
-        "children": {"children": ANY},
-        "family": {"spouse": ANY, "mother": ANY, "father": ANY, "children": ANY},
-    },
-    "legal_entities": {
-        "entity": {
-            f: None
-            for f in (
-                "bin",
-                "name",
-                "kind",
-                "registered_on",
-                "head_iin",
-                "address",
-                "status",
-            )
-        },
-        "entities_of_person": {"entities": ANY},
-        "ie_status": {"registered": None, "bin": None, "name": None},
-    },
-}
+
+def registry_facts_known() -> dict[str, dict[str, dict[str, Any]]]:
+    """The registry facts evidence may name, and the fields each returns: {registry: {fact:
+    fields}}. A dict goes one level deeper, None is a leaf, ANY is a structure whose inside the
+    catalog does not police (lists of people etc.). Derived from the registered descriptors
+    (`qyzmet.registries.descriptor`), so a registry added as a plugin is valid evidence at once."""
+    return {
+        code: {spec.name: spec.fields for spec in descriptor.facts()}
+        for code, descriptor in registry_descriptors().items()
+    }
 
 
 # The top-level parts only one kind of package has (the schema's if/then/else requires them;
@@ -494,13 +464,14 @@ class _Checker:
 
     def check_evidence(self) -> None:
         names: set[str] = set()
+        known = registry_facts_known()
         for i, ev in enumerate(self.data["evidence"]):
             if ev["name"] == "form":
                 self.err(["evidence", i, "name"], "'form' is reserved for the form data")
             elif ev["name"] in names:
                 self.err(["evidence", i, "name"], "duplicate evidence name")
             names.add(ev["name"])
-            facts = REGISTRY_FACTS.get(ev["registry"])
+            facts = known.get(ev["registry"])
             if facts is None:
                 self.err(["evidence", i, "registry"], f"unknown registry {ev['registry']!r}")
                 continue
@@ -519,8 +490,9 @@ class _Checker:
 
     def _evidence_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
+        known = registry_facts_known()
         for ev in self.data["evidence"]:
-            facts = REGISTRY_FACTS.get(ev["registry"], {})
+            facts = known.get(ev["registry"], {})
             fields[ev["name"]] = facts.get(ev["fact"], ANY)
         return fields
 

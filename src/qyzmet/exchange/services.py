@@ -14,6 +14,7 @@ from qyzmet.audit.services import audit_record
 from qyzmet.core.problem import Problem
 from qyzmet.identity import selectors as identity_selectors
 from qyzmet.identity import services as identity_services
+from qyzmet.registries.descriptor import registry_descriptor
 
 from . import conf, directory, signing
 from .models import AccessRight, ClientKey, Member, Service, Subsystem
@@ -211,6 +212,61 @@ def _data_openapi(registry: str, title: str) -> dict:
     }
 
 
+def _events_openapi(registry: str, title: str) -> dict:
+    """A summary of the registry's change feed (CloudEvents 1.0, cursor-paged)."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"{title}: change events", "version": "1.0"},
+        "servers": [{"url": f"/data/{registry}/1.0/events"}],
+        "paths": {
+            "/": {
+                "get": {
+                    "operationId": "eventsRead",
+                    "summary": "The registry's change events after a cursor, oldest first",
+                    "parameters": [
+                        {"name": "after", "in": "query", "required": False,
+                         "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer"}},
+                        {"name": "type", "in": "query", "required": False,
+                         "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": {"description": "CloudEvents and the next cursor"}},
+                }
+            }
+        },
+    }  # fmt: skip
+
+
+def registry_services(registry: str, title: str) -> list[dict[str, Any]]:
+    """The gateway services a registry publishes, derived from its descriptor: `data` (the
+    GovStack Data API) when it has `data_api`, `facts` always, `events` (its change feed) when
+    it declares change events. KeyError (saying so) when no descriptor has this code: a pack
+    must not publish a registry the platform does not know."""
+    descriptor = registry_descriptor(registry)
+    if descriptor is None:
+        raise KeyError(f"no registry descriptor has the code {registry!r}")
+    services: list[dict[str, Any]] = []
+    if descriptor.data_api:
+        services.append(
+            {"code": "data", "base_url": f"/data/{registry}/1.0",
+             "title": f"{registry}: GovStack Data API",
+             "openapi": _data_openapi(registry, title)}
+        )  # fmt: skip
+    services.append(
+        {"code": "facts", "base_url": f"/data/{registry}/1.0/facts",
+         "title": f"{registry}: facts", "openapi": _facts_openapi(registry, title)}
+    )  # fmt: skip
+    if descriptor.change_events:
+        services.append(
+            {"code": "events", "base_url": f"/data/{registry}/1.0/events",
+             "title": f"{registry}: change events",
+             "personal_data": any(e.personal for e in descriptor.change_events),
+             "openapi": _events_openapi(registry, title)}
+        )  # fmt: skip
+    return services
+
+
 def _upsert(model, lookup: dict, values: dict) -> tuple[Any, bool]:
     """update_or_create that writes nothing when the row already matches (idempotent loads)."""
     row = model.objects.filter(**lookup).first()
@@ -238,6 +294,7 @@ def exchange_sync(*, actor: Any | None = None, path: Path | None = None) -> dict
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     instance = str(data.get("instance", "KZ"))
     counts = {"members": 0, "subsystems": 0, "services": 0, "rights": 0, "organisations": 0}
+    events_of: list[str] = []  # the `events` services published, by service id
     known_orgs = {o.code for o in identity_selectors.organisation_list()}
     for i, m in enumerate(data.get("members", [])):
         where = f"{path}: /members/{i}"
@@ -269,14 +326,12 @@ def exchange_sync(*, actor: Any | None = None, path: Path | None = None) -> dict
             services = list(s.get("services", []))
             registry = s.get("registry")
             if registry:
-                title = names.get("en", code)
-                services += [
-                    {"code": "data", "base_url": f"/data/{registry}/1.0",
-                     "title": f"{registry}: GovStack Data API",
-                     "openapi": _data_openapi(registry, title)},
-                    {"code": "facts", "base_url": f"/data/{registry}/1.0/facts",
-                     "title": f"{registry}: facts", "openapi": _facts_openapi(registry, title)},
-                ]  # fmt: skip
+                try:
+                    services += registry_services(str(registry), names.get("en", code))
+                except KeyError as exc:
+                    raise PackError(f"{where}/subsystems/{j}/registry: {exc.args[0]}") from exc
+                if any(svc["code"] == "events" for svc in services):
+                    events_of.append(f"{sub.xroad_id}/events")
             for k, svc in enumerate(services):
                 if "code" not in svc:
                     raise PackError(f"{where}/subsystems/{j}/services/{k}: code is required")
@@ -288,7 +343,11 @@ def exchange_sync(*, actor: Any | None = None, path: Path | None = None) -> dict
                      "openapi": svc.get("openapi") or {}},
                 )  # fmt: skip
                 counts["services"] += changed
-    for i, r in enumerate(data.get("rights", [])):
+    # In-process consumers read the change feeds as the platform: it may read every one.
+    rights = list(data.get("rights", []))
+    if events_of and Subsystem.objects.filter(xroad_id=conf.platform_client()).exists():
+        rights.append({"client": conf.platform_client(), "services": events_of})
+    for i, r in enumerate(rights):
         client = str(r.get("client", ""))
         if subsystem_id_parse(client) is None:
             raise PackError(f"{path}: /rights/{i}/client: not a subsystem id: {client!r}")

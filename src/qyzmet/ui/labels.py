@@ -7,13 +7,14 @@ name with underscores turned into spaces, which is readable if untranslated."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qyzmet.catalog.package import ServicePackage
+from qyzmet.registries.descriptor import registry_descriptor, registry_descriptors
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -54,14 +55,26 @@ ACTION_BUTTONS = {
     "refuse": _("Refuse"),
 }
 
-# The state registries by the names a person knows them by (nominative: used in lists).
-REGISTRY_LABELS = {
-    "population": pgettext_lazy("registry", "population register"),
-    "legal_entities": pgettext_lazy("registry", "register of legal entities"),
-    "vehicles": pgettext_lazy("registry", "vehicle register"),
-    "real_estate": pgettext_lazy("registry", "real estate register"),
-    "criminal_records": pgettext_lazy("registry", "criminal records register"),
-}
+
+class _RegistryLabels(Mapping[str, Any]):
+    """The state registries by the names a person knows them by (nominative: used in lists),
+    read from each registry's descriptor (`label`) at lookup time, so a registry added as a
+    plugin is named without an edit here. A Mapping, for callers that use `.get(code)`."""
+
+    def __getitem__(self, code: str) -> Any:
+        descriptor = registry_descriptor(code)
+        if descriptor is None:
+            raise KeyError(code)
+        return descriptor.label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry_descriptors())
+
+    def __len__(self) -> int:
+        return len(registry_descriptors())
+
+
+REGISTRY_LABELS: Mapping[str, Any] = _RegistryLabels()
 
 FACT_LABELS = {
     "iin": _("IIN"),
@@ -93,6 +106,7 @@ FACT_LABELS = {
     "mother.full_name": _("Mother"),
     "father.full_name": _("Father"),
     "spouse.iin": _("Spouse's IIN"),
+    "has_record": _("Has a criminal record (not expunged)"),
 }
 
 

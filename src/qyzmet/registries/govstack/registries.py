@@ -1,11 +1,11 @@
-"""The five registries as GovStack "registries": for each, the record's fields (the schema a
-client writes and reads in `content`), the key, how a record maps onto the registry's own tables
-and whose personal data a record is.
+"""The registries' GovStack Data API wire mappings: for each registry descriptor with
+`data_api`, the record's fields (the schema a client writes and reads in `content`), the key, how
+a record maps onto the registry's own tables and whose personal data a record is.
 
-Why one descriptor per registry rather than a generic model introspection: the wire names are a
-published contract (clients break when a column is renamed), some fields are links to other
-records (`mother_iin`), some are computed and read-only (`founders`, `owners`, `address`), and
-each registry decides which of its fields identify a person.
+Why a hand-written mapping per registry rather than a generic model introspection: the wire
+names are a published contract (clients break when a column is renamed), some fields are links to
+other records (`mother_iin`), some are computed and read-only (`founders`, `owners`, `address`),
+and each registry decides which of its fields identify a person.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db import models
 
 from qyzmet.core.problem import FieldError
 from qyzmet.exchange.registry_client import InvalidSubject, subject_validate
+from qyzmet.registries.descriptor import registry_descriptor, registry_descriptors
 
 VERSION = "1.0"
 
@@ -429,13 +430,37 @@ _CRIMINAL_RECORDS = Registry(
 )
 
 
+# The wire mapping of each registry descriptor (`qyzmet.registries.<code>.descriptor`) that has
+# `data_api`, keyed by the descriptor's code. Which registries exist is the descriptors' to say;
+# `data_api_mismatches()` (run by `qyzmet check` and at startup, qyzmet.E009) refuses a
+# descriptor exposed without a mapping here, or a mapping for no exposed descriptor.
 REGISTRIES: dict[str, Registry] = {
     r.name: r for r in (_POPULATION, _LEGAL_ENTITIES, _VEHICLES, _REAL_ESTATE, _CRIMINAL_RECORDS)
 }
 
 
+def data_api_mismatches() -> list[str]:
+    """What is wrong between the descriptors with `data_api` and the wire mappings above, as
+    sentences naming the registry; [] when every exposed registry has exactly one mapping."""
+    exposed = {code for code, d in registry_descriptors().items() if d.data_api}
+    problems = [
+        f"registry {code!r} declares data_api but has no GovStack wire mapping in "
+        "qyzmet.registries.govstack.registries.REGISTRIES"
+        for code in sorted(exposed - REGISTRIES.keys())
+    ]
+    problems += [
+        f"GovStack wire mapping {code!r} has no registry descriptor with data_api"
+        for code in sorted(REGISTRIES.keys() - exposed)
+    ]
+    return problems
+
+
 def registry_get(name: str) -> Registry | None:
-    """A built-in registry by name (schema-described ones: `schema_registries.registry_find`)."""
+    """A built-in registry by its descriptor's code, when the descriptor exposes it as a Data
+    API (schema-described ones: `schema_registries.registry_find`)."""
+    descriptor = registry_descriptor(name)
+    if descriptor is None or not descriptor.data_api:
+        return None
     return REGISTRIES.get(name)
 
 
