@@ -307,31 +307,42 @@ def test_signed_while_down_the_signature_names_the_pending_evidence(world):
     assert caught.value.code == "signature_already_used"
 
 
-def test_signed_while_down_and_submitted_when_back_enters_the_workflow(world):
+def test_signed_while_down_and_submitted_when_back_waits_for_the_retry(world):
+    """The submission reads no registry (what is signed is what the case carries): an item
+    pending when the citizen signed is read by the retry, outside the submission."""
     a, _ = world
     request = sign_submission(a, service_code=SERVICE, data=DATA)
     RegistryDownClient.down.clear()
+    RegistryDownClient.calls = []
     application, _ = services.application_submit(
         actor=a, service_code=SERVICE, data=DATA, signature_request_id=request.id
     )
+    assert RegistryDownClient.calls == []
+    assert application.state == Application.AWAITING_EVIDENCE
+    assert application.evidence_pending == ["person"]
+    assert services.evidence_retry_due(
+        now=timezone.now() + dt.timedelta(minutes=1))["started"] == 1  # fmt: skip
+    application.refresh_from_db()
     assert application.state == application_package(application=application).workflow.initial
     assert application.evidence["person"]["iin"] == a.iin
     assert application.submission_signature_id == request.id
 
 
 def test_signed_with_evidence_then_the_registry_goes_down(world):
-    """A fact read when signing and unreadable at submission: the signature still verifies (over
-    the fact as signed); the case waits and the retry reads the fact afresh."""
+    """A fact read when signing, the registry down at submission: the case carries the fact as
+    signed and enters its workflow — the submission does not ask the registry again."""
     a, _ = world
     RegistryDownClient.down.clear()
     request = sign_submission(a, service_code=SERVICE, data=DATA)
     assert "evidence_pending" not in json.loads(bytes(request.canonical))
     RegistryDownClient.down.add("population")
+    RegistryDownClient.calls = []
     application, _ = services.application_submit(
         actor=a, service_code=SERVICE, data=DATA, signature_request_id=request.id
     )
-    assert application.state == Application.AWAITING_EVIDENCE
-    assert application.evidence_pending == ["person"]
+    assert RegistryDownClient.calls == []
+    assert application.state == application_package(application=application).workflow.initial
+    assert application.evidence["person"]["iin"] == a.iin
     assert application.submission_signature_id == request.id
     # What the signature covers is still checked: other data is refused.
     other = sign_submission(a, service_code=SERVICE, data={"purpose": "school"})

@@ -120,11 +120,33 @@ def test_signature_over_other_data_is_refused_and_nothing_is_saved(world):
     assert application.submission_signature_id == request.id
 
 
-def test_changed_registry_facts_void_the_signature(world):
+def test_a_fresh_signature_carries_the_facts_as_signed(world):
+    """Within the evidence's freshness the submission reads no registry: the case carries what
+    the citizen saw and signed."""
     a, _ = world
     request = sign_submission(a, service_code=SERVICE, data=DATA)
     Person.objects.filter(iin=a.iin).update(last_name="Жаңаев")
-    _refused("signature_mismatch", lambda: _submit(a, request.id))
+    application, _ = _submit(a, request.id)
+    assert application.evidence["person"]["last_name"] == "Әбенов"
+
+
+def test_facts_changed_since_an_old_signature_are_said_and_nothing_is_saved(world, settings):
+    a, _ = world
+    request = sign_submission(a, service_code=SERVICE, data=DATA)
+    Person.objects.filter(iin=a.iin).update(last_name="Жаңаев")
+    settings.QYZMET_EVIDENCE_MAX_AGE_SECONDS = 0  # the signature is older than its facts may be
+    before = _counts()
+    with pytest.raises(Problem) as caught:
+        _submit(a, request.id)
+    assert caught.value.code == "evidence_changed" and caught.value.status == 409
+    assert caught.value.extra == {"changed": ["person"]}
+    assert caught.value.evidence.facts["person"]["last_name"] == "Жаңаев"
+    assert caught.value.earlier.facts["person"]["last_name"] == "Әбенов"
+    assert _counts() == before
+    # Unchanged facts: an old signature still submits.
+    Person.objects.filter(iin=a.iin).update(last_name="Әбенов")
+    application, _ = _submit(a, request.id)
+    assert application.submission_signature_id == request.id
 
 
 def test_unconfirmed_signature_submits_nothing(world):

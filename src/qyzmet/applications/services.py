@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,17 +25,12 @@ from qyzmet.core.clean_text import json_faults
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import FieldError, Problem, not_found, validation
 from qyzmet.identity.selectors import user_roles
-from qyzmet.registries.client import (
-    RegistryError,
-    RegistryUnavailable,
-    SubjectNotFound,
-    registry_client,
-)
 from qyzmet.signatures.canonical import payload_canonical, payload_hash
 from qyzmet.signatures.selectors import signature_request_get, signed_payload_for_request
 from qyzmet.signatures.services import signature_request_create
 
 from . import errors
+from .evidence import Evidence, evidence_changed, evidence_max_age, evidence_read
 from .models import Application, ApplicationEvent, Attachment
 from .payment_step import fee_quotable_check, workflow_or_payment
 from .uploads import upload_validate
@@ -64,34 +59,6 @@ def _request_hash(service_code: str, data: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _resolve_pointer(data: dict, pointer: str) -> Any:
-    node: Any = data
-    for part in pointer.strip("/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-@dataclass
-class _Evidence:
-    """What the registries answered for one case: the facts read, the evidence items whose
-    registry did not answer (fetched later by the retry), the last reason given, and (only in a
-    lenient read) the items a registry refused for good, with its error code and words."""
-
-    facts: dict[str, Any] = field(default_factory=dict)
-    pending: list[str] = field(default_factory=list)
-    error: str = ""
-    failed: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def not_obtained(self, *, prefix: str = "") -> dict[str, dict[str, str]]:
-        """Every item not read, as `evidence_missing` keeps it: refused for good with the
-        registry's code, or not answering (`registry.unavailable`, the last reason given)."""
-        silent = {"code": RegistryUnavailable.code, "detail": f"{prefix}{self.error}"[:300]}
-        return {**self.failed, **{name: dict(silent) for name in self.pending}}
-
-
 def _evidence_fetch(
     *,
     actor,
@@ -99,11 +66,11 @@ def _evidence_fetch(
     package,
     only: Iterable[str] | None = None,
     lenient: bool = False,
-) -> _Evidence:
+) -> Evidence:
     """Ask the registries (through the client seam, never directly) for the facts the package
     names (`only` those items, when given), with the purpose and the citizen as the end user;
-    each read is audited by the client."""
-    return _evidence_for(
+    each read is audited by the client. Never inside a transaction that holds a row lock."""
+    return evidence_read(
         actor=actor,
         package=package,
         applicant_iin=application.applicant_iin,
@@ -112,62 +79,6 @@ def _evidence_fetch(
         only=only,
         lenient=lenient,
     )
-
-
-def _evidence_for(
-    *,
-    actor,
-    package,
-    applicant_iin: str,
-    data: dict,
-    purpose: str,
-    only: Iterable[str] | None = None,
-    lenient: bool = False,
-) -> _Evidence:
-    """Read each evidence item. A registry that does not answer (`RegistryUnavailable`) leaves
-    its item pending, never the whole submission lost. Any other registry error is the
-    citizen's to fix (a typed IIN with no record, ...) and raised as a 422 problem, unless
-    `lenient` (the background retry, where nobody can fix it now): then the item is `failed`,
-    with the registry's code and words, and is not asked again."""
-    client = registry_client()
-    wanted = set(only) if only is not None else None
-    found = _Evidence()
-    for item in package.evidence:
-        if wanted is not None and item.name not in wanted:
-            continue
-        if item.subject == APPLICANT_ROLE:
-            subject = applicant_iin
-            pointer = ""
-        else:
-            pointer = item.subject.removeprefix("form:")
-            subject = str(_resolve_pointer(data, pointer) or "")
-        try:
-            found.facts[item.name] = client.fetch(
-                registry=item.registry,
-                fact=item.fact,
-                subject=subject,
-                purpose=purpose,
-                actor=actor,
-            )
-        except RegistryError as exc:
-            if isinstance(exc, RegistryUnavailable):
-                found.pending.append(item.name)
-                found.error = f"{item.registry}.{item.fact}: {exc}"[:300]
-            elif lenient:
-                found.failed[item.name] = {"code": exc.code, "detail": str(exc)[:300]}
-            else:
-                raise _evidence_problem(exc, pointer) from exc
-    return found
-
-
-def _evidence_problem(exc: RegistryError, pointer: str) -> Problem:
-    if isinstance(exc, SubjectNotFound):
-        if pointer:
-            return validation([FieldError(pointer, "No such record in the registry.")])
-        return Problem(422, "applicant_not_in_registry", "Not in the registry", str(exc))
-    if pointer:
-        return validation([FieldError(pointer, str(exc))])
-    return Problem(422, "evidence_invalid", "Evidence could not be read", str(exc))
 
 
 def _history(application: Application, *, actor, action: str, from_state: str, to_state: str,
@@ -246,26 +157,6 @@ def submission_payload(
     return payload
 
 
-def _signed_evidence(*, signed: dict[str, Any], found: _Evidence) -> tuple[dict, list[str]]:
-    """The evidence and pending items a submission signature made earlier must cover, given
-    what the registries answer now.
-
-    * Items pending when the citizen signed stay outside the signature, even if they are read
-      now (that is the rule of `submission_payload`).
-    * Every other item read now must equal what was signed: a changed fact voids the signature.
-    * An item read when signing whose registry stopped answering since is compared as it was
-      signed (we cannot read it now); the case still waits for it and carries the fresh read."""
-    raw_pending = signed.get("evidence_pending")
-    pending = [str(n) for n in raw_pending] if isinstance(raw_pending, list) else []
-    raw_evidence = signed.get("evidence")
-    as_signed = raw_evidence if isinstance(raw_evidence, dict) else {}
-    covered = {name: fact for name, fact in found.facts.items() if name not in pending}
-    for name in found.pending:
-        if name not in pending and name in as_signed:
-            covered[name] = as_signed[name]
-    return covered, pending
-
-
 def decision_payload(
     *, number: str, action: str, reason: str, officer_iin: str, agency_code: str,
     ground: str = "",
@@ -296,14 +187,17 @@ class CheckedSignature:
 
 
 def _signature_check(
-    *, actor, request_id: str, expected: dict, what: str, organisation_code: str = ""
+    *, actor, request_id: str, expected: dict, what: str, organisation_code: str = "",
+    request: Any = None,
 ) -> CheckedSignature:
     """A confirmed signature by `actor` over exactly `expected` (its canonical bytes), made with a
-    live certificate of the right kind and not used for anything else yet."""
-    try:
-        request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
-    except Problem as exc:
-        raise errors.signature_unknown() from exc
+    live certificate of the right kind and not used for anything else yet. `request` is the
+    actor's request `request_id` when the caller has read it already."""
+    if request is None:
+        try:
+            request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
+        except Problem as exc:
+            raise errors.signature_unknown() from exc
     signed = signed_payload_for_request(request_id=request.id)
     if signed is None:
         raise errors.signature_not_confirmed()
@@ -361,12 +255,19 @@ def _decision_purpose(*, workflow: Any, action: str, number: str) -> str:
 
 
 def application_submission_sign(
-    *, actor, service_code: str, data: dict, draft_id: int | None = None
+    *, actor, service_code: str, data: dict, draft_id: int | None = None,
+    known: Evidence | None = None,
 ):
-    """Prepare the signature of a submission: validate the form, read the evidence the case will
+    """Prepare the signature of a submission: validate the form, take the evidence the case will
     carry, and create a signature request over `submission_payload` (an SMS code is texted).
     Nothing about the application changes; the submission happens when the signed request's id is
     given to `application_submit`. Returns the signatures app's request.
+
+    `known` is what the apply pages read and showed: each of its facts still fresh for the same
+    subject is signed as it is, without reading the registry again; the others are read now
+    (the API, which shows nothing first, reads here, once). When a fact the citizen was shown
+    had to be read again and changed, nothing is signed: `EvidenceChanged` carries the fresh
+    read and what changed, to show before the citizen confirms again.
 
     A registry that does not answer does not stop the citizen: what they sign then covers the
     form data and the facts that were read, and names the items still pending (see
@@ -389,13 +290,18 @@ def application_submission_sign(
     if problems:
         raise validation(problems)
     fee_quotable_check(package=package, on=_today())
-    found = _evidence_for(
+    found = evidence_read(
         actor=actor,
         package=package,
         applicant_iin=actor.iin,
         data=data,
         purpose=f"signing an application for service {service.code}",
+        known=known,
     )
+    if known is not None:
+        changed = found.changed_since(known)
+        if changed:
+            raise evidence_changed(evidence=found, earlier=known, changed=changed)
     payload = submission_payload(
         service_code=service.code,
         version_id=service.id,
@@ -507,10 +413,17 @@ def application_submit(
     workflow, and `application_evidence_retry` brings it in once the registry answers.
 
     With `signature_request_id` the submission counts only if that request is the applicant's,
-    confirmed, unused and signed over exactly `submission_payload` of what is being submitted
-    (the evidence is read again now; if the registry's answer changed since signing, the
-    signature no longer covers it and nothing is saved). `QYZMET_REQUIRE_SUBMISSION_SIGNATURE`
-    makes the signature compulsory (the portal always signs)."""
+    confirmed, unused and signed over exactly `submission_payload` of what is being submitted.
+    The case carries the evidence as signed (kept with the signature request since signing):
+    no registry is read again, so one application is one read per registry in the citizen's
+    data log. Only a signature older than `evidence_max_age()` has its facts read again
+    (outside any transaction); if one changed, nothing is saved and `EvidenceChanged` says
+    what, so the citizen signs again. `QYZMET_REQUIRE_SUBMISSION_SIGNATURE` makes the
+    signature compulsory (the portal always signs).
+
+    Without a signature the registries are read here: for a saved draft before its row is
+    locked; for a new application inside the transaction that inserts it (its number is the
+    read's purpose; no existing row is locked meanwhile)."""
     if signature_request_id is None and getattr(
         settings, "QYZMET_REQUIRE_SUBMISSION_SIGNATURE", False
     ):
@@ -525,6 +438,13 @@ def application_submit(
             if existing.idempotency_hash != request_hash:
                 raise errors.idempotency_conflict()
             return existing, False
+    signed = None
+    found = None
+    if signature_request_id is not None:
+        signed = _submission_signed(actor=actor, request_id=signature_request_id)
+        found = signed.evidence
+    elif draft_id is not None:
+        found = _draft_evidence(actor=actor, draft_id=draft_id, data=data)
     try:
         application = _submit(
             actor=actor,
@@ -534,7 +454,8 @@ def application_submit(
             request_hash=request_hash,
             draft_id=draft_id,
             language=language,
-            signature_request_id=signature_request_id,
+            signed=signed,
+            found=found,
         )
     except IntegrityError:
         # Two identical retries raced; the other one won and its application is the answer.
@@ -547,9 +468,76 @@ def application_submit(
     return application, True
 
 
+@dataclass(frozen=True)
+class _SignedSubmission:
+    """A submission signature request, read once: the request, the JSON it covers, and the
+    evidence as signed."""
+
+    request: Any
+    payload: dict[str, Any]
+    evidence: Evidence
+
+
+def _submission_signed(*, actor, request_id: str) -> _SignedSubmission:
+    """The evidence a signed submission carries: the facts as the citizen signed them (the
+    request's canonical bytes, stored by the signatures app when the request was made), the
+    items pending then (read later by the retry). A request older than `evidence_max_age()`
+    has its facts read again first — outside any transaction — and a changed fact stops the
+    submission (`EvidenceChanged`): the registry is the source of truth."""
+    try:
+        request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
+        payload = json.loads(bytes(request.canonical))
+    except Problem as exc:
+        raise errors.signature_unknown() from exc
+    except ValueError as exc:
+        raise errors.signature_mismatch("step") from exc
+    if not isinstance(payload, dict) or payload.get("kind") != SUBMISSION_KIND:
+        raise errors.signature_mismatch("step")
+    raw_evidence = payload.get("evidence")
+    raw_pending = payload.get("evidence_pending")
+    pending = [str(n) for n in raw_pending] if isinstance(raw_pending, list) else []
+    found = Evidence(
+        facts=dict(raw_evidence) if isinstance(raw_evidence, dict) else {},
+        pending=pending,
+        error=f"{', '.join(pending)}: not answering when the citizen signed" if pending else "",
+    )
+    if timezone.now() - request.created_at > evidence_max_age():
+        service = service_pinned(version_id=int(payload.get("version") or 0))
+        data = payload.get("data")
+        fresh = evidence_read(
+            actor=actor,
+            package=service.package,
+            applicant_iin=actor.iin,
+            data=data if isinstance(data, dict) else {},
+            purpose=f"signing an application for service {service.code}",
+            only=list(found.facts),
+        )
+        changed = [n for n, fact in fresh.facts.items() if found.facts.get(n) != fact]
+        if changed:
+            raise evidence_changed(evidence=fresh, earlier=found, changed=changed)
+    return _SignedSubmission(request, payload, found)
+
+
+def _draft_evidence(*, actor, draft_id: int, data: dict) -> Evidence:
+    """An unsigned submission of a saved draft: its evidence read before the draft is locked
+    (a slow registry must not hold the row lock), with the draft's number as the purpose."""
+    draft = Application.objects.filter(
+        pk=draft_id, applicant=actor, state=Application.DRAFT
+    ).first()
+    if draft is None:
+        raise not_found("draft")
+    service = service_pinned(version_id=draft.service_version_id)
+    _check_applicant_kind(actor=actor, package=service.package)
+    problems = service.package.form.errors(data)
+    if problems:
+        raise validation(problems)
+    draft.data = data
+    return _evidence_fetch(actor=actor, application=draft, package=service.package)
+
+
 @transaction.atomic
 def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language,
-            signature_request_id=None):
+            signed: _SignedSubmission | None = None, found: Evidence | None = None):
     _require_object(data)
     if draft_id is not None:
         application = _draft_for_update(actor=actor, draft_id=draft_id)
@@ -565,9 +553,6 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     problems = package.form.errors(data)
     if problems:
         raise validation(problems)
-    signed = None
-    if signature_request_id is not None:
-        signed = _signed_payload(actor=actor, request_id=signature_request_id, kind=SUBMISSION_KIND)
     if application is None:
         application = Application(
             service_version_id=service.id,
@@ -577,29 +562,31 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
             applicant_iin=actor.iin,
             data=data,
         )
-    application.language = language
-    application.idempotency_key = idempotency_key or None
-    application.idempotency_hash = request_hash
-    application.save()
-    found = _evidence_fetch(actor=actor, application=application, package=package)
     signature = None
-    if signed is not None:
-        covered, pending = _signed_evidence(signed=signed, found=found)
+    if signed is not None and found is not None:
         signature = _signature_check(
             actor=actor,
-            request_id=str(signature_request_id),
+            request_id=str(signed.request.id),
             expected=submission_payload(
                 service_code=service.code,
                 version_id=service.id,
                 applicant_iin=application.applicant_iin,
                 data=data,
-                evidence=covered,
-                evidence_pending=pending,
+                evidence=found.facts,
+                evidence_pending=found.pending,
             ),
             what="submission",
+            request=signed.request,
         )
         application.submission_signature_id = signature.request_id
         application.submission_sha256 = signature.sha256
+    application.language = language
+    application.idempotency_key = idempotency_key or None
+    application.idempotency_hash = request_hash
+    if found is None:
+        # A new unsigned application: its number (the read's purpose) exists once it is saved.
+        application.save()
+        found = _evidence_fetch(actor=actor, application=application, package=package)
     application.evidence = found.facts
     application.submitted_at = timezone.now()
     if found.pending:
@@ -738,7 +725,7 @@ def _evidence_retry_schedule(*, application_id: int, delay: dt.timedelta) -> Non
 
 
 def _evidence_await(
-    application: Application, *, actor, service, found: _Evidence, signature=None
+    application: Application, *, actor, service, found: Evidence, signature=None
 ) -> None:
     """Keep a submission whose registry did not answer: everything the citizen gave and every
     fact read, in AWAITING_EVIDENCE (outside the workflow, so in no inbox and with no
