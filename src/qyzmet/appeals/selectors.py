@@ -4,6 +4,7 @@ deadline first, keyset pages), suggestions, analytics aggregates and training re
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db.models import Count, Q
@@ -12,9 +13,18 @@ from django.utils import timezone
 
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import forbidden, not_found
+from qyzmet.identity.selectors import organisation_names, user_roles
 
-from .models import Appeal, AppealEvent, AppealPhoto, RoutingCorrection, RoutingSuggestion
-from .services import handler_organisations, user_can_triage, user_handles
+from .models import (
+    Appeal,
+    AppealEvent,
+    AppealPhoto,
+    CategoryThreshold,
+    Open311ApiKey,
+    OrganisationAlias,
+    RoutingCorrection,
+    RoutingSuggestion,
+)
 
 
 def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
@@ -303,3 +313,77 @@ def photo_counts(*, appeal_ids: list[int]) -> dict[int, int]:
     rows = (AppealPhoto.objects.filter(appeal_id__in=appeal_ids).values("appeal_id")
             .annotate(n=Count("id")).values_list("appeal_id", "n"))
     return dict(rows)
+
+
+# --- who handles appeals, routing lookups, Open311 keys, pending media -----------------------
+
+HANDLER_ROLES = {"officer", "head"}
+TRIAGE_ROLE = "appeals_triage"
+DEFAULT_THRESHOLD = 1.01  # no threshold known → never automatic
+
+
+def user_can_triage(*, user) -> bool:
+    """Staff, or anyone holding `appeals_triage` in some organisation."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff) or any(TRIAGE_ROLE in r for r in user_roles(user=user).values())
+
+
+def user_handles(*, user, organisation_code: str | None) -> bool:
+    if not organisation_code or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user_roles(user=user).get(organisation_code, set()) & HANDLER_ROLES)
+
+
+def handler_organisations(*, user) -> set[str]:
+    return {code for code, roles in user_roles(user=user).items() if roles & HANDLER_ROLES}
+
+
+def organisation_for_label(label: str | None) -> str | None:
+    """Our organisation code for a label the model predicts (an alias, or a code itself)."""
+    if not label:
+        return None
+    alias = (
+        OrganisationAlias.objects.filter(label=label)
+        .values_list("organisation_code", flat=True)
+        .first()
+    )
+    if alias:
+        return alias
+    return label if organisation_names(codes=[label]) else None
+
+
+def threshold_for(*, category: str | None, label: str, model_thresholds: dict[str, float]) -> float:
+    """A person's override for the category, else the model's own threshold, else never."""
+    if category:
+        override = (
+            CategoryThreshold.objects.filter(category=category)
+            .values_list("threshold", flat=True)
+            .first()
+        )
+        if override is not None:
+            return float(override)
+    for key in (label, category):
+        if key and key in model_thresholds:
+            return float(model_thresholds[key])
+    return DEFAULT_THRESHOLD
+
+
+def api_key_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def open311_key_check(*, raw: str | None) -> Open311ApiKey | None:
+    if not raw:
+        return None
+    return Open311ApiKey.objects.filter(key_hash=api_key_hash(raw), revoked_at__isnull=True).first()
+
+
+def media_pending_ids(*, older_than: dt.timedelta, limit: int = 200) -> list[int]:
+    """Appeals whose media fetch was never finished (a lost task, a broker that was down)."""
+    before = timezone.now() - older_than
+    return list(
+        Appeal.objects.filter(media_status=Appeal.MEDIA_PENDING, updated_at__lt=before)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
