@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications import services as app_services
+from qyzmet.applications.evidence import Evidence, EvidenceChanged, evidence_read
 from qyzmet.catalog.fees import fee_quote
 from qyzmet.catalog.package import ServicePackage
 from qyzmet.catalog.reference import MciYearMissing
@@ -32,7 +33,6 @@ from qyzmet.catalog.selectors import service_current
 from qyzmet.core.formats import date_long
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source, document_pdf
-from qyzmet.registries.client import RegistryError, RegistryUnavailable, registry_client
 from qyzmet.ui.answers import agency_full_name, answer_rows
 from qyzmet.ui.fees import fee_view
 from qyzmet.ui.forms import (
@@ -84,53 +84,109 @@ def _key(value: str | None) -> str:
 
 
 def _prefill(
-    *, user: Any, package: ServicePackage, code: str, data: dict | None = None
+    request: HttpRequest, *, package: ServicePackage, code: str, draft_id: int | None,
+    data: dict | None = None,
 ) -> tuple[list, str]:
-    """The facts the state already holds, read for display (each read is audited by the registry
-    client with this purpose): about the applicant on the form; on check-your-answers (`data`
-    given) also about whom the answers name (a child's IIN), as the submission will read them."""
-    evidence, notice = _prefill_evidence(user=user, package=package, code=code, data=data)
-    return facts_rows(package=package, evidence=evidence), notice
+    """The facts the state already holds, for display: about the applicant on the form; on
+    check-your-answers (`data` given) also about whom the answers name (a child's IIN)."""
+    evidence, notice = _prefill_evidence(
+        request, package=package, code=code, draft_id=draft_id, data=data
+    )
+    return facts_rows(package=package, evidence=evidence.facts), notice
+
+
+def _evidence_key(code: str, draft_id: int | None) -> str:
+    """Where the facts read for this form wait (with the subject each was read for and when),
+    so the next page and the signature reuse them instead of reading the registry again."""
+    return f"portal.apply.evidence:{code}:{draft_id or ''}"
+
+
+def _changes_key(code: str, draft_id: int | None) -> str:
+    """Where the facts a citizen was shown wait when the registry's answer changed before they
+    signed, for check-your-answers to say what changed."""
+    return f"portal.apply.changes:{code}:{draft_id or ''}"
+
+
+def _evidence_known(request: HttpRequest, code: str, draft_id: int | None) -> Evidence:
+    return Evidence.from_stored(request.session.get(_evidence_key(code, draft_id)))
+
+
+def _evidence_keep(
+    request: HttpRequest, code: str, draft_id: int | None, *, known: Evidence, found: Evidence
+) -> None:
+    """Keep what was read now over what was kept before (items not asked now stay)."""
+    kept = Evidence(
+        facts={**known.facts, **found.facts},
+        subjects={**known.subjects, **found.subjects},
+        read_at={**known.read_at, **found.read_at},
+    )
+    request.session[_evidence_key(code, draft_id)] = kept.stored()
 
 
 def _prefill_evidence(
-    *, user: Any, package: ServicePackage, code: str, data: dict | None = None
-) -> tuple[dict[str, Any], str]:
-    """`_prefill`'s reads as {evidence name: fact}, and the notice when a registry failed."""
-    purpose = f"showing prefilled data for service {code}"
-    client = registry_client()
-    evidence: dict[str, Any] = {}
+    request: HttpRequest, *, package: ServicePackage, code: str, draft_id: int | None,
+    data: dict | None = None,
+) -> tuple[Evidence, str]:
+    """`_prefill`'s facts, and the notice when a registry failed. Each registry item is read
+    once for the form (the read is audited with this purpose) and kept in the session: the
+    next pages and the signature reuse it while it is fresh."""
+    user = request.user
+    known = _evidence_known(request, code, draft_id)
+    found = evidence_read(
+        actor=user,
+        package=package,
+        applicant_iin=user.iin,
+        data=data,
+        purpose=f"showing prefilled data for service {code}",
+        display=True,
+        known=known,
+    )
+    _evidence_keep(request, code, draft_id, known=known, found=found)
     notice = ""
-    for item in package.evidence:
-        if item.subject == "applicant":
-            subject = user.iin
-        elif data is not None and item.subject.startswith("form:"):
-            subject = str(data.get(pointer_field(item.subject.removeprefix("form:"))) or "")
-            if not subject:
-                continue
-        else:
-            continue
-        try:
-            evidence[item.name] = client.fetch(
-                registry=item.registry,
-                fact=item.fact,
-                subject=subject,
-                purpose=purpose,
-                actor=user,
-            )
-        except RegistryUnavailable:
-            notice = _(
-                "The state registry is not answering right now. You can still fill in the form "
-                "and submit it: we will read your data from the registry as soon as it answers."
-            )
-        except RegistryError:
-            if subject != user.iin:
-                continue  # a typed IIN with no record: the signing step names the field
-            notice = _(
-                "We could not find your record in the state registry. Please contact a public "
-                "service centre before applying."
-            )
-    return evidence, notice
+    about_applicant = {item.name for item in package.evidence if item.subject == "applicant"}
+    if found.pending:
+        notice = _(
+            "The state registry is not answering right now. You can still fill in the form "
+            "and submit it: we will read your data from the registry as soon as it answers."
+        )
+    elif about_applicant & set(found.failed):
+        # A typed IIN with no record is left to the signing step, which names the field.
+        notice = _(
+            "We could not find your record in the state registry. Please contact a public "
+            "service centre before applying."
+        )
+    return found, notice
+
+
+def _fact_changes(
+    *, package: ServicePackage, earlier: dict[str, Any], now: dict[str, Any]
+) -> list[dict[str, str]]:
+    """What changed in the registry since the citizen was shown it, in words (the labels the
+    facts are shown with, never field codes): each changed line, as it was and as it is."""
+    before = dict(facts_rows(package=package, evidence=earlier))
+    after = dict(facts_rows(package=package, evidence=now))
+    return [
+        {"label": label, "old": before.get(label, "—"), "new": after.get(label, "—")}
+        for label in dict.fromkeys([*before, *after])
+        if before.get(label) != after.get(label)
+    ]
+
+
+def _evidence_changed(
+    request: HttpRequest, *, code: str, draft_id: int | None, problem: EvidenceChanged
+) -> HttpResponse:
+    """The registry's answer changed before the citizen signed: keep the fresh facts (they are
+    what is signed next), remember what the citizen had seen, and show check-your-answers
+    again, which says what changed. Nothing was signed or submitted."""
+    changed = list(problem.extra.get("changed") or [])
+    known = _evidence_known(request, code, draft_id)
+    _evidence_keep(request, code, draft_id, known=known, found=problem.evidence)
+    request.session[_changes_key(code, draft_id)] = {
+        name: problem.earlier.facts[name] for name in changed if name in problem.earlier.facts
+    }
+    return redirect(
+        reverse("apply-check", kwargs={"code": code}) + (f"?draft={draft_id}" if draft_id else "")
+    )
 
 
 def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]) -> list[dict]:
@@ -162,7 +218,7 @@ def _render_form(
         back_url = reverse("my-application", kwargs={"application_id": draft_id})
     else:
         back_url = reverse("service-detail", kwargs={"code": code})
-    facts, notice = _prefill(user=request.user, package=package, code=code)
+    facts, notice = _prefill(request, package=package, code=code, draft_id=draft_id)
     context = {
         "code": code,
         "package": package,
@@ -359,7 +415,11 @@ def _sign(
             service_code=code,
             data=data,
             draft_id=draft_id,
+            known=_evidence_known(request, code, draft_id),
         )
+    except EvidenceChanged as problem:
+        request.session[_answers_key(code, draft_id)] = {"values": raw, "data": data, "key": key}
+        return _evidence_changed(request, code=code, draft_id=draft_id, problem=problem)
     except Problem as problem:
         if problem.status == 404:
             raise Http404 from problem
@@ -424,10 +484,19 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
             draft_id=draft_id,
         )
     lang = current_lang()
-    evidence, notice = _prefill_evidence(
-        user=request.user, package=package, code=code, data=answers["data"]
+    found, notice = _prefill_evidence(
+        request, package=package, code=code, draft_id=draft_id, data=answers["data"]
     )
+    evidence = found.facts
     facts = facts_rows(package=package, evidence=evidence)
+    seen = request.session.pop(_changes_key(code, draft_id), None)
+    changes = []
+    if isinstance(seen, dict) and seen:
+        changes = _fact_changes(
+            package=package, earlier=seen, now={n: evidence[n] for n in seen if n in evidence}
+        )
+        if not changes:  # a change in nothing shown is still said, never silently signed
+            changes = [{"label": _("Your data in the state registry"), "old": "", "new": ""}]
     # What this citizen pays, from the facts the application will carry (an exemption is
     # decided from them, never claimed); the submission quotes it again from what is signed.
     fee = None
@@ -455,6 +524,7 @@ def apply_check(request: HttpRequest, code: str) -> HttpResponse:
             "rows": rows,
             "facts": facts,
             "facts_notice": notice,
+            "changes": changes,
             "fee": fee,
             "draft_id": draft_id,
             "back_url": _apply_url(code, draft_id, change=""),
@@ -495,6 +565,8 @@ def apply_signed(request: HttpRequest, code: str, request_id: str) -> HttpRespon
             )
         if problem.code in ("signature_unknown", "signature_already_used"):
             raise Http404 from problem
+        if isinstance(problem, EvidenceChanged):
+            return _evidence_changed(request, code=code, draft_id=draft_id, problem=problem)
         if problem.code == "signature_mismatch":
             messages.error(
                 request,
