@@ -7,12 +7,14 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
+from qyzmet.core.problem import not_found
 
-from .models import Payment, PaymentAttempt, Refund
+from .models import Payment, PaymentAttempt, ProviderWebhook, Refund
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ def payment_for_source(*, source_ref: str) -> PaymentView | None:
     return payment_view(payment) if payment is not None else None
 
 
-def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
+def uuid_or_none(value: uuid.UUID | str) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
@@ -186,7 +188,7 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
 
 def payment_by_public_id(*, public_id: uuid.UUID | str) -> PaymentView | None:
     """The payment with this public id (from a URL: malformed ids are simply not found)."""
-    key = _uuid(public_id)
+    key = uuid_or_none(public_id)
     if key is None:
         return None
     payment = Payment.objects.filter(public_id=key).first()
@@ -201,7 +203,7 @@ def payment_by_reference(*, reference: str) -> PaymentView | None:
 
 
 def refund_by_public_id(*, public_id: uuid.UUID | str) -> RefundView | None:
-    key = _uuid(public_id)
+    key = uuid_or_none(public_id)
     refund = Refund.objects.filter(public_id=key).first() if key is not None else None
     return _refund_view(refund) if refund is not None else None
 
@@ -222,4 +224,53 @@ def payments_of_payer(*, payer_id: int, cursor: str | None = None, limit: int = 
     return Page(
         [_view(p, attempts=p.attempts.all(), refunds=p.refunds.all()) for p in rows[:limit]],
         next_cursor,
+    )
+
+
+# --- lookups the payment commands share -------------------------------------------------------
+
+
+def payment_row_get(public_id: uuid.UUID | str) -> Payment:
+    """The payment row itself (for a command to change), by its public id; else 404."""
+    key = uuid_or_none(public_id)
+    payment = Payment.objects.filter(public_id=key).first() if key is not None else None
+    if payment is None:
+        raise not_found("payment")
+    return payment
+
+
+def refund_attempt_of(refund: Refund) -> PaymentAttempt | None:
+    """The attempt whose money a refund returns: its own, else the payment's paid attempt."""
+    if refund.attempt_id is not None:
+        return refund.attempt
+    return PaymentAttempt.objects.filter(
+        payment_id=refund.payment_id, state=PaymentAttempt.SUCCEEDED
+    ).first()
+
+
+def refundable_amount(payment: Payment) -> int:
+    """What may still be refunded: paid, less refunded, less refunds under way."""
+    under_way = (
+        Refund.objects.filter(
+            payment=payment,
+            kind=Refund.FEE,
+            state__in=(Refund.AWAITING_APPROVAL, Refund.PENDING),
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return max(payment.amount_paid - payment.amount_refunded - under_way, 0)
+
+
+def payment_for_payer(*, actor: Any | None, public_id: uuid.UUID | str) -> Payment:
+    """The payment, if `actor` is its payer (None: the platform itself); else 404."""
+    payment = payment_row_get(public_id)
+    if actor is not None and getattr(actor, "pk", None) != payment.payer_id:
+        raise not_found("payment")
+    return payment
+
+
+def webhooks_due(now: dt.datetime) -> QuerySet[ProviderWebhook]:
+    """Received webhooks whose (re)try is due."""
+    return ProviderWebhook.objects.filter(state=ProviderWebhook.RECEIVED).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
