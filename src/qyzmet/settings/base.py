@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "qyzmet.registries.vehicles",
     "qyzmet.registries.real_estate",
     "qyzmet.registries.criminal_records",
+    "qyzmet.registries.consent",
+    "qyzmet.registries.govstack",
     "qyzmet.registries.change_events",
     "qyzmet.exchange",
     "qyzmet.signatures",

@@ -1,8 +1,8 @@
 """Consent agreements and the person's consent records.
 
-Why the tables belong to the `criminal_records` app: `qyzmet.registries.consent` is not an
-installed app (the settings are not ours to change), and the criminal records registry is the one
-whose data most needs consent. `app_label` puts the tables there; nothing else depends on it.
+An installed app of its own (label `consent`). Its tables keep the names they had when they
+lived in the `criminal_records` app (`db_table`), so moving them lost no data: the move was
+state-only (`SeparateDatabaseAndState` in both apps' migrations).
 
 * `ConsentAgreement` — what the data owner asks consent for: one (registry, category) of data, for
   a service package (optional) and for some client subsystems (empty = every client). Agreements
@@ -33,7 +33,7 @@ class ConsentAgreement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "criminal_records"
+        db_table = "criminal_records_consentagreement"
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="consent_agreement_version")
         ]
@@ -57,7 +57,7 @@ class ConsentRecord(models.Model):
     actor_label = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
-        app_label = "criminal_records"
+        db_table = "criminal_records_consentrecord"
         constraints = [
             models.UniqueConstraint(
                 fields=["subject_iin", "code", "revision"], name="consent_record_revision"

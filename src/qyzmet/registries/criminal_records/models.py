@@ -2,16 +2,14 @@
 of persons, and whether they are expunged.
 
 A separate data owner, and the most sensitive one: reading it may require the person's consent
-(see `qyzmet.registries.consent`, whose tables live in this app — see that module for why).
-The schema-described registries' tables (`qyzmet.registries.govstack.models`) live here too.
+(see `qyzmet.registries.consent`, an app of its own since issue 12; its tables, and the
+schema-described registries' of `qyzmet.registries.govstack`, keep their `criminal_records_`
+names from when they lived here).
 """
 
 from __future__ import annotations
 
 from django.db import models
-
-from qyzmet.registries.consent.models import ConsentAgreement, ConsentRecord  # noqa: F401
-from qyzmet.registries.govstack.models import SchemaRecord, SchemaRegistry  # noqa: F401
 
 
 class CriminalRecord(models.Model):

@@ -1,5 +1,6 @@
-"""Facts the criminal records registry answers. Read them through `qyzmet.exchange.registry_client` (or
-the GovStack Data API), which validates the subject, checks consent and audits the read."""
+"""Facts the criminal records registry answers. Read them through
+`qyzmet.exchange.registry_client` (or the GovStack Data API), which validates the subject, checks
+consent and audits the read."""
 
 from __future__ import annotations
 

@@ -5,10 +5,9 @@ Schema of one record, which field names the person the record is about); its rec
 rows of one generic table, `SchemaRecord`. The Data API serves them through the same views and
 the same `Registry` descriptor interface as the built-in registries (see `schema_registries.py`).
 
-Why the tables belong to the `criminal_records` app: `qyzmet.registries.govstack` is not an
-installed app (the settings are not ours to change) and the GovStack consent tables already live
-there (see `qyzmet.registries.consent.models`). `app_label` puts them there; nothing else depends
-on it.
+An installed app of its own (label `govstack`). Its tables keep the names they had when they
+lived in the `criminal_records` app (`db_table`), so moving them lost no data: the move was
+state-only (`SeparateDatabaseAndState` in both apps' migrations).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ class SchemaRegistry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        app_label = "criminal_records"
+        db_table = "criminal_records_schemaregistry"
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="schema_registry_version")
         ]
@@ -52,7 +51,7 @@ class SchemaRecord(models.Model):
     data = models.JSONField(default=dict)
 
     class Meta:
-        app_label = "criminal_records"
+        db_table = "criminal_records_schemarecord"
         constraints = [
             models.UniqueConstraint(fields=["registry", "key"], name="schema_record_key")
         ]

@@ -1,7 +1,8 @@
 """The population registry (ГБД ФЛ): the state's record of people and their registered addresses.
 
 It is a separate data owner. Nothing outside `qyzmet.registries` imports these models; other
-apps read facts through `qyzmet.exchange.registry_client`, which records every read in the audit trail.
+apps read facts through `qyzmet.exchange.registry_client`, which records every read in the
+audit trail.
 """
 
 from __future__ import annotations

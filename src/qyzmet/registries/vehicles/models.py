@@ -2,7 +2,8 @@
 road vehicles and their owners.
 
 A separate data owner. Nothing outside `qyzmet.registries` imports these models: other apps read
-facts through `qyzmet.exchange.registry_client` or the GovStack Data API, both of which audit the read.
+facts through `qyzmet.exchange.registry_client` or the GovStack Data API, both of which audit
+the read.
 """
 
 from __future__ import annotations

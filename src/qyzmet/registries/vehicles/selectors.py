@@ -1,5 +1,6 @@
 """Facts the vehicle registry answers, as plain JSON-serialisable dicts. Read them through
-`qyzmet.exchange.registry_client` (or the GovStack Data API), which validates the subject and audits."""
+`qyzmet.exchange.registry_client` (or the GovStack Data API), which validates the subject and
+audits."""
 
 from __future__ import annotations
 
