@@ -39,10 +39,7 @@ PDF_SCHEMA = {"type": "string", "format": "binary"}
 
 def submission_signature(application) -> dict | None:
     """The submission's signature as the API shows it (None for unsigned submissions)."""
-    if not application.submission_signature_id:
-        return None
-    found = selectors.application_signatures(application=application)
-    info = found.get(application.submission_signature_id)
+    info = selectors.submission_signature(application=application)
     return dataclasses.asdict(info) if info else None
 
 
@@ -116,8 +113,12 @@ def application_create(
     retry with the same key returns the first application (200) instead of making another.
 
     With `signature_request_id` (from `POST /applications/sign`, confirmed) the submission is
-    signed: it is accepted only if the signature covers exactly what is submitted. Where the
-    platform requires signed submissions, a submission without it is refused (422).
+    signed: it is accepted only if the signature covers exactly what is submitted, and the
+    application carries the registry facts as signed (no registry is read again). A signature
+    older than the platform's evidence freshness (15 minutes by default) has its facts read
+    again; if one changed the answer is 409 `evidence_changed` (`changed` names the facts):
+    nothing is saved, sign again. Where the platform requires signed submissions, a submission
+    without it is refused (422).
 
     When a registry does not answer, the application is still saved and the answer is 202: its
     `state` is `awaiting_evidence`, `evidence_pending` names the facts not read yet and

@@ -383,21 +383,35 @@ def application_signatures(*, application: Application) -> dict[str, SignatureIn
     who signed (the certificate's name and IIN), when, and with which certificate."""
     found: dict[str, SignatureInfo] = {}
     for request_id in _signature_ids(application):
-        signed = signed_payload_for_request(request_id=request_id)
-        if signed is None:
-            continue
-        certificate = signed.certificate
-        found[request_id] = SignatureInfo(
-            request_id=request_id,
-            sha256=signed.sha256,
-            signer_name=_common_name(bytes(certificate.der)),
-            signer_iin=certificate.subject_iin,
-            organisation_code=certificate.organisation_code,
-            certificate_serial=certificate.serial,
-            signed_at=signed.signed_at,
-            certificate_revoked=certificate.revoked_at is not None,
-        )
+        info = _signature_info(request_id)
+        if info is not None:
+            found[request_id] = info
     return found
+
+
+def submission_signature(*, application: Application) -> SignatureInfo | None:
+    """The citizen's signature over the submission alone (one query; None when unsigned): what
+    the API answers a submission with, without reading the case's history."""
+    if not application.submission_signature_id:
+        return None
+    return _signature_info(application.submission_signature_id)
+
+
+def _signature_info(request_id: str) -> SignatureInfo | None:
+    signed = signed_payload_for_request(request_id=request_id)
+    if signed is None:
+        return None
+    certificate = signed.certificate
+    return SignatureInfo(
+        request_id=request_id,
+        sha256=signed.sha256,
+        signer_name=_common_name(bytes(certificate.der)),
+        signer_iin=certificate.subject_iin,
+        organisation_code=certificate.organisation_code,
+        certificate_serial=certificate.serial,
+        signed_at=signed.signed_at,
+        certificate_revoked=certificate.revoked_at is not None,
+    )
 
 
 @dataclass(frozen=True)
