@@ -41,11 +41,13 @@ run: demo
 test: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/mypy --config-file pyproject.toml
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --config-file pyproject.toml
 
 ## Small PNGs of the main pages (Kazakh, 1280 and 320 px) into docs/ux/, from a fresh demo.
 screenshots: setup

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import forbidden, not_found
 from qyzmet.identity.selectors import organisation_names, user_roles
@@ -27,7 +28,7 @@ from .models import (
 )
 
 
-def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20) -> Page:
+def appeal_list_for_citizen(*, user: Actor, cursor: str | None = None, limit: int = 20) -> Page:
     limit = page_limit(limit)
     qs = Appeal.objects.filter(citizen_id=user.pk).order_by("-id")
     if cursor:
@@ -37,19 +38,19 @@ def appeal_list_for_citizen(*, user, cursor: str | None = None, limit: int = 20)
     return Page(items[:limit], nxt)
 
 
-def appeal_get_for_citizen(*, user, appeal_id: int) -> Appeal:
+def appeal_get_for_citizen(*, user: Actor, appeal_id: int) -> Appeal:
     appeal = Appeal.objects.filter(pk=appeal_id, citizen_id=getattr(user, "pk", None)).first()
     if appeal is None:
         raise not_found("appeal")
     return appeal
 
 
-def _require_officer(user) -> None:
+def _require_officer(user: Actor) -> None:
     if not (handler_organisations(user=user) or user_can_triage(user=user)):
         raise forbidden("Only officers who handle appeals may see this.")
 
 
-def appeal_get_for_officer(*, user, appeal_id: int) -> Appeal:
+def appeal_get_for_officer(*, user: Actor, appeal_id: int) -> Appeal:
     """For officers of the responsible organisation and triage operators; 404 to others."""
     _require_officer(user)
     appeal = Appeal.objects.select_related("duplicate_of").filter(pk=appeal_id).first()
@@ -62,7 +63,7 @@ def appeal_get_for_officer(*, user, appeal_id: int) -> Appeal:
     raise not_found("appeal")
 
 
-def triage_list(*, user, limit: int = 50) -> list[Appeal]:
+def triage_list(*, user: Actor, limit: int = 50) -> list[Appeal]:
     """Open appeals without an organisation, oldest first, each with its latest suggestion."""
     if not user_can_triage(user=user):
         raise forbidden("Only triage operators see the triage queue.")
@@ -76,12 +77,12 @@ def triage_list(*, user, limit: int = 50) -> list[Appeal]:
     ):
         latest.setdefault(s.appeal_id, s)
     for a in appeals:
-        a.latest_suggestion = latest.get(a.pk)
+        a.latest_suggestion = latest.get(a.pk)  # type: ignore[attr-defined]  # for the page
     return appeals
 
 
 def inbox_list(
-    *, user, organisation_code: str | None = None, cursor: str | None = None, limit: int = 25
+    *, user: Actor, organisation_code: str | None = None, cursor: str | None = None, limit: int = 25
 ) -> Page:
     """Open appeals of the officer's organisations, earliest deadline first (keyset pages on
     (due_date, id): stable while new appeals arrive, constant cost per page)."""
@@ -103,6 +104,7 @@ def inbox_list(
     nxt = None
     if len(items) > limit:
         tail = items[limit - 1]
+        assert tail.due_date is not None  # routed (open) appeals always have a due date
         nxt = cursor_encode({"d": tail.due_date.isoformat(), "i": tail.pk})
     return Page(items[:limit], nxt)
 
@@ -322,20 +324,20 @@ TRIAGE_ROLE = "appeals_triage"
 DEFAULT_THRESHOLD = 1.01  # no threshold known → never automatic
 
 
-def user_can_triage(*, user) -> bool:
+def user_can_triage(*, user: Actor) -> bool:
     """Staff, or anyone holding `appeals_triage` in some organisation."""
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_staff) or any(TRIAGE_ROLE in r for r in user_roles(user=user).values())
 
 
-def user_handles(*, user, organisation_code: str | None) -> bool:
+def user_handles(*, user: Actor, organisation_code: str | None) -> bool:
     if not organisation_code or not getattr(user, "is_authenticated", False):
         return False
     return bool(user_roles(user=user).get(organisation_code, set()) & HANDLER_ROLES)
 
 
-def handler_organisations(*, user) -> set[str]:
+def handler_organisations(*, user: Actor) -> set[str]:
     return {code for code, roles in user_roles(user=user).items() if roles & HANDLER_ROLES}
 
 

@@ -29,7 +29,7 @@ class OutboxDeliveryFailed(Exception):
     max_retries=8,
     name="qyzmet.core.tasks.outbox_dispatch",
 )
-def outbox_dispatch(self, event_id: str) -> None:
+def outbox_dispatch(self: Task, event_id: str) -> None:
     if not event_deliver(event_id):
         raise OutboxDeliveryFailed(event_id)
 

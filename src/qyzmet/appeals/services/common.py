@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from qyzmet.audit.services import audit_record
+from qyzmet.core.actor import Actor, actor_row
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import forbidden, not_found
@@ -23,10 +24,12 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _history(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "") -> None:
+def _history(
+    appeal: Appeal, *, actor: Actor | None, action: str, from_status: str, note: str = ""
+) -> None:
     AppealEvent.objects.create(
         appeal=appeal,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_row(actor),
         action=action,
         from_status=from_status,
         to_status=appeal.status,
@@ -34,9 +37,9 @@ def _history(appeal: Appeal, *, actor, action: str, from_status: str, note: str 
     )
 
 
-def _audit(appeal: Appeal, *, actor, action: str, data: dict | None = None) -> None:
+def _audit(appeal: Appeal, *, actor: Actor | None, action: str, data: dict | None = None) -> None:
     audit_record(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor_row(actor),
         kind="change",
         action=f"appeal.{action}",
         object_type="appeal",
@@ -61,7 +64,7 @@ def _appeal_locked(appeal_id: int) -> Appeal:
     return appeal
 
 
-def _check_officer(actor, appeal: Appeal, *, triage_ok: bool = False) -> None:
+def _check_officer(actor: Actor, appeal: Appeal, *, triage_ok: bool = False) -> None:
     """Officers of the responsible organisation; triage operators where allowed. Anyone else
     gets 'not found', so the appeal's existence is not revealed."""
     if user_handles(user=actor, organisation_code=appeal.organisation_code):
@@ -73,7 +76,7 @@ def _check_officer(actor, appeal: Appeal, *, triage_ok: bool = False) -> None:
     raise not_found("appeal")
 
 
-def _citizen_appeal(actor, appeal_id: int) -> Appeal:
+def _citizen_appeal(actor: Actor, appeal_id: int) -> Appeal:
     appeal = _appeal_locked(appeal_id)
     if appeal.citizen_id is None or appeal.citizen_id != getattr(actor, "pk", None):
         raise not_found("appeal")

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.audit.services import audit_record
+from qyzmet.core.actor import Actor
 from qyzmet.core.problem import FieldError, Problem, forbidden
 
 from ..models import CategoryThreshold, Open311ApiKey, OrganisationAlias
@@ -16,7 +17,7 @@ from ..validation import category_validate
 
 
 @transaction.atomic
-def threshold_set(*, actor, category: str, threshold: float | None) -> None:
+def threshold_set(*, actor: Actor, category: str, threshold: float | None) -> None:
     """Override the auto-routing threshold of one category (None removes the override)."""
     if not ai_selectors.user_is_ai_admin(user=actor):
         raise forbidden("Only an AI administrator may change routing thresholds.")
@@ -46,7 +47,7 @@ def threshold_set(*, actor, category: str, threshold: float | None) -> None:
 
 
 @transaction.atomic
-def open311_key_issue(*, actor=None, name: str, raw: str | None = None) -> str:
+def open311_key_issue(*, actor: Actor | None = None, name: str, raw: str | None = None) -> str:
     """A new Open311 key; returned once, stored hashed. `raw` lets the demo use a fixed key."""
     raw = raw or secrets.token_urlsafe(24)
     key, created = Open311ApiKey.objects.get_or_create(

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.problem import FieldError, Problem, conflict
 
 from .. import events, gazetteer
@@ -31,7 +32,9 @@ PLACE_REASON_MAX = 500  # why an officer moved a point: a sentence, not a report
 
 
 @transaction.atomic
-def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any, reason: str = "") -> Appeal:
+def appeal_place_set(
+    *, actor: Actor, appeal_id: int, lat: Any, lon: Any, reason: str = ""
+) -> Appeal:
     """A person puts an appeal on the map: the gazetteer could not place its address, or the
     citizen's point was wrong. Triage operators and the responsible organisation's officers may;
     the point must be inside the jurisdiction. The district follows from the point, the history
@@ -81,7 +84,7 @@ def appeal_place_set(*, actor, appeal_id: int, lat: Any, lon: Any, reason: str =
 
 
 @transaction.atomic
-def appeal_take(*, actor, appeal_id: int) -> Appeal:
+def appeal_take(*, actor: Actor, appeal_id: int) -> Appeal:
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal)
     if appeal.status not in (Appeal.ROUTED, Appeal.REOPENED):
@@ -95,7 +98,7 @@ def appeal_take(*, actor, appeal_id: int) -> Appeal:
 
 
 @transaction.atomic
-def appeal_answer(*, actor, appeal_id: int, text: str) -> Appeal:
+def appeal_answer(*, actor: Actor, appeal_id: int, text: str) -> Appeal:
     """The organisation's answer to the citizen; the clock stops."""
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal)
@@ -127,7 +130,7 @@ def appeal_answer(*, actor, appeal_id: int, text: str) -> Appeal:
 
 
 @transaction.atomic
-def appeal_extend(*, actor, appeal_id: int, reason: str) -> Appeal:
+def appeal_extend(*, actor: Actor, appeal_id: int, reason: str) -> Appeal:
     """Extend the deadline once (as the pack allows); the citizen is told why."""
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal)
@@ -165,7 +168,7 @@ def appeal_extend(*, actor, appeal_id: int, reason: str) -> Appeal:
 
 
 @transaction.atomic
-def appeal_rate(*, actor, appeal_id: int, rating: int) -> Appeal:
+def appeal_rate(*, actor: Actor, appeal_id: int, rating: int) -> Appeal:
     """The citizen rates the answer 1–5; this closes the appeal."""
     appeal = _citizen_appeal(actor, appeal_id)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -190,7 +193,7 @@ def appeal_rate(*, actor, appeal_id: int, rating: int) -> Appeal:
 
 
 @transaction.atomic
-def appeal_reopen(*, actor, appeal_id: int, reason: str = "") -> Appeal:
+def appeal_reopen(*, actor: Actor, appeal_id: int, reason: str = "") -> Appeal:
     """The citizen is not satisfied: the appeal goes back to the organisation with a new
     deadline."""
     appeal = _citizen_appeal(actor, appeal_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.problem import conflict
 
 from ..models import Appeal
@@ -12,7 +13,7 @@ from .common import _appeal_locked, _audit, _check_officer, _history, _publish
 
 
 @transaction.atomic
-def duplicate_merge(*, actor, appeal_id: int) -> Appeal:
+def duplicate_merge(*, actor: Actor, appeal_id: int) -> Appeal:
     """Confirm a duplicate: it is closed and answered by the original's handling."""
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal, triage_ok=True)
@@ -35,14 +36,14 @@ def duplicate_merge(*, actor, appeal_id: int) -> Appeal:
             "updated_at",
         ]
     )
-    _history(appeal, actor=actor, action="merged", from_status=before, note=original.number)
+    _history(appeal, actor=actor, action="merged", from_status=before, note=original.number or "")
     _audit(appeal, actor=actor, action="merged", data={"into": original.pk})
     _publish("appeal.merged", appeal, original_number=original.number)
     return appeal
 
 
 @transaction.atomic
-def duplicate_split(*, actor, appeal_id: int) -> Appeal:
+def duplicate_split(*, actor: Actor, appeal_id: int) -> Appeal:
     """Not the same problem after all: the link goes, the appeal is handled on its own."""
     appeal = _appeal_locked(appeal_id)
     _check_officer(actor, appeal, triage_ok=True)

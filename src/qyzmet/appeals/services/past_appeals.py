@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qyzmet.audit.services import audit_record
+from qyzmet.core.actor import Actor
 from qyzmet.core.calendar import calendar_default
 from qyzmet.identity.selectors import organisation_names
 
@@ -48,7 +49,7 @@ class PastAppeal:
 
 
 def _source_check(source: str) -> str:
-    max_length = Appeal._meta.get_field("source").max_length
+    max_length = Appeal._meta.get_field("source").max_length or 0  # a CharField: always set
     if not source or len(source) > max_length or source in SUBMITTED_SOURCES:
         raise ValueError(
             f"{source!r} cannot mark imported appeals: use a source of its own "
@@ -79,7 +80,7 @@ def _past_row(
     lat, lon = item.lat, item.lon
     if (lat is None) != (lon is None):
         return None
-    if lat is not None and not pack.in_jurisdiction(lat, lon):
+    if lat is not None and lon is not None and not pack.in_jurisdiction(lat, lon):
         lat = lon = None
     district = (item.district or "")[:100] or None
     status = (
@@ -128,7 +129,9 @@ def _past_row(
 
 
 @transaction.atomic
-def past_appeals_import(*, actor, source: str, appeals: Sequence[PastAppeal]) -> dict[str, int]:
+def past_appeals_import(
+    *, actor: Actor | None, source: str, appeals: Sequence[PastAppeal]
+) -> dict[str, int]:
     """Import appeals handled before this system (e.g. the demo's history): each is created as
     it stands today — answered (on time or late against its type's deadline in working days)
     and closed when the record says so, else still in work with its organisation (or waiting
@@ -205,7 +208,7 @@ def past_appeals_import(*, actor, source: str, appeals: Sequence[PastAppeal]) ->
 
 
 @transaction.atomic
-def past_appeals_remove(*, actor, source: str) -> int:
+def past_appeals_remove(*, actor: Actor | None, source: str) -> int:
     """Remove every appeal imported under `source` (never appeals people submitted here).
     Later appeals linked to one of them as a duplicate lose the link."""
     source = _source_check(source)

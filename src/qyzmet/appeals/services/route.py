@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from qyzmet.core.actor import Actor, actor_row
 from qyzmet.core.problem import FieldError, Problem, conflict, not_found
 from qyzmet.identity.selectors import organisation_names
 
@@ -94,7 +95,7 @@ def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
                 update_fields=["category", "reason", "organisation_code", "status", "updated_at"]
             )
             suggestion.final_category = appeal.category or ""
-            suggestion.final_organisation_code = org
+            suggestion.final_organisation_code = org or ""  # auto: always an organisation
             suggestion.decided_at = timezone.now()
             suggestion.save(
                 update_fields=["final_category", "final_organisation_code", "decided_at"]
@@ -116,7 +117,7 @@ def appeal_route_auto(*, appeal_id: int) -> RoutingSuggestion:
     return suggestion
 
 
-def _suggestion_failed(appeal: Appeal, version, error: str) -> RoutingSuggestion:
+def _suggestion_failed(appeal: Appeal, version: Any, error: str) -> RoutingSuggestion:
     with transaction.atomic():
         suggestion = RoutingSuggestion.objects.create(
             appeal=appeal,
@@ -136,7 +137,7 @@ def _suggestion_failed(appeal: Appeal, version, error: str) -> RoutingSuggestion
 
 @transaction.atomic
 def appeal_route(
-    *, actor, appeal_id: int, organisation_code: str, category: str | None = None
+    *, actor: Actor, appeal_id: int, organisation_code: str, category: str | None = None
 ) -> Appeal:
     """A person routes (from triage) or re-routes (from an inbox) an appeal. The decision is
     written onto the latest model suggestion and, when it differs, kept as a correction."""
@@ -170,12 +171,12 @@ def appeal_route(
             to_category=category or "",
             from_organisation_code=from_org or "",
             to_organisation_code=organisation_code,
-            actor=actor,
+            actor=actor_row(actor),
         )
     if suggestion is not None:
         suggestion.final_category = category or ""
         suggestion.final_organisation_code = organisation_code
-        suggestion.decided_by = actor
+        suggestion.decided_by = actor_row(actor)
         suggestion.decided_at = timezone.now()
         suggestion.save(
             update_fields=["final_category", "final_organisation_code", "decided_by", "decided_at"]

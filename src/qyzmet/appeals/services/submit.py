@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qyzmet.core.actor import Actor, actor_row
 from qyzmet.core.tasks import enqueue_on_commit
 
 from .. import events, gazetteer
@@ -42,6 +43,7 @@ def _place(
         return gazetteer.Place(Appeal.PLACE_POINT, lat, lon, district), at_point
     place = gazetteer.address_resolve(address)
     if place.status == Appeal.PLACE_STREET:
+        assert place.lat is not None and place.lon is not None  # a street is resolved to a point
         if not appeals_pack().in_jurisdiction(place.lat, place.lon):
             raise outside_jurisdiction(
                 "/address",
@@ -56,7 +58,7 @@ def _place(
 @transaction.atomic
 def appeal_submit(
     *,
-    actor,
+    actor: Actor | None,
     text: str,
     lat: float | None = None,
     lon: float | None = None,
@@ -89,7 +91,7 @@ def appeal_submit(
     contact = contact or {}
     appeal = Appeal.objects.create(
         source=source,
-        citizen=actor if getattr(actor, "pk", None) else None,
+        citizen=actor_row(actor),
         language=language if language in LANGUAGES else "kk",
         appeal_type=appeal_type.code,
         text=text,
@@ -117,6 +119,7 @@ def appeal_submit(
         for content, kind in checked_photos
     )
     if place.status == Appeal.PLACE_POINT and address:
+        assert place.lat is not None and place.lon is not None  # a point has coordinates
         gazetteer.gazetteer_learn(
             address=address, lat=place.lat, lon=place.lon, district=district_at_point
         )
@@ -137,16 +140,17 @@ def appeal_submit(
 
 def _duplicate_link(appeal: Appeal) -> None:
     """Link to the earlier appeal about the same problem at the same place, if there is one."""
-    if appeal.lat is None:
+    lat, lon = appeal.lat, appeal.lon
+    if lat is None or lon is None:
         return
     pack = appeals_pack()
     since = timezone.now() - dt.timedelta(days=pack.duplicate_window_days)
-    dlat, dlon = degrees_box(appeal.lat, pack.duplicate_max_distance_m)
+    dlat, dlon = degrees_box(lat, pack.duplicate_max_distance_m)
     candidates = (
         Appeal.objects.filter(
             created_at__gte=since,
-            lat__range=(appeal.lat - dlat, appeal.lat + dlat),
-            lon__range=(appeal.lon - dlon, appeal.lon + dlon),
+            lat__range=(lat - dlat, lat + dlat),
+            lon__range=(lon - dlon, lon + dlon),
         )
         .exclude(pk=appeal.pk)
         .exclude(duplicate_state="merged")
@@ -155,7 +159,9 @@ def _duplicate_link(appeal: Appeal) -> None:
     )
     best: tuple[float, Appeal] | None = None
     for other in candidates:
-        if distance_m(appeal.lat, appeal.lon, other.lat, other.lon) > pack.duplicate_max_distance_m:
+        if other.lat is None or other.lon is None:  # excluded by the ranges; for the type
+            continue
+        if distance_m(lat, lon, other.lat, other.lon) > pack.duplicate_max_distance_m:
             continue
         score = similarity(appeal.text, other.text)
         if score >= pack.duplicate_min_similarity and (best is None or score > best[0]):

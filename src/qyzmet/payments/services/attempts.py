@@ -18,12 +18,7 @@ from qyzmet.core.events import event_publish
 from .. import errors, events
 from ..models import Payment, PaymentAttempt, Refund
 from ..providers import base
-from ..providers.base import (
-    CreateRequest,
-    ProviderRefused,
-    ProviderUnavailable,
-    Status,
-)
+from ..providers.base import CreateRequest, ProviderRefused, ProviderUnavailable, Status
 from ..selectors import payment_for_payer
 from .common import _audit, _payment_locked
 from .configuration import (

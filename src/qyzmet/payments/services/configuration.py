@@ -11,9 +11,7 @@ from django.conf import settings
 from .. import errors
 from ..models import PaymentAttempt
 from ..providers import base
-from ..providers.base import (
-    PaymentProvider,
-)
+from ..providers.base import PaymentProvider
 
 LANGUAGES = ("kk", "ru", "en")
 

@@ -16,9 +16,7 @@ from qyzmet.core.problem import not_found
 from .. import errors, events
 from ..models import Payment, PaymentAttempt, Refund
 from ..providers import base
-from ..providers.base import (
-    Status,
-)
+from ..providers.base import Status
 from .common import _audit, _iso, _payment_locked
 from .configuration import _attempt_finish, _hosted
 from .refunds import _refund_send_after_commit

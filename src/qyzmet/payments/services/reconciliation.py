@@ -13,12 +13,7 @@ from qyzmet.audit.services import Kind, audit_record
 
 from ..models import Payment, PaymentAttempt, ReconciliationRun, Refund
 from ..providers import base
-from ..providers.base import (
-    PaymentProvider,
-    ProviderRefused,
-    ProviderUnavailable,
-    Status,
-)
+from ..providers.base import PaymentProvider, ProviderRefused, ProviderUnavailable, Status
 from .configuration import provider_for, providers_configured
 from .outcomes import _status_apply
 from .references import reference_normalise

@@ -18,11 +18,7 @@ from qyzmet.core.tasks import enqueue_on_commit
 from .. import errors, events, permissions
 from ..models import Payment, Refund
 from ..providers import base
-from ..providers.base import (
-    ProviderRefused,
-    ProviderUnavailable,
-    RefundRequest,
-)
+from ..providers.base import ProviderRefused, ProviderUnavailable, RefundRequest
 from ..selectors import payment_row_get, refund_attempt_of, refundable_amount, uuid_or_none
 from .common import _audit, _payment_locked
 from .configuration import four_eyes_threshold, provider_for

@@ -20,10 +20,7 @@ from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.tasks import enqueue_now
 
 from ..models import PaymentAttempt, ProviderWebhook
-from ..providers.base import (
-    Status,
-    WebhookRejected,
-)
+from ..providers.base import Status, WebhookRejected
 from ..selectors import webhooks_due
 from .configuration import provider_for
 from .outcomes import MISMATCH, STALE, _status_apply
