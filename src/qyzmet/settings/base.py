@@ -197,7 +197,7 @@ QYZMET_DEMO_SMS_INBOX = False
 QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
 # Evidence is fetched through the exchange gateway (access rights, signed messages, message log);
 # the registries accept only requests that carry the gateway's proof.
-QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.GatewayRegistryClient"
+QYZMET_REGISTRY_CLIENT = "qyzmet.exchange.registry_client.GatewayRegistryClient"
 QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
 # Where people reach this site: printed under and encoded in the QR code of every result
 # document. `make run` exports it; a deployment sets its own address.
