@@ -7,10 +7,10 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
 from qyzmet.core.problem import not_found
 
@@ -261,7 +261,7 @@ def refundable_amount(payment: Payment) -> int:
     return max(payment.amount_paid - payment.amount_refunded - under_way, 0)
 
 
-def payment_for_payer(*, actor: Any | None, public_id: uuid.UUID | str) -> Payment:
+def payment_for_payer(*, actor: Actor | None, public_id: uuid.UUID | str) -> Payment:
     """The payment, if `actor` is its payer (None: the platform itself); else 404."""
     payment = payment_row_get(public_id)
     if actor is not None and getattr(actor, "pk", None) != payment.payer_id:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.events import event_publish
 
 from .. import errors, events
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def _attempt_same(
-    attempt: PaymentAttempt, *, actor: Any | None, public_id: Any, return_url: str
+    attempt: PaymentAttempt, *, actor: Actor | None, public_id: Any, return_url: str
 ) -> PaymentAttempt:
     """A retried start (same key): the attempt the first request made. If that request never
     got the provider's answer (a crash, a timeout, still under way), the provider is asked again
@@ -54,7 +55,7 @@ def _attempt_same(
 
 def attempt_start(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     payment_public_id: uuid.UUID | str,
     provider: str,
     idempotency_key: str,

@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 from qyzmet.audit.services import Kind, audit_record
+from qyzmet.core.actor import Actor
 
 from ..models import Payment
 
 
 def _audit(
-    payment: Payment, *, actor: Any | None, action: str, kind: str = Kind.CHANGE, **data: Any
+    payment: Payment, *, actor: Actor | None, action: str, kind: str = Kind.CHANGE, **data: Any
 ) -> None:
     audit_record(
         actor=actor,

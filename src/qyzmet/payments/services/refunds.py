@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from qyzmet.core.actor import Actor
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import forbidden, not_found
 from qyzmet.core.tasks import enqueue_on_commit
@@ -140,7 +140,7 @@ def refund_record_result(
     return refund
 
 
-def _refund_actor_check(*, actor: Any | None, payment: Payment, permission: str) -> None:
+def _refund_actor_check(*, actor: Actor | None, payment: Payment, permission: str) -> None:
     """Object-level: the permission counts only in the payment's agency. Someone with no role
     there is told the payment does not exist; a colleague without the permission, 403."""
     if actor is None:
@@ -155,7 +155,7 @@ def _refund_actor_check(*, actor: Any | None, payment: Payment, permission: str)
 
 def refund_request(
     *,
-    actor: Any | None,
+    actor: Actor | None,
     payment_public_id: uuid.UUID | str,
     amount: int,
     reason: str,
@@ -218,7 +218,7 @@ def refund_request(
     return refund
 
 
-def _refund_for_decision(*, actor: Any, refund_public_id: uuid.UUID | str) -> Refund:
+def _refund_for_decision(*, actor: Actor, refund_public_id: uuid.UUID | str) -> Refund:
     key = uuid_or_none(refund_public_id)
     refund = Refund.objects.filter(public_id=key).first() if key is not None else None
     if refund is None:
@@ -229,7 +229,7 @@ def _refund_for_decision(*, actor: Any, refund_public_id: uuid.UUID | str) -> Re
     return refund
 
 
-def refund_approve(*, actor: Any, refund_public_id: uuid.UUID | str) -> Refund:
+def refund_approve(*, actor: Actor, refund_public_id: uuid.UUID | str) -> Refund:
     """The second pair of eyes: an officer holding `payments.approve_refund` in the payment's
     agency, never the one who asked (403 `refund_four_eyes`), sends the refund."""
     refund = _refund_for_decision(actor=actor, refund_public_id=refund_public_id)
@@ -255,7 +255,7 @@ def refund_approve(*, actor: Any, refund_public_id: uuid.UUID | str) -> Refund:
     return refund
 
 
-def refund_reject(*, actor: Any, refund_public_id: uuid.UUID | str, note: str) -> Refund:
+def refund_reject(*, actor: Actor, refund_public_id: uuid.UUID | str, note: str) -> Refund:
     """The approver says no (with a reason the requester and the citizen can read)."""
     refund = _refund_for_decision(actor=actor, refund_public_id=refund_public_id)
     if not (note or "").strip():
