@@ -6,16 +6,14 @@ record for the code is `given` *and* was given to that highest version: publishi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Max
 
-from .models import ConsentAgreement, ConsentRecord
+from qyzmet.audit.usage import service_of_purpose
 
-# The purpose the applications write: "application KZ-2026-000123 for service kz.x".
-_SERVICE_IN_PURPOSE = re.compile(r"\bfor service (\S+)\s*$")
+from .models import ConsentAgreement, ConsentRecord
 
 
 @dataclass(frozen=True)
@@ -107,12 +105,6 @@ def consents_of_person(*, subject_iin: str) -> list[ConsentView]:
         ConsentView(a, _state(a, (records.get(a.code) or [None])[0]), records.get(a.code, []))
         for a in agreements
     ]
-
-
-def service_of_purpose(purpose: str) -> str:
-    """The service code named in a purpose written by the applications, or ""."""
-    match = _SERVICE_IN_PURPOSE.search(purpose or "")
-    return match.group(1) if match else ""
 
 
 def consent_requirements(

@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
 from qyzmet.audit.services import audit_record, personal_data_read
+from qyzmet.audit.usage import personal_data_usage, registry_usage
 from qyzmet.core.problem import PROBLEM_CONTENT_TYPE, FieldError, Problem
 from qyzmet.exchange import registry_client as registry_client_module
 from qyzmet.registries.consent.selectors import consent_missing
@@ -37,7 +38,7 @@ from .schema_registries import (
     registry_find,
     registry_versions,
 )
-from .usage import imported_usage, personal_data_usage, registry_usage
+from .usage import imported_usage
 
 
 def problem_response(
