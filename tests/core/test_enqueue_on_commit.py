@@ -60,6 +60,50 @@ def test_failing_in_process_run_is_logged_and_reported(caplog):
     assert "tests.core.enqueue_broken(3,) failed in-process" in caplog.text
 
 
+@pytest.fixture
+def memory_broker():
+    """A real (in-memory) broker and a task on it, outside eager mode: what a web process with
+    a worker does. Yields the task and a function that drains the queue, returning messages."""
+    app = Celery("in-memory", broker="memory://", set_as_current=False)
+    app.conf.update(task_always_eager=False)
+
+    @app.task(name="tests.core.enqueue_queued")
+    def queued(n: int) -> int:  # pragma: no cover - the test reads the queue, no worker runs
+        return n
+
+    def drain() -> list[dict]:
+        messages = []
+        with app.connection_for_read() as conn:
+            queue = conn.SimpleQueue("celery")
+            while queue.qsize():
+                message = queue.get(timeout=1)
+                messages.append(message.headers)
+                message.ack()
+        return messages
+
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        yield queued, drain
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_broker_one_message_leaves_per_commit_none_on_rollback(memory_broker):
+    queued, drain = memory_broker
+    with transaction.atomic():
+        enqueue_on_commit(queued, 1)
+        assert drain() == []  # not before the commit
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit(queued, 2)
+        raise RuntimeError("the write fails")
+    with transaction.atomic():
+        enqueue_on_commit(queued, 3, countdown=60)
+    messages = drain()
+    assert [(m["task"], m["argsrepr"]) for m in messages] == [
+        ("tests.core.enqueue_queued", "(1,)"),
+        ("tests.core.enqueue_queued", "(3,)"),
+    ]
+    assert messages[0]["eta"] is None and messages[1]["eta"] is not None  # a retry later
+
+
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_is_logged_not_raised(caplog):
     """A real Celery app pointed at a port nobody listens on: publishing fails for real."""

@@ -48,6 +48,7 @@ def enqueue_on_commit(
     *args: Any,
     on_failure: Callable[[Exception], None] | None = None,
     slow: bool = False,
+    countdown: float | None = None,
     **kwargs: Any,
 ) -> None:
     """Hand `task(*args, **kwargs)` to a worker once the surrounding transaction commits (at
@@ -67,10 +68,13 @@ def enqueue_on_commit(
       citizen's request does not wait for somebody else's server.
     `on_failure(exc)` runs whenever the enqueue, or the in-process run, raised.
 
-    The helper's own options are keyword-only and cannot be task keyword arguments."""
-    transaction.on_commit(
-        functools.partial(enqueue_now, task, *args, on_failure=on_failure, slow=slow, **kwargs)
+    `countdown` (seconds) makes a worker wait before running it (a retry later); in-process
+    work runs at once, as Celery's eager mode does. The helper's own options are keyword-only
+    and cannot be task keyword arguments."""
+    send = functools.partial(
+        enqueue_now, task, *args, on_failure=on_failure, slow=slow, countdown=countdown, **kwargs
     )
+    transaction.on_commit(send)
 
 
 def enqueue_now(
@@ -78,6 +82,7 @@ def enqueue_now(
     *args: Any,
     on_failure: Callable[[Exception], None] | None = None,
     slow: bool = False,
+    countdown: float | None = None,
     **kwargs: Any,
 ) -> None:
     """What `enqueue_on_commit` does after the commit; for callers that are already after one
@@ -89,7 +94,10 @@ def enqueue_now(
         ).start()  # fmt: skip
         return
     try:
-        task.apply_async(args=args, kwargs=kwargs)
+        if countdown is None:
+            task.apply_async(args=args, kwargs=kwargs)
+        else:
+            task.apply_async(args=args, kwargs=kwargs, countdown=countdown)
     except Exception as exc:  # eager: the task itself failed; else the broker is unreachable
         what = "task %s%r failed in-process" if _eager() else "could not enqueue %s%r"
         log.exception(what + "; the sweep will retry", task.name, args)
