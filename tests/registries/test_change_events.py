@@ -282,3 +282,17 @@ def test_the_limit_is_capped(committed, monkeypatch):
         _birth(committed, mother, iin=f"2612016000{n}")
     _, body = _page(machine_client(), {"limit": "100000"})
     assert [e["subject"] for e in body["events"]] == ["261201600074"]
+
+
+def test_the_daily_scan_is_scheduled_and_its_task_publishes(committed, settings):
+    from qyzmet.celery import app
+    from qyzmet.registries.population import tasks  # noqa: F401 (a worker autodiscovers it)
+
+    entry = settings.CELERY_BEAT_SCHEDULE["population-document-expiring-scan"]
+    assert entry["schedule"] == 86400.0
+    person = PersonFactory()
+    IdentityDocument.objects.create(person=person, kind="passport", number="N7654321",
+                                    issued_on=dt.date.today() - dt.timedelta(days=3640),
+                                    expires_on=dt.date.today() + dt.timedelta(days=5))  # fmt: skip
+    assert committed(app.tasks[entry["task"]].delay).get() == 1
+    assert FeedEntry.objects.get().subject == person.iin

@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
     "payments-reconcile": {"task": "qyzmet.payments.tasks.reconcile_yesterday", "schedule": 3600.0},
     # Webhooks are applied after each one is accepted; this drains whatever an enqueue lost.
     "payments-webhooks-apply": {"task": "qyzmet.payments.tasks.webhooks_apply", "schedule": 10.0},
+    # Daily: identity documents expiring within 30 days are announced once (registry events).
+    "population-document-expiring-scan": {
+        "task": "qyzmet.registries.population.tasks.document_expiring_scan", "schedule": 86400.0,
+    },
 }
 # Payments (docs/payments.md); the providers are QYZMET_PAYMENT_PROVIDERS above.
 # How long a citizen has to pay before the application lapses.
