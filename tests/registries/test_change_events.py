@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
+import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from qyzmet.audit.models import AuditEntry
@@ -16,8 +19,12 @@ from qyzmet.core import events as core_events
 from qyzmet.core.models import OutboxEvent, ProcessedEvent
 from qyzmet.core.tasks import outbox_sweep
 from qyzmet.registries.change_events.models import FeedEntry
-from qyzmet.registries.change_events.selectors import cursor_encode
-from qyzmet.registries.change_events.services import ChangeEventInvalid, change_publish
+from qyzmet.registries.change_events.selectors import cursor_encode, feed_page
+from qyzmet.registries.change_events.services import (
+    ChangeEventInvalid,
+    change_publish,
+    feed_append,
+)
 from qyzmet.registries.legal_entities.services import COMPANY_REGISTERED as COMPANY
 from qyzmet.registries.legal_entities.services import company_register
 from qyzmet.registries.population.models import IdentityDocument, Person
@@ -296,3 +303,64 @@ def test_the_daily_scan_is_scheduled_and_its_task_publishes(committed, settings)
                                     expires_on=dt.date.today() + dt.timedelta(days=5))  # fmt: skip
     assert committed(app.tasks[entry["task"]].delay).get() == 1
     assert FeedEntry.objects.get().subject == person.iin
+
+
+def _feed_event(subject: str) -> dict:
+    return {
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "/data/population/1.0",
+        "type": DEATH, "subject": subject, "time": "2026-12-04T10:00:00Z",
+        "datacontenttype": "application/json", "data": {"death_date": "2026-12-04"},
+    }  # fmt: skip
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between connections")
+@pytest.mark.django_db(transaction=True)
+def test_feed_positions_follow_commit_order():
+    """A transaction that appends while an earlier one has not committed waits for it, so no
+    subscriber can read position 2 while position 1 is still to come."""
+    first_holds, first_may_commit, second_done = (threading.Event() for _ in range(3))
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                feed_append(_feed_event("261201600017"))
+                first_holds.set()
+                first_may_commit.wait(10)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_holds.wait(10)
+            with transaction.atomic():
+                feed_append(_feed_event("261201600025"))
+            second_done.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    assert first_holds.wait(10)
+    time.sleep(0.5)
+    assert not second_done.is_set()  # waiting for the first to commit: it took no position yet
+    assert feed_page(registry="population", after=0, limit=10).events == []
+    first_may_commit.set()
+    for t in threads:
+        t.join(10)
+    assert not errors
+    page = feed_page(registry="population", after=0, limit=10)
+    assert [e["subject"] for e in page.events] == ["261201600017", "261201600025"]
+
+
+def test_an_unknown_feed_is_404_in_the_callers_language():
+    response = Client().get("/data/nosuch/1.0/events", headers={"Accept-Language": "ru"})
+    assert response.status_code == 404
+    body = json.loads(response.content)
+    assert body["code"] == "events.unknown_feed"
+    assert body["detail"] == "Этот реестр не публикует ленту изменений в этой версии."
