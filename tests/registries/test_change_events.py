@@ -364,3 +364,16 @@ def test_an_unknown_feed_is_404_in_the_callers_language():
     body = json.loads(response.content)
     assert body["code"] == "events.unknown_feed"
     assert body["detail"] == "Этот реестр не публикует ленту изменений в этой версии."
+
+
+def test_the_demo_people_carry_identity_cards_that_the_scan_announces(committed):
+    from qyzmet.countries.kz.demo import population_generate
+
+    today = dt.date(2026, 12, 4)
+    population_generate(count=300, today=today)
+    cards = IdentityDocument.objects.filter(kind="id_card")
+    assert cards.count() > 100
+    due = cards.filter(expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=30))
+    assert due.exists()
+    assert committed(document_expiring_scan, today=today) == due.count()
+    assert FeedEntry.objects.filter(type=EXPIRING).count() == due.count()

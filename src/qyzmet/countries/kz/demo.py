@@ -31,7 +31,7 @@ from django.db.models import Max
 from qyzmet.countries.kz.identifiers import bin_make, iin_make
 from qyzmet.identity.models import Membership, Organisation, User
 from qyzmet.registries.legal_entities.models import Entity, Founder
-from qyzmet.registries.population.models import Address, Person
+from qyzmet.registries.population.models import Address, IdentityDocument, Person
 
 REFERENCE_DATE = dt.date(2026, 1, 1)
 DEMO_PASSWORD = "Qyzmet-demo-2026"  # noqa: S105 — published on purpose: demo logins only
@@ -546,6 +546,20 @@ def _entities(g: _Generator, *, fixed_count: int, companies: int, entrepreneurs:
     return entities, founders
 
 
+def _identity_cards(g: Any, today: dt.date) -> Iterable[IdentityDocument]:
+    """An identity card (ten years) for every living person aged 16 or more, expiring on days
+    spread over the next ten years (a few expired within the last month), so the daily
+    `document_expiring` scan has documents to announce (docs/registry-events.md)."""
+    for p in g.persons:
+        if p.death_date is None and (today - p.birth_date).days >= 16 * 365:
+            spread = p.pk * 7919  # a prime: distinct numbers and days, the same each run
+            expires_on = today + dt.timedelta(days=spread % 3650 - 30)
+            yield IdentityDocument(
+                person_id=p.pk, kind=IdentityDocument.Kind.ID_CARD, number=f"{spread % 10**9:09d}",
+                issued_on=expires_on - dt.timedelta(days=3652), expires_on=expires_on,
+            )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class GenerationResult:
     persons: int
@@ -596,6 +610,7 @@ def population_generate(
     for founder in founders:  # bulk_create filled the entities' pks (SQLite and PostgreSQL)
         founder.entity_id = founder.entity.pk
     Founder.objects.bulk_create(founders, batch_size=_BATCH)
+    IdentityDocument.objects.bulk_create(_identity_cards(g, today), batch_size=_BATCH)
     # Rows were inserted with explicit ids: move PostgreSQL's sequences past them.
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Address, Person]):
