@@ -97,7 +97,7 @@ def test_nothing_is_lost_while_a_consumer_is_down_and_each_event_is_processed_on
     mother = PersonFactory(sex="F")
     for n in range(EVENTS):  # each commits; its delivery goes to the broker after commit
         birth_register(
-            iin=f"26120160{n:04d}", last_name="Ахметова", first_name="Әлия",
+            actor=None, iin=f"26120160{n:04d}", last_name="Ахметова", first_name="Әлия",
             birth_date=dt.date(2026, 12, 1), sex="F", mother_iin=mother.iin,
         )  # fmt: skip
     births = OutboxEvent.objects.filter(topic=BIRTH_REGISTERED)

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
+from qyzmet.audit.services import audit_record
 from qyzmet.core.events import consumer, event_publish
 from qyzmet.registries.descriptor import change_event_type, registry_descriptors
 
@@ -40,12 +41,20 @@ def event_source(registry: str) -> str:
 
 
 def change_publish(
-    *, registry: str, type: str, subject: str, data: dict[str, Any], time: dt.datetime | None = None
+    *,
+    actor: Any | None,
+    registry: str,
+    type: str,
+    subject: str,
+    data: dict[str, Any],
+    time: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Publish one change of `registry` inside the caller's transaction; returns the CloudEvent.
 
     `subject` is the IIN or BIN the change is about (as the declaration says); `data` must be
-    plain JSON (dates as ISO strings) and carry only the declared `data_fields`."""
+    plain JSON (dates as ISO strings) and carry only the declared `data_fields`. The change is
+    audited here, in the same transaction, so every registry write that publishes is audited
+    once and the same way (`actor` None: the registry's own system)."""
     found = change_event_type(type)
     if found is None or found[0].code != registry:
         raise ChangeEventInvalid(f"the registry {registry!r} declares no change event {type!r}")
@@ -65,6 +74,11 @@ def change_publish(
         "datacontenttype": CONTENT_TYPE,
         "data": data,
     }
+    audit_record(
+        actor=actor, kind="change", action=f"{registry}.{type.rsplit('.', 1)[-1]}"[:100],
+        object_type="registry_event", object_id=event["id"],
+        subject_iin=subject if declared.subject == "iin" else "",
+    )  # fmt: skip
     # A registry added at run time (a plugin, a test) gets its feed consumer here; the built-in
     # ones got it when the app was ready (`feed_consumers_register`). Registering twice is a no-op.
     consumer(type)(feed_append)

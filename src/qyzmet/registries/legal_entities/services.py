@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -19,6 +20,7 @@ COMPANY_REGISTERED = "kz.gov.registries.legal_entities.company_registered"
 @transaction.atomic
 def company_register(
     *,
+    actor: Any | None,
     bin: str,
     name: str,
     kind: str,
@@ -36,7 +38,7 @@ def company_register(
     )  # fmt: skip
     Founder.objects.bulk_create(Founder(entity=entity, iin=i, share=s) for i, s in founders)
     change_publish(
-        registry=REGISTRY, type=COMPANY_REGISTERED, subject=bin,
+        actor=actor, registry=REGISTRY, type=COMPANY_REGISTERED, subject=bin,
         data={"name": name, "kind": kind, "registered_on": registered_on.isoformat()},
     )  # fmt: skip
     return entity

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -40,6 +41,7 @@ def _address_json(address: Address) -> dict[str, str]:
 @transaction.atomic
 def birth_register(
     *,
+    actor: Any | None,
     iin: str,
     last_name: str,
     first_name: str,
@@ -61,7 +63,7 @@ def birth_register(
         birth_date=birth_date, sex=sex, mother=mother, father=father, address_id=home,
     )  # fmt: skip
     change_publish(
-        registry=REGISTRY, type=BIRTH_REGISTERED, subject=iin,
+        actor=actor, registry=REGISTRY, type=BIRTH_REGISTERED, subject=iin,
         data={
             "child_iin": iin,
             "full_name": full_name_join(last_name, first_name, patronymic),
@@ -75,12 +77,12 @@ def birth_register(
 
 
 @transaction.atomic
-def death_register(*, iin: str, death_date: dt.date) -> None:
+def death_register(*, actor: Any | None, iin: str, death_date: dt.date) -> None:
     """Register a death, once: a second registration of the same person is refused."""
     if not Person.objects.filter(iin=iin, death_date__isnull=True).update(death_date=death_date):
         raise PopulationWriteRefused("no living person with this IIN in the registry")
     change_publish(
-        registry=REGISTRY, type=DEATH_REGISTERED, subject=iin,
+        actor=actor, registry=REGISTRY, type=DEATH_REGISTERED, subject=iin,
         data={"death_date": death_date.isoformat()},
     )  # fmt: skip
 
@@ -88,6 +90,7 @@ def death_register(*, iin: str, death_date: dt.date) -> None:
 @transaction.atomic
 def address_change(
     *,
+    actor: Any | None,
     iin: str,
     region: str,
     city: str,
@@ -105,7 +108,7 @@ def address_change(
     if not Person.objects.filter(iin=iin, death_date__isnull=True).update(address=address):
         raise PopulationWriteRefused("no living person with this IIN in the registry")
     change_publish(
-        registry=REGISTRY, type=ADDRESS_CHANGED, subject=iin,
+        actor=actor, registry=REGISTRY, type=ADDRESS_CHANGED, subject=iin,
         data={"address": _address_json(address)},
     )  # fmt: skip
     return address
@@ -139,7 +142,7 @@ def document_expiring_scan(*, today: dt.date | None = None) -> int:
             if not claimed:
                 continue  # another run announced it meanwhile
             change_publish(
-                registry=REGISTRY, type=DOCUMENT_EXPIRING, subject=document.person.iin,
+                actor=None, registry=REGISTRY, type=DOCUMENT_EXPIRING, subject=document.person.iin,
                 data={"kind": document.kind, "number": document.number,
                       "expires_on": document.expires_on.isoformat()},
             )  # fmt: skip

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 
@@ -20,7 +21,7 @@ class VehicleWriteRefused(ValueError):
 
 
 @transaction.atomic
-def vehicle_reregister(*, vin: str, new_owner_iin: str, on: dt.date) -> Vehicle:
+def vehicle_reregister(*, actor: Any | None, vin: str, new_owner_iin: str, on: dt.date) -> Vehicle:
     """Re-register a vehicle to a new owner (a sale): the event's subject is the new owner, who
     is who a proactive service (insurance, tax) serves next; the previous owner is not named."""
     vehicle = (
@@ -34,7 +35,7 @@ def vehicle_reregister(*, vin: str, new_owner_iin: str, on: dt.date) -> Vehicle:
     vehicle.registered_on = on
     vehicle.save(update_fields=["owner_iin", "registered_on"])
     change_publish(
-        registry=REGISTRY, type=VEHICLE_REREGISTERED, subject=new_owner_iin,
+        actor=actor, registry=REGISTRY, type=VEHICLE_REREGISTERED, subject=new_owner_iin,
         data={"vin": vehicle.vin, "plate": vehicle.plate},
     )  # fmt: skip
     return vehicle
