@@ -383,3 +383,25 @@ def test_the_demo_people_carry_identity_cards_that_the_scan_announces(committed)
     assert due.exists()
     assert committed(document_expiring_scan, today=today) == due.count()
     assert FeedEntry.objects.filter(type=EXPIRING).count() == due.count()
+
+
+def test_a_feed_of_company_events_needs_no_end_user_and_is_not_a_personal_read(committed):
+    companies = "KZ/GOV/990340001032/legal_entities/events"
+    service(companies, base_url="/data/legal_entities/1.0/events", personal_data=False)
+    grant(companies)
+    head = PersonFactory()
+    committed(company_register, actor=None, bin="261240012345", name="ТОО «Жаңа»", kind="LLP",
+              registered_on=dt.date(2026, 12, 3), head_iin=head.iin, address="г. Астана",
+              activity_code="62010")  # fmt: skip
+    response = machine_client().call(Client(), f"/r1/{companies}")
+    body = json.loads(response.content)
+    assert response.status_code == 200, body
+    assert [(e["type"], e["subject"]) for e in body["events"]] == [(COMPANY, "261240012345")]
+    assert not AuditEntry.objects.filter(kind="read").exists()
+    # The population feed's events are personal: a call that does not say on whose behalf is
+    # refused (by the gateway, its service being personal data; the registry checks it again).
+    service(EVENTS_SERVICE, base_url="/data/population/1.0/events")
+    grant(EVENTS_SERVICE)
+    refused = machine_client().call(Client(), f"/r1/{EVENTS_SERVICE}")
+    assert refused.status_code == 400
+    assert json.loads(refused.content)["type"] == "Client.MissingUserId"
