@@ -52,6 +52,8 @@ class Dataset:
     seconds: float
     # How long the bulk load of the applications took, by step (insert, indexes, analyze).
     seeding: dict[str, float] = field(default_factory=dict)
+    # The citizens' IINs, for the portal submissions (signed in by session, not by token).
+    citizen_iins: list[str] = field(default_factory=list)
 
 
 def schema_and_demo(*, population: int) -> None:
@@ -305,4 +307,5 @@ def dataset_build(*, applications: int, population: int, citizens: int) -> Datas
         open_in_inbox=open_in_inbox,
         seconds=time.perf_counter() - started,
         seeding=seeding,
+        citizen_iins=[u.iin for u in users],
     )

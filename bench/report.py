@@ -11,18 +11,26 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START = "<!-- bench:results:start -->"
 END = "<!-- bench:results:end -->"
 
-# The issue's targets, for the 2-core machine with PostgreSQL.
-TARGET_SUBMISSIONS_PER_S = 200.0
-TARGET_INBOX_P95_MS = 50.0
+# Issue 12's targets, for the 2-core machine with PostgreSQL (inbox at 1,000,000 applications).
+TARGET_SUBMISSIONS_PER_S = 250.0
+TARGET_SQL_PER_SUBMISSION = 15
+TARGET_INBOX_P95_MS = 20.0
 
 
 def verdict(result: dict[str, Any]) -> dict[str, Any]:
     rate = result["submissions"]["submissions"]["rate_per_s"]
     first = result["inbox"]["first_page"]["p95_ms"]
     deep = result["inbox"]["deep_page"]["p95_ms"]
+    sub = result["submissions"]
+    statements = result["queries_per_request"]["submission"]
     return {
         "submissions_per_s": rate,
         "submissions_met": rate >= TARGET_SUBMISSIONS_PER_S,
+        "cpu_bound_per_s": sub["idle_machine_estimate_per_s"],
+        "cpu_bound_met": (sub["idle_machine_estimate_per_s"] or 0) >= TARGET_SUBMISSIONS_PER_S,
+        "sql_per_submission": statements,
+        "sql_met": statements <= TARGET_SQL_PER_SUBMISSION,
+        "applications": result["dataset"]["applications_before"],
         "inbox_p95_ms": max(first, deep),
         "inbox_met": max(first, deep) <= TARGET_INBOX_P95_MS,
     }
@@ -58,6 +66,30 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         return f"{block['p50_ms']:.{digits}f} / {block['p95_ms']:.{digits}f} ms"
 
     q = result["queries_per_request"]
+    portal, pgbench = result.get("portal"), result.get("pgbench")
+    extra = []
+    if portal:
+        extra.append((
+            "Portal submission (apply page + sign and submit + code + signed return), in-process",
+            f"{portal['ms_per_submission_in_process']:.1f} ms, "
+            f"{portal['statements_per_submission']:.0f} SQL statements",
+            f"{portal['cpu_bound_estimate_per_s']:.1f}/s if the cores did only this; statements "
+            f"by step {portal['statements_by_step']}",
+        ))  # fmt: skip
+    if pgbench:
+        extra.append((
+            "pgbench read-write, same server, same run",
+            f"{pgbench['tps']:.0f} transactions/s",
+            f"{pgbench['clients']} clients, {pgbench['seconds']} s, scale {pgbench['scale']}",
+        ))  # fmt: skip
+    seeding = result["dataset"].get("seeding_seconds")
+    if seeding:
+        extra.append((
+            "Seeding the applications (before the timed part)",
+            f"{seeding.get('total_s', 0):.0f} s",
+            ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in seeding.items()
+                      if k != "total_s"),
+        ))  # fmt: skip
     return [
         (
             "Submissions/s (POST /api/v1/applications, 201 only)",
@@ -99,6 +131,7 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"submission {q['submission']}, inbox page {q['inbox_page']}",
             "counted in-process on the same code path",
         ),
+        *extra,
     ]
 
 
@@ -173,9 +206,14 @@ def markdown(report: dict[str, Any], json_path: str) -> str:
     else:
         v = pg[0]["verdict"]
         out += [
-            f"- ≥ {TARGET_SUBMISSIONS_PER_S:.0f} submissions/s: **"
+            f"- ≥ {TARGET_SUBMISSIONS_PER_S:.0f} submissions/s as measured: **"
             f"{'met' if v['submissions_met'] else 'not met'}** ({v['submissions_per_s']:.1f}/s).",
-            f"- Inbox p95 ≤ {TARGET_INBOX_P95_MS:.0f} ms at 100,000 applications: **"
+            f"- ≥ {TARGET_SUBMISSIONS_PER_S:.0f} submissions/s CPU-bound: **"
+            f"{'met' if v.get('cpu_bound_met') else 'not met'}** ({v.get('cpu_bound_per_s')}/s).",
+            f"- ≤ {TARGET_SQL_PER_SUBMISSION} SQL statements per submission: **"
+            f"{'met' if v.get('sql_met') else 'not met'}** ({v.get('sql_per_submission')}).",
+            f"- Inbox p95 ≤ {TARGET_INBOX_P95_MS:.0f} ms at {v.get('applications', 0):,} "
+            "applications: **"
             f"{'met' if v['inbox_met'] else 'not met'}** (worst page p95 "
             f"{v['inbox_p95_ms']:.1f} ms).",
         ]

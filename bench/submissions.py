@@ -20,6 +20,7 @@ from .load import closed_loop
 NOOP_PATH = "/static/qyzmet/site.css"
 LIGHT_PATH = "/api/v1/catalog/life-events"
 SUBMIT_PATH = "/api/v1/applications"
+PORTAL_SERVICE = "kz.address-certificate"
 SUBMIT_BODY = json.dumps(
     {"service_code": "kz.address-certificate", "data": {"purpose": "bank"}, "language": "kk"}
 ).encode()
@@ -82,3 +83,140 @@ def _idle_estimate(summary: dict[str, Any]) -> float | None:
     if not server:
         return None
     return round((os.cpu_count() or 1) * 1000 / (server + database), 1)
+
+
+def _portal_step(counts: dict[str, int], name: str, expect: int, call: Callable, *args: Any):
+    """One request of a portal submission, its SQL statements counted under `name`."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        response = call(*args)
+    counts[name] = len(captured.captured_queries)
+    if response.status_code != expect:
+        raise RuntimeError(f"portal {name}: {response.status_code} {response.content[:500]!r}")
+    return response
+
+
+def _portal_one(user, apply_url: str) -> tuple[dict[str, int], float]:
+    """One portal submission by `user`: (statements by step, seconds of server work)."""
+    import re
+    import time
+
+    from django.test import Client
+
+    from qyzmet.notifications.selectors import sms_demo_messages
+
+    client = Client(headers={"Accept-Language": "kk"})
+    client.force_login(user)
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+    _portal_step(counts, "apply_page", 200, client.get, apply_url)
+    form = {"intent": "submit", "idempotency_key": str(uuid.uuid4()), "purpose": "bank"}
+    sign_url = _portal_step(counts, "sign_and_submit", 302, client.post, apply_url, form)
+    paused = time.perf_counter()
+    text = sms_demo_messages(phone=user.phone, limit=1)[0].text  # the phone's part
+    match = re.search(r"\b(\d{6})\b", text)
+    if match is None:
+        raise RuntimeError(f"no code in the SMS to {user.phone}: {text!r}")
+    resumed = time.perf_counter()
+    signed = _portal_step(
+        counts, "code_confirmed", 302, client.post, sign_url["Location"], {"code": match[1]}
+    )
+    _portal_step(counts, "signed_return", 302, client.get, signed["Location"])
+    return counts, (paused - started) + (time.perf_counter() - resumed)
+
+
+def portal_submissions(*, users: list, count: int) -> dict[str, Any]:
+    """Portal submissions as a citizen makes them through the HTML forms, in-process (Django's
+    test client: the same views, middleware and templates, no HTTP server): the apply page with
+    its registry prefill, "Sign and submit", the SMS code confirmed, the signed return address
+    that files the application. Counts the SQL statements of each step and the wall time of the
+    whole (one thread, so ≈ the server CPU one portal submission costs, database included on
+    SQLite and excluded on PostgreSQL only by what its backend spends); reading the code from
+    the SMS outbox is the phone's part and is not counted."""
+    from django.test import override_settings
+    from django.urls import reverse
+
+    apply_url = reverse("apply", kwargs={"code": PORTAL_SERVICE})
+    totals: dict[str, int] = {}
+    seconds = 0.0
+    # The quota of signing codes (3 per person per 15 minutes) still runs and is counted, but
+    # is set high enough that a benchmark's hundreds of submissions from one address pass.
+    with override_settings(QYZMET_SIGN_CODES_PER_WINDOW=10**6, QYZMET_SIGN_CODES_PER_ADDRESS=10**6):
+        _portal_one(users[-1], apply_url)  # warms the caches; not counted
+        for n in range(count):
+            counts, spent = _portal_one(users[n % len(users)], apply_url)
+            seconds += spent
+            for name, value in counts.items():
+                totals[name] = totals.get(name, 0) + value
+    per_submission_ms = seconds / count * 1000
+    return {
+        "submissions": count,
+        "service_code": PORTAL_SERVICE,
+        "statements_per_submission": round(sum(totals.values()) / count, 1),
+        "statements_by_step": {name: round(v / count, 1) for name, v in totals.items()},
+        "ms_per_submission_in_process": round(per_submission_ms, 2),
+        # As for the API: what the machine's cores would sustain if they did only this.
+        "cpu_bound_estimate_per_s": round((os.cpu_count() or 1) * 1000 / per_submission_ms, 1),
+    }
+
+
+def pgbench_run(*, admin_url: str, seconds: float, clients: int) -> dict[str, Any]:
+    """pgbench's default read-write transaction (TPC-B-like: three UPDATEs, a SELECT and an
+    INSERT) on a scratch database of the same server, with as many clients as the submission
+    run: what this machine's PostgreSQL does with nothing of Qyzmet in the way, measured in the
+    same run as the submissions so a busy machine shows in both."""
+    import re
+    import subprocess
+    from urllib.parse import urlsplit
+
+    from .databases import _pg_admin
+
+    parts = urlsplit(admin_url)
+    name = f"qyzmet_pgbench_{os.getpid()}_{os.urandom(3).hex()}"
+    connect = [
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", parts.username or "postgres",
+    ]  # fmt: skip
+    env = {**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})}
+    with _pg_admin(admin_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        subprocess.run(
+            ["pgbench", *connect, "-i", "-s", "10", "-q", name],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        completed = subprocess.run(
+            ["pgbench", *connect, "-c", str(clients), "-j", "2", "-T", str(max(1, round(seconds))),
+             name],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        with _pg_admin(admin_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    match = re.search(r"tps = ([\d.]+)", completed.stdout)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no tps: {completed.stdout[-500:]}")
+    return {
+        "tps": round(float(match[1]), 1),
+        "clients": clients,
+        "seconds": max(1, round(seconds)),
+        "scale": 10,
+        "transaction": "pgbench default (TPC-B-like read-write)",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.submissions [--db postgres] [--applications 1000000] [--smoke] ...`: the
+    applications benchmark alone (the same as `python -m bench --only applications ...`)."""
+    import sys
+
+    from .cli import main as bench_main
+
+    return bench_main(["--only", "applications", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -109,6 +109,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     queries = queries_per_request(
         citizen_token=dataset.citizen_tokens[0], officer_token=dataset.officer_token
     )
+    from qyzmet.identity.selectors import user_get_by_iin
+
+    from .submissions import pgbench_run, portal_submissions
+
+    portal = portal_submissions(
+        users=[user_get_by_iin(iin=iin) for iin in dataset.citizen_iins],
+        count=max(5, args.samples // 2),
+    )
+    print(f"[{args.label}] portal: {portal}", flush=True)
+    pgbench = None
+    if connection.vendor == "postgresql":
+        from .databases import POSTGRES_URL
+
+        pgbench = pgbench_run(admin_url=POSTGRES_URL, seconds=args.duration, clients=args.clients)
+        print(f"[{args.label}] pgbench: {pgbench}", flush=True)
     connection.close()  # the server's workers get the database to themselves while timed
     config = ServerConfig(
         workers=args.workers, worker_class=args.worker_class, threads=args.threads
@@ -144,8 +159,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "citizens": len(dataset.citizen_tokens),
             "population": args.population,
             "build_seconds": round(dataset.seconds, 1),
+            "seeding_seconds": dataset.seeding,
         },
         "queries_per_request": queries,
+        "portal": portal,
+        "pgbench": pgbench,
         "submissions": submissions,
         "inbox": inbox,
     }

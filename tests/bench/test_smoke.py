@@ -41,4 +41,22 @@ def test_smoke_run_reports_positive_figures(tmp_path):
         assert 0 < inbox[page]["p50_ms"] <= inbox[page]["p95_ms"], page
     assert inbox["deep_page_number"] == 4
     assert result["queries_per_request"]["inbox_page"] > 0
+    # the inbox's raw baseline runs the statements the selector sent, one per agency
+    assert 1 <= len(inbox["sql_first_page"]) <= 5
+    assert all("ORDER BY" in sql for sql in inbox["sql_first_page"])
+    seeding = result["dataset"]["seeding_seconds"]
+    assert seeding["total_s"] >= seeding["insert_s"] >= 0
+
+    # portal submissions through the HTML forms: every step counted, a plausible cost each
+    portal = result["portal"]
+    assert portal["submissions"] == 5
+    assert set(portal["statements_by_step"]) == {
+        "apply_page",
+        "sign_and_submit",
+        "code_confirmed",
+        "signed_return",
+    }
+    assert all(n > 0 for n in portal["statements_by_step"].values())
+    assert portal["ms_per_submission_in_process"] > 0
+    assert result["pgbench"] is None  # SQLite: pgbench only beside PostgreSQL
     assert set(result["verdict"]) >= {"submissions_met", "inbox_met"}
