@@ -9,7 +9,7 @@ from django.utils import translation
 
 from qyzmet.audit.models import AuditEntry
 from qyzmet.identity.models import User
-from qyzmet.registries import client as rc
+from qyzmet.exchange import registry_client as rc
 from qyzmet.registries.legal_entities.models import Entity
 
 from .factories import EntityFactory, PersonFactory
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _local_client(settings):
     """This module checks the in-process client's contract; the gateway client keeps the same
     contract and is tested through the gateway in tests/exchange."""
-    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.LocalRegistryClient"
+    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.exchange.registry_client.LocalRegistryClient"
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_registry_facts_lists_every_fact():
 def test_configured_client_is_used_and_cached(settings):
     assert isinstance(rc.registry_client(), rc.LocalRegistryClient)
     assert rc.registry_client() is rc.registry_client()
-    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.UnavailableRegistryClient"
+    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.exchange.registry_client.UnavailableRegistryClient"
     with pytest.raises(rc.RegistryUnavailable):
         _fetch(registry="population", fact="person", subject=PersonFactory().iin)
 
