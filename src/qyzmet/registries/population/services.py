@@ -121,30 +121,31 @@ def document_expiring_scan(*, today: dt.date | None = None) -> int:
     UPDATE that only one run can win, in the transaction that publishes its event. Returns how
     many events were published."""
     today = today or timezone.localdate()
-    due = (
+    # Read first, then claim one by one: once running, a day's worth of expiries (the first run:
+    # thirty days'), and no cursor held open across the per-document commits.
+    due = list(
         IdentityDocument.objects.filter(
             expires_on__gte=today,
             expires_on__lte=today + dt.timedelta(days=EXPIRY_NOTICE_DAYS),
             person__death_date__isnull=True,
         )
         .exclude(expiring_published_for=F("expires_on"))
-        .select_related("person")
         .order_by("expires_on", "pk")
+        .values_list("pk", "kind", "number", "expires_on", "person__iin")
     )
     published = 0
-    for document in due.iterator():
+    for pk, kind, number, expires_on, iin in due:
         with transaction.atomic():
             claimed = (
-                IdentityDocument.objects.filter(pk=document.pk, expires_on=document.expires_on)
-                .exclude(expiring_published_for=document.expires_on)
-                .update(expiring_published_for=document.expires_on)
+                IdentityDocument.objects.filter(pk=pk, expires_on=expires_on)
+                .exclude(expiring_published_for=expires_on)
+                .update(expiring_published_for=expires_on)
             )
             if not claimed:
                 continue  # another run announced it meanwhile
             change_publish(
-                actor=None, registry=REGISTRY, type=DOCUMENT_EXPIRING, subject=document.person.iin,
-                data={"kind": document.kind, "number": document.number,
-                      "expires_on": document.expires_on.isoformat()},
+                actor=None, registry=REGISTRY, type=DOCUMENT_EXPIRING, subject=iin,
+                data={"kind": kind, "number": number, "expires_on": expires_on.isoformat()},
             )  # fmt: skip
             published += 1
     return published
