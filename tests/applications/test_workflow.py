@@ -73,7 +73,7 @@ def test_clock_stops_while_information_is_requested(world, monkeypatch):
     # Pretend the case has 5 working days left when the officer asks for more.
     start = dt.date(2026, 12, 1)
     Application.objects.filter(pk=application.pk).update(due_date=cal.add_working_days(start, 5))
-    monkeypatch.setattr(services, "_today", lambda: start)
+    monkeypatch.setattr(services.acting, "_today", lambda: start)
     services.application_act(actor=mvd, application_id=application.pk, action="take")
     services.application_act(
         actor=mvd, application_id=application.pk, action="request_info", reason="letter"
@@ -83,7 +83,7 @@ def test_clock_stops_while_information_is_requested(world, monkeypatch):
     assert application.paused_at == start
     # The citizen answers ten calendar days later: the five days are given back from then.
     answered = dt.date(2026, 12, 11)
-    monkeypatch.setattr(services, "_today", lambda: answered)
+    monkeypatch.setattr(services.acting, "_today", lambda: answered)
     services.application_act(
         actor=a, application_id=application.pk, action="provide_info", reason="here"
     )

@@ -431,3 +431,11 @@ def application_signature_files(*, application: Application, request_id: str) ->
         raise not_found("signature")
     request = signed.request
     return SignatureFiles(content=bytes(request.canonical), cms_der=bytes(signed.cms_der))
+
+
+def action_is_final(*, application: Application, action: str) -> bool:
+    """Whether `action` would end the case (and so is a decision to sign)."""
+    workflow = service_pinned(version_id=application.service_version_id).package.workflow
+    step = workflow.action(action)
+    entering = workflow.state(step.to) if step else None
+    return bool(entering and entering.final)

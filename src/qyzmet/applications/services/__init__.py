@@ -1,0 +1,135 @@
+"""Commands that change applications. Each is one transaction: the change, its history row, its
+audit row and its outbox event commit together; notifications and documents follow from the
+events after commit.
+
+A package along the sections of the old module; every name callers used is re-exported here."""
+
+from __future__ import annotations
+
+from ..selectors import action_is_final  # a read, kept here for its callers
+from .acting import (
+    _decision_payload_for,
+    _ground_check,
+    _Step,
+    _step_check,
+    _withdraw_unpaid,
+    application_act,
+    application_act_signed,
+    application_decision_sign,
+)
+from .attachments import (
+    attachment_add,
+)
+from .common import (
+    APPLICANT_ROLE,
+    DECISION_KIND,
+    OUTSIDE_WORKFLOW,
+    SUBMISSION_KIND,
+    SYSTEM_ROLE,
+    _actor_role,
+    _audit_data,
+    _can_see,
+    _check_applicant_kind,
+    _event_payload,
+    _evidence_fetch,
+    _history,
+    _request_hash,
+    _require_object,
+    _staff_role,
+    _today,
+    _workflow_enter,
+)
+from .deadlines import (
+    _flag_once,
+    deadlines_flag,
+)
+from .evidence_retry import (
+    EVIDENCE_RETRY_LEASE,
+    RefetchResult,
+    _evidence_await,
+    _evidence_retry_schedule,
+    application_evidence_refetch,
+    application_evidence_retry,
+    evidence_retry_delay,
+    evidence_retry_due,
+    evidence_wait_max,
+)
+from .signing import (
+    CheckedSignature,
+    _decision_purpose,
+    _json_plain,
+    _signature_check,
+    _signed_payload,
+    _submission_purpose,
+    application_submission_sign,
+    decision_payload,
+    submission_payload,
+)
+from .submission import (
+    _draft_evidence,
+    _draft_for_update,
+    _SignedSubmission,
+    _submission_signed,
+    _submit,
+    application_draft_save,
+    application_submit,
+    application_submit_signed,
+)
+
+__all__ = [
+    "APPLICANT_ROLE",
+    "DECISION_KIND",
+    "EVIDENCE_RETRY_LEASE",
+    "OUTSIDE_WORKFLOW",
+    "SUBMISSION_KIND",
+    "SYSTEM_ROLE",
+    "CheckedSignature",
+    "RefetchResult",
+    "_SignedSubmission",
+    "_Step",
+    "_actor_role",
+    "_audit_data",
+    "_can_see",
+    "_check_applicant_kind",
+    "_decision_payload_for",
+    "_decision_purpose",
+    "_draft_evidence",
+    "_draft_for_update",
+    "_event_payload",
+    "_evidence_await",
+    "_evidence_fetch",
+    "_evidence_retry_schedule",
+    "_flag_once",
+    "_ground_check",
+    "_history",
+    "_json_plain",
+    "_request_hash",
+    "_require_object",
+    "_signature_check",
+    "_signed_payload",
+    "_staff_role",
+    "_step_check",
+    "_submission_purpose",
+    "_submission_signed",
+    "_submit",
+    "_today",
+    "_withdraw_unpaid",
+    "_workflow_enter",
+    "action_is_final",
+    "application_act",
+    "application_act_signed",
+    "application_decision_sign",
+    "application_draft_save",
+    "application_evidence_refetch",
+    "application_evidence_retry",
+    "application_submission_sign",
+    "application_submit",
+    "application_submit_signed",
+    "attachment_add",
+    "deadlines_flag",
+    "decision_payload",
+    "evidence_retry_delay",
+    "evidence_retry_due",
+    "evidence_wait_max",
+    "submission_payload",
+]
