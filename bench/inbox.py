@@ -6,6 +6,7 @@ database alone accounts for."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
@@ -15,6 +16,7 @@ from qyzmet.applications.models import Application
 from qyzmet.applications.selectors import inbox_list, officer_agencies
 from qyzmet.identity.selectors import user_get_by_iin
 
+from .cpu import cpu_delta
 from .load import get_json, percentile, sequential
 
 PAGE = 25
@@ -67,8 +69,25 @@ def _stats(latencies: list[float], errors: dict | None = None) -> dict[str, Any]
     }
 
 
+def _cpu_ms(probe: Callable[[], dict] | None, start: dict | None, requests: int) -> dict:
+    """CPU milliseconds per request by role since `start` (see bench.cpu): what a page costs
+    whatever else the shared machine was doing, where the p95 also holds the waits for a core."""
+    if probe is None or start is None or not requests:
+        return {}
+    spent = cpu_delta(start, probe())
+    return {
+        f"{role}_cpu_ms_per_request": round(s / requests * 1000, 2) for role, s in spent.items()
+    }
+
+
 def inbox_run(
-    *, base_url: str, officer_iin: str, token: str, samples: int, deep_pages: int
+    *,
+    base_url: str,
+    officer_iin: str,
+    token: str,
+    samples: int,
+    deep_pages: int,
+    cpu_probe: Callable[[], dict] | None = None,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "kk"}
     first_path = f"/api/v1/inbox?limit={PAGE}"
@@ -83,14 +102,18 @@ def inbox_run(
     deep_path = first_path + (f"&cursor={cursor}" if cursor else "")
     warmup = max(3, samples // 20)
 
+    start = cpu_probe() if cpu_probe else None
     first_ms, first_errors = sequential(
         base_url=base_url, method="GET", path=first_path, headers=headers,
         samples=samples, warmup=warmup,
     )  # fmt: skip
+    first_cpu = _cpu_ms(cpu_probe, start, samples + warmup)
+    start = cpu_probe() if cpu_probe else None
     deep_ms, deep_errors = sequential(
         base_url=base_url, method="GET", path=deep_path, headers=headers,
         samples=samples, warmup=warmup,
     )  # fmt: skip
+    deep_cpu = _cpu_ms(cpu_probe, start, samples + warmup)
 
     officer = user_get_by_iin(iin=officer_iin)
     agencies = sorted(officer_agencies(user=officer))
@@ -110,8 +133,8 @@ def inbox_run(
         "agencies": agencies,
         "page_size": PAGE,
         "deep_page_number": deep_pages + 1 if cursor else 1,
-        "first_page": {**first, "path": first_path},
-        "deep_page": {**deep, "path": deep_path},
+        "first_page": {**first, **first_cpu, "path": first_path},
+        "deep_page": {**deep, **deep_cpu, "path": deep_path},
         "raw_sql_first_page": raw_first_stats,
         "raw_sql_deep_page": raw_deep_stats,
         "p95_ratio_first_vs_raw_sql": ratio(first, raw_first_stats),

@@ -76,6 +76,14 @@ def _rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"{portal['cpu_bound_estimate_per_s']:.1f}/s if the cores did only this; statements "
             f"by step {portal['statements_by_step']}",
         ))  # fmt: skip
+    if "server_cpu_ms_per_request" in i["first_page"]:
+        first, deep = i["first_page"], i["deep_page"]
+        extra.append((
+            "CPU per inbox page: server / database (first page; deep page)",
+            f"{_ms(first, 'server')} / {_ms(first, 'database')} ms; "
+            f"{_ms(deep, 'server')} / {_ms(deep, 'database')} ms",
+            "what a page costs whatever else the machine does; the p95 adds the waits for a core",
+        ))  # fmt: skip
     if pgbench:
         extra.append((
             "pgbench read-write, same server, same run",

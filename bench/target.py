@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             token=dataset.officer_token,
             samples=args.samples,
             deep_pages=args.deep_pages,
+            cpu_probe=probe_for(server.pid),
         )
     return {
         "label": args.label,

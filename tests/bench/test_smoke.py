@@ -44,6 +44,7 @@ def test_smoke_run_reports_positive_figures(tmp_path):
     # the inbox's raw baseline runs the statements the selector sent, one per agency
     assert 1 <= len(inbox["sql_first_page"]) <= 5
     assert all("ORDER BY" in sql for sql in inbox["sql_first_page"])
+    assert inbox["first_page"]["server_cpu_ms_per_request"] > 0
     seeding = result["dataset"]["seeding_seconds"]
     assert seeding["total_s"] >= seeding["insert_s"] >= 0
 
