@@ -320,6 +320,23 @@ def test_api_sign_then_submit_when_signatures_are_required(world, settings):
     assert Application.objects.count() == 1
 
 
+def test_api_submission_of_an_old_signature_over_changed_facts_is_409(world, settings):
+    a, _ = world
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=a)}")
+    body = {"service_code": SERVICE, "data": DATA}
+    made = _post(client, "/api/v1/applications/sign", body).json()
+    _post(client, made["confirm_url"], {"code": sms_code(a)})
+    Person.objects.filter(iin=a.iin).update(last_name="Жаңаев")
+    settings.QYZMET_EVIDENCE_MAX_AGE_SECONDS = 0
+    refused = _post(client, "/api/v1/applications",
+                    {**body, "signature_request_id": made["signature_request_id"]})  # fmt: skip
+    assert refused.status_code == 409
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "evidence_changed"
+    assert refused.json()["changed"] == ["person"]
+    assert not Application.objects.exists()
+
+
 def test_api_signed_decision_when_required(world, settings):
     settings.QYZMET_REQUIRE_DECISION_SIGNATURE = True
     a, mvd = world
