@@ -131,9 +131,9 @@ def portal_submissions(*, users: list, count: int) -> dict[str, Any]:
     test client: the same views, middleware and templates, no HTTP server): the apply page with
     its registry prefill, "Sign and submit", the SMS code confirmed, the signed return address
     that files the application. Counts the SQL statements of each step and the wall time of the
-    whole (one thread, so ≈ the server CPU one portal submission costs, database included on
-    SQLite and excluded on PostgreSQL only by what its backend spends); reading the code from
-    the SMS outbox is the phone's part and is not counted."""
+    whole (one thread: the server's CPU, the database's time and any wait for a core, so cores ÷
+    it is a floor of the CPU-bound rate); reading the code from the SMS outbox is the phone's
+    part and is not counted."""
     from django.test import Client, override_settings
     from django.urls import reverse
 
