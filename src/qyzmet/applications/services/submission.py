@@ -29,7 +29,7 @@ from .common import (
     _require_object,
 )
 from .evidence_retry import _evidence_await
-from .signing import _signature_check, _signed_payload, submission_payload
+from .signing import _signature_check, submission_payload
 
 
 def application_submit_signed(
@@ -43,16 +43,17 @@ def application_submit_signed(
     """Submit what the citizen signed in request `signature_request_id` (the portal's way: after
     the code is confirmed, the signed form data is submitted as it was signed). Idempotent per
     signature by default, so coming back to the same return address never submits twice."""
-    payload = _signed_payload(actor=actor, request_id=signature_request_id, kind=SUBMISSION_KIND)
-    data = payload.get("data")
-    return application_submit(
+    read = _submission_request(actor=actor, request_id=signature_request_id)
+    data = read[1].get("data")
+    return _submission(
         actor=actor,
-        service_code=str(payload.get("service", "")),
+        service_code=str(read[1].get("service", "")),
         data=data if isinstance(data, dict) else {},
         idempotency_key=idempotency_key or f"signed:{signature_request_id}",
         draft_id=draft_id,
         language=language,
         signature_request_id=signature_request_id,
+        read=read,
     )
 
 
@@ -129,6 +130,30 @@ def application_submit(
     Without a signature the registries are read here: for a saved draft before its row is
     locked; for a new application inside the transaction that inserts it (its number is the
     read's purpose; no existing row is locked meanwhile)."""
+    return _submission(
+        actor=actor,
+        service_code=service_code,
+        data=data,
+        idempotency_key=idempotency_key,
+        draft_id=draft_id,
+        language=language,
+        signature_request_id=signature_request_id,
+    )
+
+
+def _submission(
+    *,
+    actor,
+    service_code: str,
+    data: dict,
+    idempotency_key: str | None,
+    draft_id: int | None,
+    language: str,
+    signature_request_id: str | None,
+    read: tuple[Any, dict[str, Any]] | None = None,
+) -> tuple[Application, bool]:
+    """`application_submit`, given the signature request already `read` (with its JSON) when
+    the caller has read it to know what was signed."""
     if signature_request_id is None and getattr(
         settings, "QYZMET_REQUIRE_SUBMISSION_SIGNATURE", False
     ):
@@ -146,7 +171,8 @@ def application_submit(
     signed = None
     found = None
     if signature_request_id is not None:
-        signed = _submission_signed(actor=actor, request_id=signature_request_id)
+        read = read or _submission_request(actor=actor, request_id=signature_request_id)
+        signed = _submission_signed(actor=actor, read=read)
         found = signed.evidence
     elif draft_id is not None:
         found = _draft_evidence(actor=actor, draft_id=draft_id, data=data)
@@ -183,12 +209,9 @@ class _SignedSubmission:
     evidence: Evidence
 
 
-def _submission_signed(*, actor, request_id: str) -> _SignedSubmission:
-    """The evidence a signed submission carries: the facts as the citizen signed them (the
-    request's canonical bytes, stored by the signatures app when the request was made), the
-    items pending then (read later by the retry). A request older than `evidence_max_age()`
-    has its facts read again first — outside any transaction — and a changed fact stops the
-    submission (`EvidenceChanged`): the registry is the source of truth."""
+def _submission_request(*, actor, request_id: str) -> tuple[Any, dict[str, Any]]:
+    """The actor's own signature request `request_id` and the JSON it covers, if that is a
+    submission; anything else is refused as unknown or as signed over something else."""
     try:
         request = signature_request_get(user_id=actor.pk, request_id=str(request_id))
         payload = json.loads(bytes(request.canonical))
@@ -198,6 +221,16 @@ def _submission_signed(*, actor, request_id: str) -> _SignedSubmission:
         raise errors.signature_mismatch("step") from exc
     if not isinstance(payload, dict) or payload.get("kind") != SUBMISSION_KIND:
         raise errors.signature_mismatch("step")
+    return request, payload
+
+
+def _submission_signed(*, actor, read: tuple[Any, dict[str, Any]]) -> _SignedSubmission:
+    """The evidence a signed submission carries: the facts as the citizen signed them (the
+    request's canonical bytes, stored by the signatures app when the request was made), the
+    items pending then (read later by the retry). A request older than `evidence_max_age()`
+    has its facts read again first — outside any transaction — and a changed fact stops the
+    submission (`EvidenceChanged`): the registry is the source of truth."""
+    request, payload = read
     raw_evidence = payload.get("evidence")
     raw_pending = payload.get("evidence_pending")
     pending = [str(n) for n in raw_pending] if isinstance(raw_pending, list) else []
