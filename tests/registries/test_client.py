@@ -8,8 +8,8 @@ import pytest
 from django.utils import translation
 
 from qyzmet.audit.models import AuditEntry
-from qyzmet.identity.models import User
 from qyzmet.exchange import registry_client as rc
+from qyzmet.identity.models import User
 from qyzmet.registries.legal_entities.models import Entity
 
 from .factories import EntityFactory, PersonFactory
