@@ -73,7 +73,7 @@ def _latency(url: str, n: int) -> dict:
 
     from django.db import transaction
 
-    from qyzmet.registries.client import GatewayRegistryClient, LocalRegistryClient
+    from qyzmet.exchange.registry_client import GatewayRegistryClient, LocalRegistryClient
 
     subjects = _subjects()
     rng = random.Random(1)
@@ -109,7 +109,7 @@ def _throughput(url: str, n: int, start_at: float = 0.0, kind: str = "gateway") 
 
     from django.db import transaction
 
-    from qyzmet.registries.client import GatewayRegistryClient, LocalRegistryClient
+    from qyzmet.exchange.registry_client import GatewayRegistryClient, LocalRegistryClient
 
     subjects = _subjects()
     rng = random.Random(os.getpid())

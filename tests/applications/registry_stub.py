@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from qyzmet.registries.client import GatewayRegistryClient, RegistryUnavailable
+from qyzmet.exchange.registry_client import GatewayRegistryClient, RegistryUnavailable
 
 STUB = "tests.applications.registry_stub.RegistryDownClient"
 

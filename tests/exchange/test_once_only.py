@@ -9,8 +9,7 @@ from qyzmet.audit.models import AuditEntry
 from qyzmet.exchange.conf import platform_client
 from qyzmet.exchange.messagelog import message_log_verify
 from qyzmet.exchange.models import MessageLogEntry
-from qyzmet.exchange.services import access_right_revoke, exchange_sync
-from qyzmet.registries.client import (
+from qyzmet.exchange.registry_client import (
     GatewayRegistryClient,
     InvalidSubject,
     PurposeRequired,
@@ -19,6 +18,7 @@ from qyzmet.registries.client import (
     SubjectNotFound,
     UnknownFact,
 )
+from qyzmet.exchange.services import access_right_revoke, exchange_sync
 from tests.identity.factories import next_iin
 from tests.registries.factories import PersonFactory
 
@@ -101,7 +101,7 @@ def test_registry_refuses_calls_that_bypass_the_gateway(gateway):
     assert direct.status_code == 401
 
 
-GATEWAY_CLIENT = "qyzmet.registries.client.GatewayRegistryClient"
+GATEWAY_CLIENT = "qyzmet.exchange.registry_client.GatewayRegistryClient"
 
 
 def test_application_evidence_comes_through_the_gateway(gateway, settings,

@@ -82,7 +82,7 @@ def test_citizen_journey_with_a_remote_registry(remote_registry, live_server, se
     from tests.portal.factories import catalog_loaded, citizen, submitted
 
     settings.QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
-    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.registries.client.GatewayRegistryClient"
+    settings.QYZMET_REGISTRY_CLIENT = "qyzmet.exchange.registry_client.GatewayRegistryClient"
     settings.QYZMET_EXCHANGE_GATEWAY_URL = live_server.url
     settings.QYZMET_EXCHANGE_BASE_URLS = {
         POPULATION: f"{remote_registry}/data/population/1.0/facts"}

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from qyzmet.audit.models import AuditEntry
+from qyzmet.audit.usage import personal_data_usage
 from qyzmet.registries.govstack.models import SchemaRecord, SchemaRegistry
 from qyzmet.registries.govstack.schema_registries import DescriptionInvalid
 from qyzmet.registries.govstack.services import RecordsInvalid, schema_registry_load
-from qyzmet.registries.govstack.usage import personal_data_usage
 from tests.registries.factories import PersonFactory
 
 from .conformance import BASE, DESCRIPTION_FILE, OPEN_VERIFIER, RECORDS, TEST_DATA, description

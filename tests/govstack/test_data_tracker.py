@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from qyzmet.audit.usage import personal_data_usage
 from qyzmet.identity.services import api_token_issue
-from qyzmet.registries.govstack.usage import personal_data_usage
 from tests.govstack.helpers import gateway_call
 from tests.identity.factories import MembershipFactory
 from tests.portal.factories import agency, catalog_loaded, citizen, submitted

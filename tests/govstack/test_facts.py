@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qyzmet.audit.models import AuditEntry
-from qyzmet.registries.client import LocalRegistryClient, registry_facts
+from qyzmet.exchange.registry_client import LocalRegistryClient, registry_facts
 from tests.govstack.factories import CriminalRecordFactory, OwnershipFactory, VehicleFactory
 from tests.govstack.helpers import CLIENT_ID, PURPOSE, gateway_call
 from tests.registries.factories import EntityFactory, FounderFactory, PersonFactory

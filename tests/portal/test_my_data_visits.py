@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from qyzmet.audit.models import AuditEntry
 from qyzmet.audit.purposes import purpose_classify, purpose_of_row
 from qyzmet.audit.services import personal_data_read
-from qyzmet.registries.govstack.usage import (
+from qyzmet.audit.usage import (
     UsageEntry,
     personal_data_visits,
     visits_group,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from qyzmet.audit.usage import personal_data_usage
 from qyzmet.catalog.selectors import service_current
-from qyzmet.registries.govstack.usage import personal_data_usage
 from tests.portal.factories import catalog_loaded, citizen, submitted
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from qyzmet.core.problem import FieldError, Problem, validation
-from qyzmet.registries.client import (
+from qyzmet.exchange.registry_client import (
     RegistryError,
     RegistryUnavailable,
     SubjectNotFound,

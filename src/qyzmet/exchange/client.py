@@ -1,6 +1,7 @@
 """Calling a service through the gateway as a client subsystem: sign the request, send it
 (in-process, or over HTTP when QYZMET_EXCHANGE_GATEWAY_URL is set), verify the gateway's signed
-reply. The registry client (`qyzmet.registries.client.GatewayRegistryClient`) is built on this.
+reply. The registry client (`qyzmet.exchange.registry_client.GatewayRegistryClient`) is built
+on this.
 """
 
 from __future__ import annotations

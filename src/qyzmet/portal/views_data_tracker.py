@@ -2,7 +2,7 @@
 grouped by visit — all in the person's language: organisations and services by name, data,
 fields and purposes in words, never the codes the audit trail stores.
 
-A visit (`registries.govstack.usage.visits_group`) is the run of reads that one reader (an
+A visit (`audit.usage.visits_group`) is the run of reads that one reader (an
 officer, the person themselves, or the system) of one organisation made for one purpose (its
 code, service and application) with no more than ten minutes between one read and the next:
 one request's reads are always one visit; the same officer back an hour later is a new one.
@@ -26,8 +26,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from qyzmet.audit.services import Kind, audit_record
+from qyzmet.audit.usage import UsageVisit, personal_data_visits
 from qyzmet.catalog.selectors import services_current
-from qyzmet.registries.govstack.usage import UsageVisit, personal_data_visits
 from qyzmet.ui.labels import data_label, fact_label, purpose_label, registry_label
 
 

@@ -15,6 +15,7 @@ from qyzmet.audit.services import Kind, audit_record
 from qyzmet.catalog.selectors import service_pinned
 from qyzmet.core.events import event_publish
 from qyzmet.core.problem import not_found
+from qyzmet.core.tasks import enqueue_on_commit
 from qyzmet.identity.selectors import user_roles
 
 from .. import errors
@@ -62,19 +63,9 @@ def _evidence_retry_schedule(*, application_id: int, delay: dt.timedelta) -> Non
     """After commit, queue one retry of this application for when it is due (eager in the
     embedded default, where it finds the case not due yet and leaves it to the sweep). A broker
     that is down loses nothing: the periodic sweep finds every due case in the table."""
+    from ..tasks import evidence_retry
 
-    def _enqueue() -> None:
-        from ..tasks import evidence_retry
-
-        try:
-            evidence_retry.apply_async((application_id,), countdown=delay.total_seconds())
-        except Exception:
-            log.exception(
-                "could not queue the evidence retry of application %s; the sweep will retry it",
-                application_id,
-            )
-
-    transaction.on_commit(_enqueue)
+    enqueue_on_commit(evidence_retry, application_id, countdown=delay.total_seconds())
 
 
 def _evidence_await(

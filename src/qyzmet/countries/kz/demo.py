@@ -8,7 +8,7 @@ any day. Only the demo family's two small children are dated relative to `today`
 services they exist for (birth benefit, kindergarten queue) look at how old a child is now.
 
 This module is the country pack's loader: it writes the registry tables and the identity tables
-directly. Nothing else may; other apps read registries through `qyzmet.registries.client`.
+directly. Nothing else may; other apps read registries through `qyzmet.exchange.registry_client`.
 """
 
 from __future__ import annotations
