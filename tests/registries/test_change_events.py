@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from qyzmet.audit.models import AuditEntry
+from qyzmet.audit.usage import personal_data_usage
 from qyzmet.core import events as core_events
 from qyzmet.core.models import OutboxEvent, ProcessedEvent
 from qyzmet.core.tasks import outbox_sweep
@@ -44,6 +45,7 @@ from qyzmet.registries.vehicles.models import Vehicle
 from qyzmet.registries.vehicles.services import VEHICLE_REREGISTERED as VEHICLE
 from qyzmet.registries.vehicles.services import vehicle_reregister
 from tests.exchange.factories import OTHER_ID, grant, machine_client, service
+from tests.identity.factories import UserFactory
 
 from .factories import PersonFactory
 
@@ -246,11 +248,26 @@ def test_the_feed_through_the_gateway_pages_in_order_and_audits_each_page(commit
     assert [e["subject"] for e in deaths["events"]] == [mother.iin]
 
     reads = list(AuditEntry.objects.filter(action="read:population.events").order_by("id"))
-    assert len(reads) == 3  # one per page that carried personal data, none for the empty one
-    assert reads[0].data["subjects"] == ["261201600041", "261201600058", "261201600066"]
-    assert reads[1].data["subjects"] == [mother.iin]
+    # One row per person each page that carried personal data was about (the three children and
+    # their mother, named in each birth; then the mother's death, twice): none for the empty one.
+    by_page = [r.subject_iin for r in reads]
+    assert by_page == ["261201600041", mother.iin, "261201600058", "261201600066",
+                       mother.iin, mother.iin]  # fmt: skip
+    births = [e["id"] for e in first["events"]]
+    assert reads[1].data["events"] == births  # the mother: named in all three births
+    assert reads[0].data["events"] == births[:1]
     assert reads[0].purpose == ON_BEHALF["purpose"]
     assert reads[0].data["client"] == mc.client_id
+    seen_by_mother = personal_data_usage(subject_iin=mother.iin)
+    assert [(e.registry, e.category) for e in seen_by_mother.entries].count(
+        ("population", "events")
+    ) == 3, seen_by_mother.entries
+    account = UserFactory(iin=mother.iin, full_name=mother.full_name)
+    browser = Client(headers={"Accept-Language": "kk"})
+    browser.force_login(account)
+    html = browser.get("/my/data/").content.decode()
+    assert "тізілім сіз туралы тіркеген өзгерістер" in html  # the feed read, in words
+    assert ": events" not in html
 
 
 def test_the_feed_refuses_a_subscriber_without_a_right_and_a_direct_call():

@@ -232,6 +232,7 @@ DATA_LABELS = {
     "properties_of_person": _("your real estate"),
     "criminal_record_status": _("criminal record status"),
     "record": _("record"),
+    "events": _("changes the register recorded about you"),
 }
 
 

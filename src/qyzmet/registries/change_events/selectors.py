@@ -43,6 +43,15 @@ class FeedPage:
     events: list[dict[str, Any]]
     subjects: list[str]  # the persons whose personal data the page carries, in order, once each
     next_cursor: str
+    events_of: dict[str, list[str]]  # person's IIN → the ids of the page's events about them
+
+
+def _persons_in(event: dict[str, Any], subject: str) -> list[str]:
+    """Whose personal data one event carries: its subject and every person its data names by
+    IIN (a birth names the mother and the father too), so each of them sees the read."""
+    data = event.get("data") or {}
+    linked = [v for k, v in data.items() if k.endswith("_iin") and isinstance(v, str) and v]
+    return list(dict.fromkeys([subject, *linked]))
 
 
 def feed_page(*, registry: str, after: int, limit: int, type: str | None = None) -> FeedPage:
@@ -57,10 +66,15 @@ def feed_page(*, registry: str, after: int, limit: int, type: str | None = None)
             :limit
         ]
     )
-    subjects = list(dict.fromkeys(subject for _, _, subject, personal in page if personal))
+    events_of: dict[str, list[str]] = {}
+    for _, event, subject, personal in page:
+        if personal:
+            for person in _persons_in(event, subject):
+                events_of.setdefault(person, []).append(str(event.get("id", "")))
     last = page[-1][0] if page else after
     return FeedPage(
         events=[event for _, event, _, _ in page],
-        subjects=subjects,
+        subjects=list(events_of),
         next_cursor=cursor_encode(registry=registry, position=last),
+        events_of=events_of,
     )

@@ -55,10 +55,12 @@ def events_view(request: HttpRequest, registry: str, version: str) -> HttpRespon
     if any(e.personal for e in declared):
         personal_read_require(context)
     page = feed_page(registry=registry, after=after, limit=limit, type=type_ or None)
-    if page.subjects:
+    # One personal-data read per person the page is about, so each sees it on "who looked at
+    # my data" (that page looks rows up by the person's IIN).
+    for person, event_ids in page.events_of.items():
         personal_data_read(
-            actor=None, subject_iin="", what=f"{registry}.events", purpose=context.purpose,
-            data={**context.audit_data(["events"]), "subjects": page.subjects,
+            actor=None, subject_iin=person, what=f"{registry}.events", purpose=context.purpose,
+            data={**context.audit_data(["events"]), "events": event_ids,
                   "count": len(page.events)},
         )  # fmt: skip
     return JsonResponse(
