@@ -50,7 +50,7 @@ class Text(dict[str, str]):
     def from_dict(cls, data: Mapping[str, Any]) -> Text:
         return cls({lang: str(data[lang]) for lang in LANGS})
 
-    def get(self, lang: str | None, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, lang: str | None, default: Any = None) -> Any:
         base = (lang or "").split("-")[0].lower()
         if base in self:
             return self[base]

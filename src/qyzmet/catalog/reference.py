@@ -153,7 +153,9 @@ def mci_load(path: Path) -> MciTable:
             amount = Decimal(str(value))
         except InvalidOperation as exc:
             raise ImproperlyConfigured(f"{where}: {value!r} is not a number") from exc
-        if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+        # The exponent is an int for every finite number ('n', 'N', 'F' only for NaN and Inf).
+        exponent = amount.as_tuple().exponent
+        if not isinstance(exponent, int) or amount <= 0 or exponent < -2:
             raise ImproperlyConfigured(f"{where}: a positive amount with at most 2 decimals")
         values[year] = amount
     return MciTable(path=Path(path), currency=str(data.get("currency", "KZT")), values=values)

@@ -40,7 +40,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,8 @@ def _seal_quietly() -> None:
 def ranges_format(ids: list[int]) -> str:
     """Sorted ids as "1-5,7,9-12"."""
     out: list[str] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0  # read only once `start` is set, and then it is the last id of the run
     for i in ids:
         if start is None:
             start = prev = i
@@ -342,7 +343,7 @@ def _check_unmatched(pairs: logcheck.Pairs, result: Verification) -> None:
 
 def _check_seals(seals: list[dict[str, Any]], hashes: dict[int, str], start: str,
                  result: Verification, keys: logcheck.VerificationKeys, where: str,
-                 archived: set[int] = frozenset()) -> set[int]:  # fmt: skip
+                 archived: Set[int] = frozenset()) -> set[int]:  # fmt: skip
     """The seal chain from `start`, and each seal's digest over the entry hashes it lists
     (`hashes`: id → entry_hash of the entries present). Returns the ids sealed."""
     expected, sealed = start, set()

@@ -79,7 +79,8 @@ def _local(method: str, path: str, query: str, headers: dict[str, str], body: by
     request = WSGIRequest(environ)
     request.resolver_match = match
     request.user = AnonymousUser()
-    request._dont_enforce_csrf_checks = True
+    # Django's own flag for a request that skips CSRF (its test client sets it); not in the stubs.
+    request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
     setattr(request, HOP_ATTRIBUTE, IN_PROCESS_HOP)
     c0, t0 = time.process_time(), time.perf_counter()
     # A view that runs in its own savepoint (marked `isolates_transaction`) needs no second one.

@@ -37,7 +37,9 @@ def keys(request: HttpRequest) -> HttpResponse:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
-    response = get_conditional_response(request, etag=etag, response=response)
+    conditional = get_conditional_response(request, etag=etag, response=response)
+    # Django hands back the response it was given when no 304/412 applies: never None here.
+    response = conditional if conditional is not None else response
     patch_cache_control(response, public=True, max_age=KEYS_MAX_AGE)
     response["Access-Control-Allow-Origin"] = "*"
     return response

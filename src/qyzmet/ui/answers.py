@@ -76,8 +76,9 @@ def submission_view(payload: dict[str, Any], *, lang: str) -> dict[str, Any] | N
     package = _package_for(payload)
     if package is None:
         return None
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    evidence = payload.get("evidence") if isinstance(payload.get("evidence"), dict) else {}
+    raw_data, raw_evidence = payload.get("data"), payload.get("evidence")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    evidence: dict[str, Any] = raw_evidence if isinstance(raw_evidence, dict) else {}
     return {
         "title": package.title(lang),
         "answers": answer_rows(package=package, data=data, lang=lang),
