@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,21 @@ _SERVICE_IN_PURPOSE = re.compile(r"\bfor service (\S+)\s*$")
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+
+@dataclass
+class UsageDirectory:
+    """Who the readers are, filled by the apps that know it (identity: organisations and users;
+    catalog: the agency of a service) from their `ready()`. Audit sits below them, so it is told
+    rather than importing them (no cycle between apps); until told, readers stay unnamed."""
+
+    organisations: Callable[[], Iterable[Any]] = lambda: ()
+    users_by_iins: Callable[[set[str]], dict[str, Any]] = lambda iins: {}
+    user_agency_codes: Callable[[Any], Iterable[str]] = lambda user: ()
+    service_agency_code: Callable[[str], str] = lambda code: ""
+
+
+directory = UsageDirectory()
 
 
 @dataclass(frozen=True)
@@ -107,9 +123,7 @@ def _cursor_parse(cursor: str | None) -> int | None:
 
 
 def _organisations() -> tuple[dict[str, Any], dict[str, Any]]:
-    from qyzmet.identity.selectors import organisation_list
-
-    orgs = organisation_list()
+    orgs = list(directory.organisations())
     return {o.bin: o for o in orgs if o.bin}, {o.code: o for o in orgs}
 
 
@@ -147,9 +161,6 @@ def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
     """Audit read rows → entries, with a fixed number of queries whatever the page's length:
     organisations (one), readers and their memberships (two), and one per distinct service
     named in a purpose whose reader has no organisation of their own."""
-    from qyzmet.catalog.selectors import service_current
-    from qyzmet.identity.selectors import user_agency_codes, users_by_iins
-
     by_bin, by_code = _organisations()
     services: dict[str, str] = {}
     parsed = []
@@ -160,7 +171,7 @@ def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
             str(data.get("user") or "") if client else row.actor_label
         ) or "system"  # fmt: skip
         parsed.append((row, data, client, reader))
-    readers = users_by_iins(iins={r for *_rest, r in parsed if r.isdigit()})
+    readers = directory.users_by_iins({r for *_rest, r in parsed if r.isdigit()})
     entries = []
     for row, data, client, reader in parsed:
         what = row.action.removeprefix("read:")
@@ -172,13 +183,12 @@ def _entries(page: list[Any], subject_iin: str) -> list[UsageEntry]:
         if member:
             org = by_bin.get(member) or by_code.get(member)
         if org is None and user is not None and reader != subject_iin:
-            codes = sorted(user_agency_codes(user=user))
+            codes = sorted(directory.user_agency_codes(user))
             org = by_code.get(codes[0]) if codes else None
         if org is None:
             service = why.service or service_of_purpose(row.purpose)
             if service and service not in services:
-                version = service_current(code=service)
-                services[service] = version.agency_code if version else ""
+                services[service] = directory.service_agency_code(service)
             org = by_code.get(services.get(service, "")) if service else None
         entries.append(
             UsageEntry(

@@ -13,13 +13,26 @@ def _is_server_process(argv: list[str]) -> bool:
     return "runserver" in argv[1:] or any(s in program for s in ("gunicorn", "uvicorn"))
 
 
+def _service_agency_code(code: str) -> str:
+    """The agency responsible for service `code` now, or "" (the audit trail's data-usage log
+    names it as the reader's organisation when the reader has none of their own)."""
+    from .selectors import service_current
+
+    version = service_current(code=code)
+    return version.agency_code if version else ""
+
+
 class CatalogConfig(AppConfig):
     name = "qyzmet.catalog"
     label = "catalog"
     verbose_name = "Service catalogue"
 
     def ready(self) -> None:
+        from qyzmet.audit import usage
+
         from . import checks  # noqa: F401  (registers the MCI year checks, qyzmet.E008/W002)
+
+        usage.directory.service_agency_code = _service_agency_code
 
         if _is_server_process(sys.argv):
             self.packages_check()
