@@ -62,7 +62,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from qyzmet.audit.services import personal_data_read
-from qyzmet.countries.kz.identifiers import InvalidIdentifier, bin_validate, iin_validate
+from qyzmet.core.identifiers import InvalidIdentifier, bin_validate, iin_validate
 from qyzmet.registries.descriptor import FactSpec, SubjectKind, registry_descriptors
 
 

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qyzmet.audit.services import audit_record
+from qyzmet.core.identifiers import InvalidIdentifier, bin_validate, iin_validate
 from qyzmet.core.problem import FieldError, Problem
-from qyzmet.countries.kz.identifiers import InvalidIdentifier, bin_validate, iin_validate
 from qyzmet.notifications.channels import sms_code_send
 
 from .auth import token_hash

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from qyzmet.core.identifiers import InvalidIdentifier
+
+__all__ = ["InvalidIdentifier", "bin_make", "bin_validate", "iin_make", "iin_validate"]
+
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-
-
-class InvalidIdentifier(ValueError):
-    """The number is malformed; `reason` says how, in words a person understands."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def check_digit(first11: str) -> int | None:
