@@ -64,9 +64,10 @@ def change_publish(
         raise ChangeEventInvalid(f"{type}: undeclared data fields {', '.join(undeclared)}")
     if not _TWELVE_DIGITS.fullmatch(subject):
         raise ChangeEventInvalid(f"{type}: the subject must be an IIN or a BIN (12 digits)")
+    event_id = str(uuid.uuid4())
     event = {
         "specversion": SPECVERSION,
-        "id": str(uuid.uuid4()),
+        "id": event_id,
         "source": event_source(registry),
         "type": type,
         "subject": subject,
@@ -76,7 +77,7 @@ def change_publish(
     }
     audit_record(
         actor=actor, kind="change", action=f"{registry}.{type.rsplit('.', 1)[-1]}"[:100],
-        object_type="registry_event", object_id=event["id"],
+        object_type="registry_event", object_id=event_id,
         subject_iin=subject if declared.subject == "iin" else "",
     )  # fmt: skip
     # A registry added at run time (a plugin, a test) gets its feed consumer here; the built-in

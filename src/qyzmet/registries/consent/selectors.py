@@ -101,10 +101,11 @@ def consents_of_person(*, subject_iin: str) -> list[ConsentView]:
         .order_by("code", "-revision")
     ):
         records.setdefault(r.code, []).append(r)
-    return [
-        ConsentView(a, _state(a, (records.get(a.code) or [None])[0]), records.get(a.code, []))
-        for a in agreements
-    ]
+    views = []
+    for a in agreements:
+        history = records.get(a.code, [])
+        views.append(ConsentView(a, _state(a, history[0] if history else None), history))
+    return views
 
 
 def consent_requirements(

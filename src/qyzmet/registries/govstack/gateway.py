@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -65,8 +66,8 @@ class GatewayContext:
     # gateway: no end user or purpose is required.
     open_registry: bool = False
 
-    def audit_data(self, fields: list[str]) -> dict:
-        data = {
+    def audit_data(self, fields: list[str]) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "client": self.client,
             "fields": fields,
             "user": self.user,

@@ -159,7 +159,7 @@ class Registry:
         return None
 
     def queryset(self) -> models.QuerySet:
-        qs = self.model().objects.all()
+        qs = self.model()._default_manager.all()  # `objects`: no registry model has another
         if self.related:
             qs = qs.select_related(*self.related)
         if self.prefetch:

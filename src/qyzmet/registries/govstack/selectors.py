@@ -20,6 +20,7 @@ MAX_PAGE_SIZE = 100
 def records_find(*, registry: Registry, q: Q, limit: int | None = None) -> list[Any]:
     """Records matching `q`, in key order (so "the first" is stable)."""
     key = registry.key_field().orm
+    assert key is not None  # a registry's key is always a queryable column
     qs = registry.queryset().filter(q).order_by(key)
     return list(qs[:limit] if limit else qs)
 
@@ -27,7 +28,9 @@ def records_find(*, registry: Registry, q: Q, limit: int | None = None) -> list[
 def record_by_key(*, registry: Registry, key: str) -> Any | None:
     """The record a path names: by its key, else by the registry's `path_lookups` fields
     (409 when such a value names several records)."""
-    found = registry.queryset().filter(**{registry.key_field().orm: key}).first()
+    key_orm = registry.key_field().orm
+    assert key_orm is not None  # a registry's key is always a queryable column
+    found = registry.queryset().filter(**{key_orm: key}).first()
     if found is not None:
         return found
     for name in registry.path_lookups:
@@ -120,7 +123,7 @@ def records_list(*, registry: Registry, params: dict[str, str]) -> RecordPage:
         for orm in texts:
             any_field |= Q(**{f"{orm}__icontains": word})
         qs = qs.filter(any_field)
-    ordering = []
+    ordering: list[str] = []
     key = registry.key_field().orm
     assert key is not None
     for item in filter(None, (params.get("ordering") or "").split(",")):

@@ -7,7 +7,7 @@ that already exists is a 409, not a 500."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 
@@ -64,6 +64,7 @@ def record_create(
     """A new record from parsed `values` (all required fields present; a registry whose key is
     generated makes one when the client gives none)."""
     key_orm = registry.key_field().orm
+    assert key_orm is not None  # a registry's key is always a queryable column
     if values.get(registry.key) is None:
         generated = registry.key_default()
         if generated is None:
@@ -164,7 +165,8 @@ def schema_registry_load(
         if not isinstance(raw, dict):
             errors.append((f"/records/{i}", "a record must be a JSON object"))
             continue
-        data = {aliases.get(k, k): v for k, v in raw.items()}
+        record = cast("dict[str, Any]", raw)  # a JSON object: its keys are strings
+        data = {aliases.get(k, k): v for k, v in record.items()}
         errors.extend((f"/records/{i}{p}", reason) for p, reason in registry.record_validate(data))
         key = data.get(registry.key)
         if not isinstance(key, str) or not key:

@@ -204,7 +204,7 @@ def records_list_view(request: HttpRequest, registry: str, version: str) -> Http
     reg = _registry(registry, version)
     context = gateway_request_verify(request)
     personal_read_require(context)
-    params = {k: v for k, v in request.GET.items()}
+    params = {k: request.GET.get(k, "") for k in request.GET}  # the last value of each, as items()
     page = selectors.records_list(registry=reg, params=params)
     queried = _query_persons(
         reg, {k.removeprefix("query."): v for k, v in params.items() if k.startswith("query.")}

@@ -8,7 +8,7 @@ Every fact costs a fixed number of queries whatever the family size (see the que
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Q
 
@@ -31,6 +31,12 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+@overload
+def _summary(person: Person) -> dict[str, Any]: ...
+@overload
+def _summary(person: None) -> None: ...
+@overload
+def _summary(person: Person | None) -> dict[str, Any] | None: ...
 def _summary(person: Person | None) -> dict[str, Any] | None:
     if person is None:
         return None
