@@ -422,3 +422,45 @@ def test_two_concurrent_sweeps_start_the_workflow_once(down):
     assert _submitted_events(application).count() == 1
     assert ApplicationEvent.objects.filter(application=application,
                                            action="evidence_received").count() == 1  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["new", "draft", "signed"])
+def test_no_registry_is_read_inside_a_submission_transaction(world, kind):
+    """A slow registry must hold no transaction open and no row lock: every read of a
+    submission happens at the transaction depth the caller started with (the test's own)."""
+    a, _ = world
+    RegistryDownClient.reset()  # every registry answers
+    depth_at_start = len(connection.atomic_blocks)
+    depths: list[int] = []
+    original = RegistryDownClient.fetch
+
+    def fetch(self, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return original(self, **kwargs)
+
+    RegistryDownClient.fetch = fetch  # type: ignore[method-assign]
+    try:
+        if kind == "signed":
+            request_id = str(sign_submission(a, service_code=SERVICE, data=DATA).id)
+            depths.clear()  # the signature's read happened before; the submission reads nothing
+            application, created = services.application_submit(
+                actor=a, service_code=SERVICE, data=DATA, signature_request_id=request_id
+            )
+            assert depths == []
+        else:
+            draft_id = None
+            if kind == "draft":
+                draft_id = services.application_draft_save(
+                    actor=a, service_code=SERVICE, data=DATA
+                ).pk
+            application, created = services.application_submit(
+                actor=a, service_code=SERVICE, data=DATA, draft_id=draft_id
+            )
+            assert depths and set(depths) == {depth_at_start}, depths
+    finally:
+        RegistryDownClient.fetch = original  # type: ignore[method-assign]
+    assert created and application.state != Application.AWAITING_EVIDENCE
+    assert application.evidence  # the facts read are on the case
+    reads = AuditEntry.objects.filter(kind="read", subject_iin=a.iin)
+    if kind == "new":
+        assert reads.filter(purpose=f"submitting an application for service {SERVICE}").exists()

@@ -60,7 +60,8 @@ def test_submission_writes_history_audit_and_event_together(world):
     audit = AuditEntry.objects.filter(object_type="application", object_id=str(application.pk))
     assert audit.filter(action="application.submit").count() == 1
     reads = AuditEntry.objects.filter(kind="read", subject_iin=a.iin)
-    assert reads.filter(purpose__contains=application.number).exists()
+    # Read before the application existed (no transaction open), for this service.
+    assert reads.filter(purpose__contains=application.service_code).exists()
     assert OutboxEvent.objects.filter(
         topic="application.submitted", payload__application_id=application.pk
     ).count() == 1

@@ -30,6 +30,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
      re.compile(r"^application (?P<number>\S+) for service (?P<service>\S+)$")),
     ("application.prefill", re.compile(r"^showing prefilled data for service (?P<service>\S+)$")),
     ("application.sign", re.compile(r"^signing an application for service (?P<service>\S+)$")),
+    ("application.submit",
+     re.compile(r"^submitting an application for service (?P<service>\S+)$")),
     ("application.view", re.compile(r"^Application (?P<service>\S+)$")),
     ("application.evidence", re.compile(r"^fetching registry data for application \S+$")),
     ("application.decide", re.compile(r"^deciding on application \S+$")),

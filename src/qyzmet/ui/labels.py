@@ -253,6 +253,7 @@ PURPOSE_LABELS = {
     "application.check": _("Checking the data for your application %(number)s: %(service)s"),
     "application.prefill": _("Filling in your application form: %(service)s"),
     "application.sign": _("Signing your application: %(service)s"),
+    "application.submit": _("Sending your application: %(service)s"),
     "application.view": _("Your application: %(service)s"),
     "application.evidence": _("Fetching registry data for your application"),
     "application.decide": _("Deciding on your application"),

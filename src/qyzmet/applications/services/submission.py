@@ -127,9 +127,8 @@ def application_submit(
     what, so the citizen signs again. `QYZMET_REQUIRE_SUBMISSION_SIGNATURE` makes the
     signature compulsory (the portal always signs).
 
-    Without a signature the registries are read here: for a saved draft before its row is
-    locked; for a new application inside the transaction that inserts it (its number is the
-    read's purpose; no existing row is locked meanwhile)."""
+    Without a signature the registries are read here, before any transaction: for a saved
+    draft before its row is locked, for a new application before it is inserted."""
     return _submission(
         actor=actor,
         service_code=service_code,
@@ -176,6 +175,8 @@ def _submission(
         found = signed.evidence
     elif draft_id is not None:
         found = _draft_evidence(actor=actor, draft_id=draft_id, data=data)
+    else:
+        found = _new_evidence(actor=actor, service_code=service_code, data=data)
     try:
         application = _submit(
             actor=actor,
@@ -273,9 +274,30 @@ def _draft_evidence(*, actor, draft_id: int, data: dict) -> Evidence:
     return _evidence_fetch(actor=actor, application=draft, package=service.package)
 
 
+def _new_evidence(*, actor, service_code: str, data: dict) -> Evidence:
+    """An unsigned submission of a new application: its evidence read before the transaction
+    that inserts it (a slow registry must hold no transaction open, and no lock on the
+    idempotency key a retry waits for). The application has no number yet, so the read's
+    purpose names the service."""
+    service = service_current(code=service_code)
+    if service is None:
+        raise not_found("service")
+    _check_applicant_kind(actor=actor, package=service.package)
+    problems = service.package.form.errors(data)
+    if problems:
+        raise validation(problems)
+    return evidence_read(
+        actor=actor,
+        package=service.package,
+        applicant_iin=actor.iin,
+        data=data,
+        purpose=f"submitting an application for service {service.code}",
+    )
+
+
 @transaction.atomic
 def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_id, language,
-            signed: _SignedSubmission | None = None, found: Evidence | None = None):
+            signed: _SignedSubmission | None, found: Evidence):
     _require_object(data)
     if draft_id is not None:
         application = _draft_for_update(actor=actor, draft_id=draft_id)
@@ -301,7 +323,7 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
             data=data,
         )
     signature = None
-    if signed is not None and found is not None:
+    if signed is not None:
         signature = _signature_check(
             actor=actor,
             request_id=str(signed.request.id),
@@ -321,10 +343,6 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
     application.language = language
     application.idempotency_key = idempotency_key or None
     application.idempotency_hash = request_hash
-    if found is None:
-        # A new unsigned application: its number (the read's purpose) exists once it is saved.
-        application.save()
-        found = _evidence_fetch(actor=actor, application=application, package=package)
     application.evidence = found.facts
     application.submitted_at = timezone.now()
     if found.pending:
