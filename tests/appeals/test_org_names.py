@@ -37,9 +37,9 @@ def test_an_earlier_demo_named_by_label_is_renamed():
 
 
 def _bin(code: str) -> str:
-    from qyzmet.appeals.demo import _bin_for
+    from qyzmet.core.identifiers import demo_bin
 
-    return _bin_for(code)
+    return demo_bin(code)
 
 
 def _names(label: str) -> dict[str, str]:

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from qyzmet.ai import selectors as ai_selectors
 from qyzmet.ai import services as ai_services
-from qyzmet.countries.kz.identifiers import bin_make
+from qyzmet.core.demo_cast import demo_cast
+from qyzmet.core.identifiers import demo_bin
 from qyzmet.identity.selectors import organisation_names, user_get_by_iin
 from qyzmet.identity.services import membership_grant, organisation_upsert
 
@@ -55,15 +56,6 @@ HISTORY_LAG = dt.timedelta(days=3)  # the newest lands this long before now
 HISTORY_FINISHED = "Завершено"  # the portal's final statuses start so ("finished: ...")
 
 
-def _bin_for(code: str) -> str:
-    serial = int(hashlib.sha256(code.encode()).hexdigest(), 16) % 90000 + 10000
-    while True:
-        candidate = bin_make(dt.date(2010, 1, 1), 4, 1, serial)
-        if candidate is not None:
-            return candidate
-        serial = (serial + 1) % 100000
-
-
 def _org_code_for_label(label: str) -> str:
     return "appeal-org-" + hashlib.sha256(label.encode()).hexdigest()[:10]
 
@@ -85,7 +77,7 @@ def organisations_ensure(*, extra_labels: list[str] | None = None) -> int:
     for org in appeals_pack().organisations:
         if not organisation_names(codes=[org["code"]]):
             created += 1
-        organisation_upsert(code=org["code"], bin=_bin_for(org["code"]), names=org["names"])
+        organisation_upsert(code=org["code"], bin=demo_bin(org["code"]), names=org["names"])
         for label in org.get("model_labels") or []:
             services.organisation_alias_set(label=label, organisation_code=org["code"])
     code_of = _org_code_for_label
@@ -96,7 +88,7 @@ def organisations_ensure(*, extra_labels: list[str] | None = None) -> int:
         if not existing:
             created += 1
         # Created, or renamed in kk/en when an earlier demo named it by the label alone.
-        organisation_upsert(code=code_of(label), bin=_bin_for(code_of(label)),
+        organisation_upsert(code=code_of(label), bin=demo_bin(code_of(label)),
                             names=names_for_label(label))
         services.organisation_alias_set(label=label, organisation_code=code_of(label))
     return created
@@ -119,9 +111,7 @@ def model_register_dir(*, model_dir: Path, activate: bool = True) -> int | None:
 
 @transaction.atomic
 def _memberships() -> None:
-    from qyzmet.countries.kz.demo import demo_logins
-
-    officers = [login for login in demo_logins() if login.agency]
+    officers = [login for login in demo_cast().logins() if login.agency]
     first_org = appeals_pack().organisations[0]["code"] if appeals_pack().organisations else None
     for i, login in enumerate(officers[:3]):
         user = user_get_by_iin(iin=login.iin)
@@ -273,9 +263,7 @@ def appeals_demo_load(*, model_dir: Path | None = None, gazetteer_file: Path | N
     result["api_key"] = services.open311_key_issue(name="demo", raw=DEMO_API_KEY)
     created = 0
     if not Appeal.objects.filter(source="demo").exists():
-        from qyzmet.countries.kz.demo import DEMO_CITIZEN_A_IIN
-
-        citizen = user_get_by_iin(iin=DEMO_CITIZEN_A_IIN)
+        citizen = user_get_by_iin(iin=demo_cast().citizen_a_iin)
         for text, lat, lon, address in DEMO_APPEALS:
             services.appeal_submit(actor=citizen, text=text, lat=lat, lon=lon, address=address,
                                    language="ru", source="demo")

@@ -29,6 +29,8 @@ class IdentifierRules:
 
     iin: Check
     bin: Check
+    # A valid organisation number made from a seed, the same for the same seed (demo data).
+    demo_bin: Callable[[str], str]
 
 
 _rules: IdentifierRules | None = None
@@ -56,3 +58,8 @@ def iin_validate(iin: str) -> str:
 def bin_validate(bin_: str) -> str:
     """Return the organisation's number normalised if valid, else raise InvalidIdentifier."""
     return _installed().bin(bin_)
+
+
+def demo_bin(seed: str) -> str:
+    """A valid organisation number, stable for `seed`: for demo organisations."""
+    return _installed().demo_bin(seed)

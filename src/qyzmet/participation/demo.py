@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from qyzmet.core.demo_cast import demo_cast
 from qyzmet.identity.selectors import organisation_member_ids, user_get, user_get_by_iin
 
 from . import services
@@ -89,9 +90,8 @@ ENBEK_NOTE = {
 
 
 def _people() -> dict[str, Any]:
-    from qyzmet.countries.kz.demo import DEMO_CITIZEN_A_IIN, DEMO_CITIZEN_B_IIN, demo_logins
-
-    logins = demo_logins()
+    cast = demo_cast()
+    logins = cast.logins()
     staff = {}
     for code in (MVD, ENBEK):
         for role in ("officer", "head"):
@@ -100,8 +100,8 @@ def _people() -> dict[str, Any]:
     others = [user_get_by_iin(iin=login.iin) for login in logins
               if login.agency and login.agency not in (MVD, ENBEK)][:4]
     return {
-        "a": user_get_by_iin(iin=DEMO_CITIZEN_A_IIN),
-        "b": user_get_by_iin(iin=DEMO_CITIZEN_B_IIN),
+        "a": user_get_by_iin(iin=cast.citizen_a_iin),
+        "b": user_get_by_iin(iin=cast.citizen_b_iin),
         "others": [u for u in others if u is not None],
         **staff,
     }
