@@ -18,10 +18,9 @@ from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from qyzmet.identity.selectors import user_ids_by_phone
-
 from .demo_inbox import demo_inbox_keep, masked
 from .models import Notification
+from .recipients import recipients
 
 OUTBOX_REF = "outbox"
 
@@ -42,7 +41,7 @@ class OutboxSmsChannel:
     account has this phone number."""
 
     def send(self, *, phone: str, text: str, secret: str = "") -> str:
-        owners = user_ids_by_phone(phone=phone)
+        owners = recipients.user_ids_by_phone(phone)
         row = Notification.objects.create(
             user_id=owners[0] if len(owners) == 1 else None,
             channel=Notification.Channel.SMS,

@@ -13,10 +13,10 @@ from django.utils import timezone, translation
 from qyzmet.core.compiled import CompiledInsert
 from qyzmet.core.problem import Problem, not_found
 from qyzmet.core.tasks import enqueue_on_commit
-from qyzmet.identity.selectors import user_get
 
 from .channels import email_send, sms_channel
 from .models import Notification
+from .recipients import recipients
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def notification_send(
     if unknown:
         raise ValueError(f"unknown notification channels: {sorted(unknown)}")
     if user is None or user.pk != user_id:
-        user = user_get(user_id=user_id)
+        user = recipients.user_get(user_id)
     language = user.language or "kk"
     subject_text = _render(subject, language)[:300]
     body_text = _render(body, language)
