@@ -18,15 +18,9 @@ from django.utils.translation import get_language
 from qyzmet.core.problem import Problem, not_found
 from qyzmet.identity.selectors import organisation_get
 from qyzmet.signatures.selectors import certificate_status, pdf_signature_verify
-from qyzmet.transparency.selectors import (
-    document_log_entries,
-    log_size,
-    proof_inclusion,
-    root_at,
-    tree_head_latest,
-)
 
 from .models import Document
+from .transparency_log import transparency_log
 
 
 @dataclass(frozen=True)
@@ -209,9 +203,10 @@ def _root_from_path(index: int, size: int, leaf: bytes, path: list[bytes]) -> by
 def _log_status(*, public_id: str) -> str:
     """Is the issue of this document in the transparency log, with the hash we hold, and does
     its inclusion proof lead to the log's (signed) root?"""
+    log = transparency_log()
     expected = Document.objects.filter(public_id=public_id).values_list("sha256", flat=True).first()
     issued = next(
-        (e for e in document_log_entries(public_id=public_id) if e.kind == "document-issued"),
+        (e for e in log.document_log_entries(public_id=public_id) if e.kind == "document-issued"),
         None,
     )
     if issued is None:
@@ -224,11 +219,11 @@ def _log_status(*, public_id: str) -> str:
     leaf = hashlib.sha256(b"\x00" + entry).digest()
     if recorded != expected or leaf != bytes(issued.leaf_hash):
         return "mismatch"
-    head = tree_head_latest()
+    head = log.tree_head_latest()
     if head is not None and head.tree_size > issued.index:
         size, root, status = head.tree_size, bytes(head.root_hash), "included"
     else:
-        size = log_size()
-        root, status = root_at(tree_size=size), "appended"
-    path = proof_inclusion(leaf_index=issued.index, tree_size=size)
+        size = log.log_size()
+        root, status = log.root_at(tree_size=size), "appended"
+    path = log.proof_inclusion(leaf_index=issued.index, tree_size=size)
     return status if _root_from_path(issued.index, size, leaf, path) == root else "proof_failed"
