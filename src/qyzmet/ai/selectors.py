@@ -58,7 +58,7 @@ def _dto(mv: ModelVersion) -> ModelVersionDTO:
         metadata=mv.metadata or {},
         is_active=mv.is_active,
         activated_at=mv.activated_at,
-        activated_by=(mv.activated_by.iin if mv.activated_by_id else ""),
+        activated_by=(mv.activated_by.iin if mv.activated_by is not None else ""),
         last_load_error=mv.last_load_error,
         created_at=mv.created_at,
     )

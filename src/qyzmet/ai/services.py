@@ -31,7 +31,8 @@ def model_register(
         raise conflict("model_version_exists", f"Model version {version} is already registered.")
     store = str(model_store())
     rel = path[len(store):].lstrip("/") if path.startswith(store + "/") else path
-    data = metadata.get("data") if isinstance(metadata.get("data"), dict) else {}
+    raw_data = metadata.get("data")
+    data = raw_data if isinstance(raw_data, dict) else {}
     fingerprint = str(
         metadata.get("fingerprint") or metadata.get("data_fingerprint") or data.get("fingerprint")
         or ""
@@ -90,7 +91,7 @@ def model_rollback(*, actor: Any) -> ModelVersionDTO:
         .select_related("previous")
         .first()
     )
-    if last is None:
+    if last is None or last.previous is None:  # previous: never null here (filtered above)
         raise conflict("nothing_to_roll_back_to", "No earlier model was active before this one.")
     return _switch(actor=actor, target=last.previous, action="rollback")
 

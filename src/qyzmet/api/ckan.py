@@ -10,6 +10,7 @@ Errors carry CKAN's envelope (`success: false`, `error: {"__type", "message"}`) 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -94,7 +95,8 @@ def _params(request: HttpRequest) -> dict[str, Any]:
 @require_http_methods(["GET", "POST", "HEAD"])
 def action(request: HttpRequest, action: str) -> HttpResponse:
     try:
-        function = ckan.ACTIONS.get(action)
+        # Each action answers with its own shape, all of it JSON.
+        function: Callable[..., object] | None = ckan.ACTIONS.get(action)
         if action == "help_show":
             function = _help_show
         if function is None:
@@ -123,8 +125,7 @@ def api_root(request: HttpRequest) -> HttpResponse:
 def _help_show(params: dict[str, Any], *, base_url: str, lang: str) -> str:
     """CKAN's help_show: the documentation of the action named `name`."""
     name = params.get("name")
-    function = ckan.ACTIONS.get(name) if isinstance(name, str) else None
-    if function is None:
+    if not isinstance(name, str) or (function := ckan.ACTIONS.get(name)) is None:
         raise ckan.not_found("Action name not known")
     return " ".join((function.__doc__ or name).split())
 

@@ -21,7 +21,7 @@ router = Router(tags=["transparency"])
 PEM = {"type": "string", "description": "SubjectPublicKeyInfo, PEM"}
 
 
-def _b64(value: bytes) -> str:
+def _b64(value: bytes | memoryview) -> str:  # BinaryField reads give either
     return base64.b64encode(bytes(value)).decode()
 
 

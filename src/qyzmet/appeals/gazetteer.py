@@ -363,17 +363,17 @@ def address_parse(address: str, *, pack: AppealsPack | None = None) -> ParsedAdd
         return ParsedAddress(locality, "", "", district)
     tokens = parts[street_at]
     last_name = max((i for i, t in enumerate(tokens) if _name_like(t)), default=-1)
-    name = [t for t in tokens[: last_name + 1] if t not in STREET_TYPES]
+    street = [t for t in tokens[: last_name + 1] if t not in STREET_TYPES]
     tail = tokens[last_name + 1 :] + [t for p in parts[street_at + 1 :] for t in p]
     house = _house(tail)
     if (
         not house
-        and len(name) > 1
-        and _HOUSE_RE.fullmatch(name[0])
+        and len(street) > 1
+        and _HOUSE_RE.fullmatch(street[0])
         and any(t in ENGLISH_TYPES for t in tokens)
     ):
-        house = name.pop(0)  # "5 Sedova street": English puts the number first
-    return ParsedAddress(locality, " ".join(name)[:200], house[:30], district)
+        house = street.pop(0)  # "5 Sedova street": English puts the number first
+    return ParsedAddress(locality, " ".join(street)[:200], house[:30], district)
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -111,10 +111,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     ):
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
+        self._tls = context
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _read(response: http.client.HTTPResponse, policy: MediaPolicy, deadline: float) -> bytes:

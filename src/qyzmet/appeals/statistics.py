@@ -45,7 +45,8 @@ def appeal_groups() -> list[AppealGroup]:
         .annotate(n=Count("id"))
         .order_by()
     )  # fmt: skip
-    out: dict[tuple, int] = {}
+    # Keyed by every field of AppealGroup but the count, in its order.
+    out: dict[tuple[str, str, str, dt.date, bool, int | None, bool, int | None], int] = {}
     for row in rows:
         response = row["response"]
         hours = None if response is None else max(0, int(response.total_seconds() // 3600))

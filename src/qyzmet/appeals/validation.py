@@ -75,7 +75,7 @@ def place_validate(
         pointer = "/lon" if lon is None else "/lat"
         raise _invalid(pointer, "place_incomplete", _("Incomplete coordinates"),
                        _("Give both latitude and longitude, or neither."))
-    if lat is None:
+    if lat is None or lon is None:  # both or neither, checked above
         if not address:
             raise _invalid("/address", "place_missing", _("Where is the problem?"),
                            _("Give the place: the address, or latitude and longitude."))

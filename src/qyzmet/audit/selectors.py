@@ -58,10 +58,10 @@ def audit_tail(*, after_id: int) -> AuditTail:
     """The entries not yet covered by an anchor that ends at `after_id`. The tail is short by
     policy (at most a minute of writes), so counting it is cheap."""
     entries = AuditEntry.objects.filter(id__gt=after_id)
-    count = entries.count()
-    if not count:
-        return AuditTail(0, None, None, None)
     first = entries.order_by("id").values_list("id", "at").first()
+    if first is None:
+        return AuditTail(0, None, None, None)
+    count = entries.count()
     last_id = entries.order_by("-id").values_list("id", flat=True).first()
     return AuditTail(count, first[0], last_id, first[1])
 

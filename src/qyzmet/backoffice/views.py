@@ -200,7 +200,7 @@ def _ranked_actions(workflow: Any, names: list[str]) -> list[dict[str, Any]]:
     """The actions open to the officer, the usual next step first: one that moves the case on
     (take, approve), then one that pauses it (ask the applicant), a refusal last. The first
     forward step is the primary button; every other is secondary."""
-    actions = []
+    actions: list[dict[str, Any]] = []
     for name in names:
         step = workflow.action(name)
         target = workflow.state(step.to) if step else None

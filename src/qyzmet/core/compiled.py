@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 
 class CompiledRead:
@@ -74,7 +74,7 @@ class CompiledInsert:
     default, or now when it is `auto_now(_add)`. `ignore_conflicts` skips rows that would break
     a unique constraint (the database's own ON CONFLICT DO NOTHING / INSERT OR IGNORE)."""
 
-    def __init__(self, model: type) -> None:
+    def __init__(self, model: type[Model]) -> None:
         self._model = model
         self._fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         self._compiled: dict[tuple, str] = {}

@@ -237,7 +237,7 @@ class InputGuardMiddleware:
         return None
 
     def multipart_refusal(self, request: HttpRequest) -> Refusal | None:
-        boundary = request.content_params.get("boundary", "")
+        boundary = (request.content_params or {}).get("boundary", "")
         if not boundary or len(boundary) > 70 or not boundary.isascii():
             return partial(malformed, "boundary")
         if request.method != "POST":  # Django parses forms of POST requests only

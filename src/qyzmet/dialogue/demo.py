@@ -127,8 +127,8 @@ def demo_ensure(*, author_iins: list[str]) -> dict[str, int]:
     """The demo questions, once. `author_iins`: the demo citizens who ask them."""
     if Question.objects.filter(title=QUESTIONS[0][5]).exists():
         return {"questions": 0}
-    authors = [user_get_by_iin(iin=iin) for iin in author_iins]
-    authors = [a for a in authors if a is not None]
+    found = [user_get_by_iin(iin=iin) for iin in author_iins]
+    authors = [a for a in found if a is not None]
     if not authors:
         return {"questions": 0}
     for code, (kk, ru, en) in POSITIONS.items():

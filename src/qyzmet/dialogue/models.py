@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 
 
 class DialogueAgency(models.Model):
@@ -30,6 +31,10 @@ class Question(models.Model):
     ANSWERED = "answered"
     STATUSES = [(s, s) for s in (MODERATION, PUBLISHED, REJECTED, ANSWERED)]
     PUBLIC_STATUSES = (PUBLISHED, ANSWERED)
+    # Not columns, set on the questions shown: whether past its due date (the selectors), the
+    # moderation flags in words (the back office).
+    is_overdue: bool
+    flag_labels: list[Promise]
 
     number = models.CharField(max_length=30, unique=True, null=True, blank=True)
     author = models.ForeignKey(

@@ -23,6 +23,7 @@ import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import matplotlib
 import qrcode
@@ -34,6 +35,9 @@ from django.utils.translation import gettext as _
 
 from qyzmet.core.formats import date_long, iso_dates_localize
 
+if TYPE_CHECKING:
+    from typst import PDFStandard
+
 FONT = "DejaVu Sans"
 TEMPLATE = Path(__file__).with_name("result.typ")
 # The QR parameters are part of the contract with the tests that read the code back.
@@ -42,7 +46,7 @@ QR_BOX_SIZE = 8
 QR_BORDER = 4
 # PDF/UA-1: Typst refuses to write a file that breaks the rules it checks (a missing title or
 # alternative text, a heading level skipped), so a template change cannot quietly lose them.
-PDF_STANDARDS = ["ua-1"]
+PDF_STANDARDS: list[PDFStandard] = ["ua-1"]
 
 _local = threading.local()
 logger = logging.getLogger(__name__)
@@ -180,4 +184,5 @@ def document_pdf_render(
     for warning in warnings:
         # E.g. a glyph missing from DejaVu Sans: the document is still issued, but say so.
         logger.warning("result PDF %s: %s", number, warning.message)
-    return pdf
+    # One PDF document: Typst gives its bytes (a list of pages only for image formats).
+    return cast(bytes, pdf)

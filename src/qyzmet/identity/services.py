@@ -138,14 +138,15 @@ def _record_failure(
 def _audit_failure(
     *, iin: str, user: User | None, ip: str, reason: str, locked_until: dt.datetime | None
 ) -> None:
-    target = {"object_type": "user", "object_id": user.pk} if user is not None else {}
+    object_type, object_id = ("user", user.pk) if user is not None else ("", "")
     audit_record(
         actor=None,
         kind=SECURITY,
         action="login.failure",
         subject_iin=iin,
         data={"reason": reason, "ip": ip},
-        **target,
+        object_type=object_type,
+        object_id=object_id,
     )
     if locked_until is not None:
         audit_record(
@@ -154,7 +155,8 @@ def _audit_failure(
             action="login.locked",
             subject_iin=iin,
             data={"ip": ip, "until": locked_until.isoformat()},
-            **target,
+            object_type=object_type,
+            object_id=object_id,
         )
 
 

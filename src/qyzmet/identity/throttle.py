@@ -233,7 +233,7 @@ def code_issue_take(*, purpose: str, iin: str, address: str, now: dt.datetime) -
     """Take one slot of the one-time-code quota (IIN and address) before an SMS is sent; raise
     a 429 problem with Retry-After instead when a quota is used up (nothing is sent then)."""
     keys = _code_keys(iin=iin, address=address)
-    rules = [(rule, keys[which]) for rule, which in _code_rules(purpose, "issue") if keys[which]]
+    rules = [(rule, key) for rule, which in _code_rules(purpose, "issue") if (key := keys[which])]
     wait = max(_retry_after(rule=rule, key=key, now=now) for rule, key in rules)
     if wait:
         raise codes_issued_problem(wait)
@@ -247,9 +247,9 @@ def wrong_codes_check(*, purpose: str, iin: str, address: str, now: dt.datetime)
     is spent: guessing across fresh challenges gains nothing."""
     keys = _code_keys(iin=iin, address=address)
     wait = max(
-        _retry_after(rule=rule, key=keys[which], now=now)
+        _retry_after(rule=rule, key=key, now=now)
         for rule, which in _code_rules(purpose, "wrong")
-        if keys[which]
+        if (key := keys[which])
     )
     if wait:
         raise wrong_codes_problem(wait)

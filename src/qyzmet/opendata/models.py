@@ -28,6 +28,8 @@ class Dataset(models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices)
     title = models.JSONField(default=dict)  # {"kk": …, "ru": …, "en": …}
     description = models.JSONField(default=dict)
+    # Not a column: the current version's number, set by selectors.organisation_datasets.
+    current_number: int | None
     tags = models.JSONField(default=list)
     theme = models.CharField(max_length=16, default="GOVE")
     frequency = models.CharField(max_length=32, default="daily")
@@ -59,6 +61,8 @@ class DatasetVersion(models.Model):
     note = models.TextField(blank=True, default="")
     published_by = models.CharField(max_length=64, blank=True, default="")  # "" = the platform
     created = models.DateTimeField(auto_now_add=True)
+    # Not a column: {format: size in bytes} of the files, set by selectors.dataset_versions.
+    files: dict[str, int]
 
     class Meta:
         constraints = [

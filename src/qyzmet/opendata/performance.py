@@ -135,7 +135,8 @@ def _cells(row: Mapping[str, Any] | None, *names: str) -> list[int] | None:
     if row is None:
         return [0] * len(names)
     values = [row.get(n) for n in names]
-    return None if any(v is None for v in values) else [int(v) for v in values]
+    cells = [v for v in values if v is not None]
+    return None if len(cells) < len(values) else [int(v) for v in cells]
 
 
 def median_from_cumulative(rows: Iterable[Mapping[str, Any]]) -> tuple[int | None, bool]:
@@ -194,7 +195,7 @@ def _figures(apps: Mapping[str, Any] | None, appeals: Mapping[str, Any] | None,
     _a, f.appeals_in_time_pct = pct("appeals_in_time_pct", appeals, "answered_in_time",
                                     "answered")  # fmt: skip
     f.ratings = count("ratings", appeals, "rated")
-    if f.ratings:
+    if f.ratings and appeals is not None:  # no row counts no ratings
         total = int(appeals["rating_sum"])  # published exactly when `rated` is
         f.mean_rating = (Decimal(total) / Decimal(f.ratings)).quantize(
             Decimal("0.01"), ROUND_HALF_UP

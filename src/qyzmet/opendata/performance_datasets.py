@@ -298,7 +298,7 @@ def _rows_days() -> list[dict]:
     for (m, a, s), pairs in apps.days.items():
         per_key[(m, a, s)].extend(pairs)
         per_key[(m, a, ALL_SERVICES)].extend(pairs)
-    rows = []
+    rows: list[dict] = []
     for (m, a, s), pairs in sorted(per_key.items()):
         decided = sum(n for _d, n in pairs)
         if decided < 5:
@@ -431,7 +431,7 @@ def _rows_grounds_period() -> list[dict]:
     years = sorted({int(m[:4]) for m, _a, _s, _g in counts})
     periods = [(LAST_12, last_complete_months(timezone.localdate()))]
     periods += [(str(y), year_months(y)) for y in years]
-    rows = []
+    rows: list[dict] = []
     for period, months in periods:
         wanted = set(months)
         totals: dict[tuple[str, str, str], int] = defaultdict(int)

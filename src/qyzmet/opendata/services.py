@@ -56,7 +56,9 @@ OPERATOR_NAME = {
     "en": "Qyzmet platform operator",
 }
 FACETS_CACHE_KEY = "opendata:facets"
-MEDIA_TYPES = {Resource.Format.CSV: "text/csv", Resource.Format.JSON: "application/json"}
+MEDIA_TYPES: dict[str, str] = {
+    Resource.Format.CSV: "text/csv", Resource.Format.JSON: "application/json"
+}
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 
 
@@ -165,7 +167,8 @@ def rows_typed(
             if len(errors) >= ERRORS_SHOWN:
                 break
         raise _invalid(errors)
-    resource = frictionless.Resource(data=table, schema=_schema_object(schema))
+    # What frictionless.Resource(data=rows) makes of a table, named so its row stream is typed.
+    resource = frictionless.resources.TableResource(data=table, schema=_schema_object(schema))
     with resource:
         return [row.to_dict() for row in resource.row_stream]
 
@@ -329,7 +332,9 @@ def _tag_text(tags: Iterable[str]) -> str:
 
 def publish_all() -> dict[str, Any]:
     """Run every registered publisher; returns counts and the names that failed."""
-    published, unchanged, failed = [], [], []
+    published: list[str] = []
+    unchanged: list[str] = []
+    failed: list[str] = []
     for publisher in open_datasets.publishers():
         try:
             version = dataset_publish(

@@ -461,7 +461,7 @@ def statement_line_resolve(*, actor: Any, line_id: int, payment_reference: str |
         audit_record(
             actor=actor, kind=Kind.DECISION, action="statement_line.resolved",
             object_type="statement_line", object_id=line.pk,
-            subject_iin=line.payment.payer_iin if line.payment_id else "",
+            subject_iin=line.payment.payer_iin if line.payment is not None else "",
             data={"statement": line.statement_id, **data},
         )  # fmt: skip
     return line
@@ -515,7 +515,7 @@ def statement_settlement_lines(*, day: dt.date) -> list[SettlementLine]:
         external_ref = _external_ref(line, iban=line.statement.account_iban)
         out.append(SettlementLine(
             provider_ref=external_ref[:100] if line.payment_id else "",
-            reference=line.payment.reference if line.payment_id else line.reference_text,
+            reference=line.payment.reference if line.payment is not None else line.reference_text,
             amount=line.amount,
             currency=line.currency,
             booked_on=line.booked_on,

@@ -92,7 +92,7 @@ TEMPLATES = [
 ]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dj_database_url.DBConfig:
     """One DATABASE_URL decides the engine; SQLite gets WAL-friendly options."""
     cfg = dj_database_url.parse(url, conn_max_age=60)
     if cfg["ENGINE"].endswith("sqlite3"):

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -234,7 +235,11 @@ def _public_key(cert_der: bytes) -> Any:
     return x509.load_der_x509_certificate(cert_der).public_key()
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 def _read(buf: bytes, pos: int) -> tuple[int, int, int]:
@@ -301,7 +306,7 @@ class SignerView:
     attributes: bytes  # the signed attributes as a SET (tag 0x31), as signed
     message_digest: bytes | None
     signature_kind: str
-    signature_hash: str | None
+    signature_hash: str
     signature: bytes
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 LIFETIME_DAYS = {
@@ -147,7 +148,12 @@ def certificate_build(
         .not_valid_after(not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
-    issuer_public = issuer_cert.public_key() if issuer_cert is not None else public_key
+    # An issuer's certificate holds a signing key (never X25519/X448): it signs certificates.
+    issuer_public = (
+        cast(CertificateIssuerPublicKeyTypes, issuer_cert.public_key())
+        if issuer_cert is not None
+        else public_key
+    )
     builder = builder.add_extension(
         x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public), critical=False
     )
@@ -236,7 +242,9 @@ def crl_build(
         .next_update(now + next_update)
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                cast(CertificateIssuerPublicKeyTypes, issuer_cert.public_key())  # as above
+            ),
             critical=False,
         )
     )

@@ -15,12 +15,16 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificateIssuerPublicKeyTypes,
+)
 from cryptography.x509 import ocsp
 from django.conf import settings
 from django.utils import timezone
@@ -115,6 +119,7 @@ def crl_der(*, ca_code: str, now: dt.datetime | None = None) -> bytes:
     revoked = [
         (int(row.serial), row.revoked_at, row.revocation_reason)
         for row in Certificate.objects.filter(issuer=ca.row, revoked_at__isnull=False)
+        if row.revoked_at is not None  # as filtered; says so to the type checker
     ]
     crl = pki.crl_build(
         issuer_cert=ca.cert,
@@ -165,9 +170,9 @@ def ocsp_respond(*, request_der: bytes, now: dt.datetime | None = None) -> bytes
     except Exception:  # every parse failure is the client's malformed request
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     issuer = None
-    for row in ca_rows():
-        if _ca_ids(row.pk, bytes(row.der), algorithm.name) == (name_hash, key_hash):
-            issuer = row
+    for ca in ca_rows():
+        if _ca_ids(ca.pk, bytes(ca.der), algorithm.name) == (name_hash, key_hash):
+            issuer = ca
             break
     if issuer is None:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
@@ -200,7 +205,9 @@ def ocsp_respond(*, request_der: bytes, now: dt.datetime | None = None) -> bytes
     for extension in request.extensions:
         if isinstance(extension.value, x509.OCSPNonce):
             builder = builder.add_extension(extension.value, critical=False)
-    return builder.sign(responder.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    # material() loads the key of a CA or OCSP row: the platform holds both, and they sign.
+    responder_key = cast(CertificateIssuerPrivateKeyTypes, responder.key)
+    return builder.sign(responder_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 # --- trust roots ---------------------------------------------------------------------------
@@ -371,7 +378,10 @@ def _revocation_reason(cert_der: bytes, path_ders: list[bytes]) -> tuple[str, di
         if crl.issuer != cert.issuer:
             continue
         issuer_cert = next((c for c in issuers if c.subject == cert.issuer), None)
-        if issuer_cert is None or not crl.is_signature_valid(issuer_cert.public_key()):
+        if issuer_cert is None or not crl.is_signature_valid(
+            # A CRL's issuer signs, so its key is a signing one (never X25519/X448).
+            cast(CertificateIssuerPublicKeyTypes, issuer_cert.public_key())
+        ):
             continue
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if entry is not None:

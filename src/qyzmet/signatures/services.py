@@ -453,11 +453,17 @@ def signature_confirm(*, actor: Any, request_id: str, code: str) -> SignedPayloa
     requests, and once it is spent no code is compared (429 with Retry-After)."""
     now = timezone.now()
     address = client_address()
+    user_id = getattr(actor, "pk", None)
     with transaction.atomic():
+        # Someone not signed in has no requests (a request's user is never null).
         request = (
-            SignatureRequest.objects.select_for_update()
-            .filter(pk=request_id, user_id=getattr(actor, "pk", None))
-            .first()
+            None
+            if user_id is None
+            else (
+                SignatureRequest.objects.select_for_update()
+                .filter(pk=request_id, user_id=user_id)
+                .first()
+            )
         )
         if request is None:
             raise not_found("signature request")

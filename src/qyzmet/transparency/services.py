@@ -173,9 +173,9 @@ def _private_key(key: LogKey):
 def tree_head_current() -> TreeHead:
     """The signed tree head for the log's current size, signed now if none exists yet. One
     head per size: publishing again for an unchanged tree returns the published head."""
-    head = LogHead.objects.filter(pk=1).first()
-    size = head.tree_size if head else 0
-    root = bytes(head.root_hash) if head else merkle.EMPTY_ROOT
+    log_head = LogHead.objects.filter(pk=1).first()
+    size = log_head.tree_size if log_head else 0
+    root = bytes(log_head.root_hash) if log_head else merkle.EMPTY_ROOT
     existing = TreeHead.objects.filter(tree_size=size).first()
     if existing is not None:
         return existing

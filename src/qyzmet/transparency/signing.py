@@ -22,6 +22,7 @@ import struct
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 ALGORITHM = "ecdsa-p256-sha256"
 HASH_SHA256, SIG_ECDSA = 4, 3
@@ -51,7 +52,7 @@ def public_pem_of(public: ec.EllipticCurvePublicKey) -> str:
     ).decode()
 
 
-def key_id_of(public: ec.EllipticCurvePublicKey) -> str:
+def key_id_of(public: PublicKeyTypes) -> str:
     der = public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -154,10 +154,10 @@ def tree_heads_verify(*, witnessed: list[WitnessedHead]) -> tuple[int, list[str]
             if problem:
                 problems.append(problem)
     own = list(TreeHead.objects.order_by("tree_size"))
-    for head in own:
+    for own_head in own:
         problem = _agreement_problem(
-            tree, f"the log's own signed head of size {head.tree_size}", head.tree_size,
-            bytes(head.root_hash),
+            tree, f"the log's own signed head of size {own_head.tree_size}", own_head.tree_size,
+            bytes(own_head.root_hash),
         )
         if problem:
             problems.append(problem)

@@ -519,8 +519,8 @@ def _entities(g: _Generator, *, fixed_count: int, companies: int, entrepreneurs:
         entities.append(entity)
         cuts = sorted(g.rng.sample(range(1, 100), k=len(owners) - 1))
         bounds = [0, *cuts, 100]
-        for owner, lo, hi in zip(owners, bounds, bounds[1:], strict=False):
-            founders.append(Founder(entity=entity, iin=owner.iin, share=Decimal(hi - lo)))
+        for owner, low, high in zip(owners, bounds, bounds[1:], strict=False):
+            founders.append(Founder(entity=entity, iin=owner.iin, share=Decimal(high - low)))
     for person in g.rng.sample(adults, k=min(len(adults), entrepreneurs)):
         lo = max(_plus_years(person.birth_date, 18), dt.date(2005, 1, 1))
         initials = f"{person.first_name[0]}."

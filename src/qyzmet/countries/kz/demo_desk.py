@@ -8,7 +8,7 @@ and the layers contract keeps `appeals` from depending on `applications`, even i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +28,9 @@ from qyzmet.identity.models import User
 from qyzmet.payments import selectors as payment_selectors
 from qyzmet.payments import services as payment_services
 from qyzmet.registries.population.models import Person
+
+if TYPE_CHECKING:
+    from qyzmet.catalog.selectors import ServiceVersionDTO
 
 # Each agency's inbox gets these cases: (slot, working days before its deadline it came in, taken
 # into review). "late" came in two working days more than the service allows, "soon" is due on
@@ -166,9 +169,9 @@ def demo_open_cases_ensure(*, today: dt.date | None = None) -> dict[str, int]:
     Needs the catalogue, the exchange gateway's rights and the PKI loaded first (demo_load runs
     it after check_services, exchange_sync and pki_init). Returns how many cases it created."""
     today = today or timezone.localdate()
-    services = {}
-    for service in service_search():
-        services.setdefault(service.agency_code, service)
+    services: dict[str, ServiceVersionDTO] = {}
+    for found in service_search():
+        services.setdefault(found.agency_code, found)
     officers = {
         agency: iin
         for agency, people in DEMO_OFFICER_IINS.items()

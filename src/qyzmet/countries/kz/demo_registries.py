@@ -116,7 +116,7 @@ def registries_extra_generate(*, seed: int = 2026, today: dt.date | None = None)
                 area=Decimal(rng.randint(3500, 18000)) / 100,
                 registered_on=since,
             ))  # fmt: skip
-            spouse = person.spouse.iin if person.spouse_id else ""
+            spouse = person.spouse.iin if person.spouse is not None else ""
             if spouse and spouse not in housed:
                 shares += [(index, person.iin, Decimal("50.00"), since),
                            (index, spouse, Decimal("50.00"), since)]  # fmt: skip
