@@ -7,6 +7,7 @@ import pytest
 from django.test import Client, override_settings
 
 from qyzmet.audit.usage import personal_data_usage
+from qyzmet.catalog.selectors import service_current
 from qyzmet.identity.services import api_token_issue
 from tests.govstack.helpers import gateway_call
 from tests.identity.factories import MembershipFactory
@@ -40,9 +41,10 @@ def test_journey_reads_appear_with_purpose_and_organisation(journey):
     page = _page(a)
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"Checking the data for your application {application.number}" in html
-    # The evidence was read by the platform's own subsystem (through the gateway), for the
-    # application that names the agency in its purpose.
+    title = service_current(code=application.service_code).title("en")
+    assert f"Sending your application: {title}" in html
+    # The evidence was read by the platform's own subsystem (through the gateway), while the
+    # application was being sent (before it had a number).
     assert "Ministry of Digital Development" in html
     assert "Population register: personal details" in html
     entries = personal_data_usage(subject_iin=a.iin).entries
@@ -82,7 +84,8 @@ def test_isolation_citizen_b_never_sees_a(journey):
     mine = gateway_call("GET", f"/data/MyPersonalDataUsage/1.0?ID={a.iin}", user=a.iin)
     assert mine.status_code == 200
     item = mine.json()["results"][0]
-    assert item["purpose"].startswith("application ") and item["registry"] == "population"
+    assert item["purpose"].startswith("submitting an application ")
+    assert item["registry"] == "population"
     assert set(item) >= {"searchDateTime", "readerId", "readerInstitution", "fields"}
     missing = gateway_call("GET", "/data/MyPersonalDataUsage/1.0", user=a.iin)
     assert missing.status_code == 400 and missing.json()["errors"][0]["pointer"] == "/ID"
