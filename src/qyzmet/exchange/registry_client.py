@@ -1,7 +1,7 @@
 """The registry client seam: the only way code outside `qyzmet.registries` reads the state
 registries. It lives in `qyzmet.exchange` because nothing imports a registry: everything asks the
 gateway (ARCHITECTURE.md); which registries exist and what they answer comes from their
-descriptors (`qyzmet.registries.descriptor`), never from a list written here.
+descriptors (`qyzmet.exchange.registry_descriptor`), never from a list written here.
 
 Why a seam: in production the registries are other organisations' systems reached through the
 exchange gateway (X-Road style, signed messages, access rights per purpose). In the embedded
@@ -63,7 +63,8 @@ from django.utils.translation import gettext as _
 
 from qyzmet.audit.services import personal_data_read
 from qyzmet.core.identifiers import InvalidIdentifier, bin_validate, iin_validate
-from qyzmet.registries.descriptor import FactSpec, SubjectKind, registry_descriptors
+
+from .registry_descriptor import FactSpec, SubjectKind, registry_descriptors
 
 
 class RegistryError(Exception):

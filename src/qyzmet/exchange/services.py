@@ -14,10 +14,10 @@ from qyzmet.audit.services import audit_record
 from qyzmet.core.problem import Problem
 from qyzmet.identity import selectors as identity_selectors
 from qyzmet.identity import services as identity_services
-from qyzmet.registries.descriptor import registry_descriptor
 
 from . import conf, directory, signing
 from .models import AccessRight, ClientKey, Member, Service, Subsystem
+from .registry_descriptor import registry_descriptor
 from .selectors import service_id_parse, subsystem_id_parse
 
 KZ_PACK = Path(__file__).resolve().parent.parent / "countries" / "kz" / "exchange.yaml"
