@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from qyzmet.appeals import selectors, services
 from qyzmet.appeals.labels import place_note
@@ -24,8 +25,8 @@ from .responses import problems
 router = Router(tags=["appeals"], auth=USER_AUTH)
 # The limits appeals.validation enforces (with its own codes: text_too_long, too_many_photos, …).
 PHOTO_B64_MAX = 4 * -(-5 * 1024 * 1024 // 3)  # base64 of 5 MB
-LATITUDE = {"minimum": -90, "maximum": 90}
-LONGITUDE = {"minimum": -180, "maximum": 180}
+LATITUDE: JsonDict = {"minimum": -90, "maximum": 90}
+LONGITUDE: JsonDict = {"minimum": -180, "maximum": 180}
 
 
 class AppealIn(Schema):

@@ -5,10 +5,14 @@ address gazetteer learned from earlier appeals."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from .chooser import Group
 
 
 class Appeal(models.Model):
@@ -84,6 +88,12 @@ class Appeal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not columns, set on the appeals of the triage queue: the latest routing suggestion
+    # (selectors.triage_list), and for the back office's page whether the place is unresolved
+    # and the organisations to choose from.
+    latest_suggestion: RoutingSuggestion | None
+    place_unresolved: bool
+    org_groups: list[Group]
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -77,7 +77,7 @@ def triage_list(*, user: Actor, limit: int = 50) -> list[Appeal]:
     ):
         latest.setdefault(s.appeal_id, s)
     for a in appeals:
-        a.latest_suggestion = latest.get(a.pk)  # type: ignore[attr-defined]  # for the page
+        a.latest_suggestion = latest.get(a.pk)
     return appeals
 
 

@@ -67,12 +67,14 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _page(request, errors=[_("Choose the agency whose budget this is.")], status=400)
     uploads: list[tuple[str, bytes]] = []
     for upload in request.FILES.getlist("package"):
-        if upload.size > fdp.MAX_UPLOAD_BYTES:
+        # A file of a multipart form always has its size and a name (Django skips nameless ones).
+        name = upload.name or ""
+        if (upload.size or 0) > fdp.MAX_UPLOAD_BYTES:
             error = fdp.PackageError(
-                "too_large", upload.name, value=str(fdp.MAX_UPLOAD_BYTES // (1024 * 1024))
+                "too_large", name, value=str(fdp.MAX_UPLOAD_BYTES // (1024 * 1024))
             )
             return _page(request, errors=[str(error)], chosen=code, status=400)
-        uploads.append((upload.name, upload.read(fdp.MAX_UPLOAD_BYTES + 1)))
+        uploads.append((name, upload.read(fdp.MAX_UPLOAD_BYTES + 1)))
     try:
         version = services.budget_publish(
             actor=request.user, organisation_code=code, uploads=uploads

@@ -214,7 +214,7 @@ def _csv_lines(rows: Iterator[finance.PaymentRow], agencies: dict[str, str],
 
 @require_GET
 @finance_required
-def export(request: HttpRequest, scope: finance.DeskScope) -> HttpResponse:
+def export(request: HttpRequest, scope: finance.DeskScope) -> StreamingHttpResponse:
     """The filtered payments as CSV (UTF-8 with a byte-order mark, so spreadsheets read the
     Kazakh and Russian names), streamed row by row."""
     filters = _filters(request, scope)
@@ -337,7 +337,7 @@ def refund_request(request: HttpRequest, scope: finance.DeskScope,
         errors.append(_("Enter the amount to refund in tenge, e.g. 1500 or 1500,50."))
     if not reason:
         errors.append(_("Say why the money is refunded (the citizen reads it)."))
-    if errors:
+    if errors or amount is None:  # no amount has its error
         return _payment_page(request, scope, detail, errors=errors, status=400)
     try:
         refund = services.refund_request(
@@ -485,7 +485,7 @@ def statement_upload(request: HttpRequest, scope: finance.DeskScope) -> HttpResp
     if upload is None:
         return _statements_page(request, scope, status=400,
                                 errors=[_("Choose the statement file to upload.")])  # fmt: skip
-    if upload.size > camt053.MAX_BYTES:
+    if (upload.size or 0) > camt053.MAX_BYTES:  # an uploaded file always has its size
         return _statements_page(request, scope, status=413, errors=[
             _("The file is %(size)s bytes; a statement file may be at most %(limit)s bytes.")
             % {"size": upload.size, "limit": camt053.MAX_BYTES}])  # fmt: skip
@@ -508,7 +508,10 @@ def statement(request: HttpRequest, scope: finance.DeskScope, statement_id: int)
     row, lines = finance.statement_get(statement_id=statement_id)
     return _render(request, scope, "statement.html", {
         "s": row, "lines": [_line_dict(line) for line in lines],
-        "imported_by": _person_names([row.imported_by_id]).get(row.imported_by_id, ""),
+        "imported_by": (
+            _person_names([row.imported_by_id]).get(row.imported_by_id, "")
+            if row.imported_by_id is not None else ""
+        ),
     })
 
 

@@ -6,7 +6,7 @@ published), publish (heads), the moderation queue, answers to published comments
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +27,9 @@ from qyzmet.participation.labels import (
     REASON_LABELS,
     STATUS_LABELS,
 )
+
+if TYPE_CHECKING:
+    from qyzmet.participation.models import Comment
 
 LANGS = ("kk", "ru", "en")
 
@@ -58,7 +61,8 @@ def _field_labels() -> dict[str, str]:
 
 
 def _errors(problem: Problem, labels: dict[str, str]):
-    summary, by_field = [], {}
+    summary: list[tuple[str, str, str]] = []
+    by_field: dict[str, str] = {}
     for error in problem.errors:
         name = error.pointer.strip("/").split("/")[0]
         if name in labels:
@@ -175,7 +179,9 @@ def act_page(request: HttpRequest, act_id: int) -> HttpResponse:
     act.kind_label = KIND_LABELS[act.kind]
     act.agency_name = names.get(act.organisation_code, "")
     act.days_left = selectors.days_left(act)
-    pending, published, refused = [], [], []
+    pending: list[Comment] = []
+    published: list[Comment] = []
+    refused: list[Comment] = []
     for comment in view.comments:
         comment.flag_labels = [FLAG_LABELS[f] for f in comment.flags if f in FLAG_LABELS]
         comment.status_label = COMMENT_STATUS_LABELS[comment.status]

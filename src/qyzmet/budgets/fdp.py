@@ -450,8 +450,10 @@ def _frictionless_validate(resources: list[dict[str, Any]], workdir: Path) -> li
     for task in report.tasks:
         file_name = Path(str(task.place or task.name)).name
         for error in task.errors:
-            code = _FRICTIONLESS_CODES.get(error.type)
-            if code is None:
+            mapped = _FRICTIONLESS_CODES.get(error.type)
+            if mapped is not None:
+                code = mapped
+            else:
                 code = "package_invalid" if error.type.endswith(("package-error",
                                                                  "resource-error")) else (
                     "schema_invalid" if "schema" in error.type or "field" in error.type
@@ -533,7 +535,8 @@ def _model(descriptor: dict[str, Any], columns: set[str]) -> _Model:
             if phase in measures:
                 errors.append(PackageError("duplicate_phase", DESCRIPTOR, value=phase))
             measures[phase] = (measure["source"], factor, str(name))
-    dimensions = model.get("dimensions") if isinstance(model.get("dimensions"), dict) else {}
+    raw_dimensions = model.get("dimensions")
+    dimensions = raw_dimensions if isinstance(raw_dimensions, dict) else {}
     year = administrative = functional = ""
     programme: dict[str, str] = {}
     subprogramme: dict[str, str] = {}
@@ -735,7 +738,8 @@ def package_read(
         raise PackageInvalid(errors)
     if not lines or fiscal_year is None:
         raise PackageInvalid([PackageError("no_rows")])
-    title = descriptor.get("title") if isinstance(descriptor.get("title"), str) else ""
+    raw_title = descriptor.get("title")
+    title = raw_title if isinstance(raw_title, str) else ""
     return Package(files, title[:300], fiscal_year, administrative, list(lines.values()))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 
 
 class LegalAct(models.Model):
@@ -42,6 +43,16 @@ class LegalAct(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     summary_document = models.CharField(max_length=43, blank=True, default="")  # public_id
     summary_published_at = models.DateTimeField(null=True, blank=True)
+    # Not columns, set on the acts shown: the latest version and how many there are
+    # (selectors._with_current); the back office's title, status and kind in the reader's
+    # language, the agency's name and the days left for comments.
+    current: LegalActVersion | None
+    version_count: int
+    title_text: str
+    status_label: Promise
+    kind_label: Promise
+    agency_name: str
+    days_left: int
 
     class Meta:
         indexes = [models.Index(fields=["status", "closes_on"], name="legalact_status_closes")]
@@ -116,6 +127,13 @@ class Comment(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not columns, set by the back office on the comments it shows: the codes in words and
+    # whom the comment is shown as coming from.
+    flag_labels: list[Promise]
+    status_label: Promise
+    reason_label: str | Promise
+    position_label: str | Promise
+    shown_as: str
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -80,7 +80,7 @@ def acts_public(
         published_comments=Count("comments", filter=Q(comments__status=Comment.Status.ACCEPTED))
     ).order_by("-opened_at", "-pk")
     total = qs.count()
-    items = list(qs[offset:offset + limit])
+    items: list[LegalAct] = list(qs[offset:offset + limit])
     return ActPage(items=_with_current(items), total=total, offset=offset, limit=limit)
 
 
@@ -179,6 +179,7 @@ def dataset_rows() -> list[dict[str, Any]]:
     )
     rows = []
     for act in acts:
+        assert act.closes_on is not None  # a public act was opened, so it closes on a day
         rows.append({
             "act_id": act.pk,
             "organisation": act.organisation_code,

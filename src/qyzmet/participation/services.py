@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -147,10 +148,14 @@ def legal_act_create(
         raise forbidden(_("You do not work for this agency."))
     errors: list[FieldError] = []
     checked: dict[str, Any] = {}
-    for key, check, arg in (("kind", _kind_check, kind), ("days", _days_check, comment_days),
-                            ("texts", lambda a: _texts_check(*a), (title, text, note))):
+    checks: list[tuple[str, Callable[[], Any]]] = [
+        ("kind", lambda: _kind_check(kind)),
+        ("days", lambda: _days_check(comment_days)),
+        ("texts", lambda: _texts_check(title, text, note)),
+    ]
+    for key, check in checks:
         try:
-            checked[key] = check(arg)
+            checked[key] = check()
         except Problem as problem:
             errors.extend(problem.errors)
     if errors:
@@ -167,7 +172,8 @@ def legal_act_create(
 
 
 def current_version(act: LegalAct) -> LegalActVersion:
-    return act.versions.order_by("-number").first()
+    # An act is created with its first version, so it always has one.
+    return act.versions.latest("number")
 
 
 @transaction.atomic
@@ -399,6 +405,7 @@ def summary_facts(act: LegalAct) -> dict[str, Any]:
         diff = text_diff(first.text.get(lang, ""), final.text.get(lang, ""))
         changes[lang] = {"words_added": diff.added, "words_removed": diff.removed,
                          "paragraphs_changed": diff.changed_paragraphs}
+    assert act.closes_on is not None  # a summary follows the consultation, which had an end
     return {
         "act": act.pk,
         "organisation": act.organisation_code,

@@ -282,8 +282,8 @@ def _line_row(line: StatementLine) -> LineRow:
         statement_filename=line.statement.filename, line_ref=line.line_ref,
         booked_on=line.booked_on, amount=line.amount, currency=line.currency,
         reference_text=line.reference_text, state=line.state, note=line.note,
-        payment_reference=line.payment.reference if line.payment_id else "",
-        payment_public_id=str(line.payment.public_id) if line.payment_id else "",
+        payment_reference=line.payment.reference if line.payment is not None else "",
+        payment_public_id=str(line.payment.public_id) if line.payment is not None else "",
         resolved_by_id=line.resolved_by_id, resolved_at=line.resolved_at,
     )  # fmt: skip
 
@@ -429,7 +429,7 @@ class StatementRow:
 
 
 def _statement_rows(qs: QuerySet[BankStatement]) -> list[StatementRow]:
-    qs = qs.annotate(
+    values = qs.annotate(
         n_lines=Count("lines"),
         n_open=Count("lines", filter=Q(lines__state__in=statements.OPEN_STATES)),
         n_matched=Count("lines", filter=Q(lines__state=StatementLine.MATCHED)),
@@ -441,7 +441,7 @@ def _statement_rows(qs: QuerySet[BankStatement]) -> list[StatementRow]:
         StatementRow(v["id"], v["filename"], v["message_id"], v["statement_id"],
                      v["account_iban"], v["created_on"], v["imported_at"], v["imported_by_id"],
                      v["n_lines"], v["n_open"], v["n_matched"])
-        for v in qs
+        for v in values
     ]  # fmt: skip
 
 

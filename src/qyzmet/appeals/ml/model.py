@@ -213,7 +213,7 @@ class _Calibrator:
 
     def __call__(self, top: np.ndarray) -> np.ndarray:
         top = np.asarray(top, dtype=float)
-        if self.x is None:
+        if self.x is None or self.y is None:  # both set, or neither
             return np.minimum(top, self.constant if self.constant > 0 else 1.0)
         return np.clip(np.interp(top, self.x, self.y), 0.0, 1.0)
 
@@ -391,6 +391,8 @@ class _Linear:
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
         # x in float32 like the coefficients: a float64 x would make scipy copy the whole
         # coefficient matrix to float64 on every call
+        if self.coef_t is None or self.intercept is None:
+            raise RuntimeError("_Linear.scores before fit")
         x = x.astype(np.float32, copy=False)
         return np.asarray(x @ self.coef_t, dtype=np.float64) + self.intercept
 
@@ -425,14 +427,13 @@ class _Places:
         never its own neighbour."""
         qs, js, ds = [], [], []
         offsets = [(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)]
-        self_place = None
+        self_place: np.ndarray | None = None
         if exclude_self:
             self_place = np.full(len(xy), -1)
             self_place[self.rows] = np.arange(self.rows.size)
         for i in np.flatnonzero(valid):
             cx, cy = (int(v) for v in np.floor(xy[i] / _CELL_KM))
-            found = [self.cells.get((cx + a, cy + b)) for a, b in offsets]
-            found = [f for f in found if f is not None]
+            found = [f for a, b in offsets if (f := self.cells.get((cx + a, cy + b))) is not None]
             if not found:
                 continue
             cand = np.concatenate(found) if len(found) > 1 else found[0]
@@ -704,7 +705,10 @@ class _Core:
                             s_rerank[in_te] = model.predict_proba(feats[in_te])[:, 1]
                     else:
                         s_rerank[in_te] = feats[in_te, 0]
-        self.cal_category = self.cal_reason = self.cal_org = None
+        # Calibrated only when there were folds to read the calibration off (see _calibrate).
+        self.cal_category: _Calibrator | None = None
+        self.cal_reason: _Calibrator | None = None
+        self.cal_org: _Calibrator | None = None
         self.out_of_fold: dict | None = None
         if splits:
             step(0.95, "calibration and thresholds")
@@ -913,19 +917,19 @@ class _Core:
         else:
             org, top_o = p_org.argmax(axis=1), p_org.max(axis=1)
         has_o = y_o >= 0
-        self.cal_category = _Calibrator(top_c, category == y_c)
-        self.cal_reason = _Calibrator(top_r, reason == y_r)
-        self.cal_org = _Calibrator(top_o[has_o], (org == y_o)[has_o])
+        self.cal_category = cal_category = _Calibrator(top_c, category == y_c)
+        self.cal_reason = cal_reason = _Calibrator(top_r, reason == y_r)
+        self.cal_org = cal_org = _Calibrator(top_o[has_o], (org == y_o)[has_o])
         return {
             "category": category,
             "y_category": y_c,
-            "category_confidence": self.cal_category(top_c),
+            "category_confidence": cal_category(top_c),
             "reason": reason,
             "y_reason": y_r,
-            "reason_confidence": self.cal_reason(top_r),
+            "reason_confidence": cal_reason(top_r),
             "org": org,
             "y_org": y_o,
-            "org_confidence": self.cal_org(top_o),
+            "org_confidence": cal_org(top_o),
         }
 
     # -- scoring
