@@ -199,6 +199,9 @@ QYZMET_SMS_CHANNEL = "qyzmet.notifications.channels.OutboxSmsChannel"
 # the registries accept only requests that carry the gateway's proof.
 QYZMET_REGISTRY_CLIENT = "qyzmet.exchange.registry_client.GatewayRegistryClient"
 QYZMET_GATEWAY_VERIFIER = "qyzmet.exchange.provider.gateway_request_verify"
+# How long the facts a citizen was shown may be reused by signing and submission before they
+# are read again (one read per registry per application; a fact that changed is shown, ADR 0060).
+QYZMET_EVIDENCE_MAX_AGE_SECONDS = int(os.environ.get("QYZMET_EVIDENCE_MAX_AGE_SECONDS", "900"))
 # Where people reach this site: printed under and encoded in the QR code of every result
 # document. `make run` exports it; a deployment sets its own address.
 QYZMET_PUBLIC_BASE_URL = os.environ.get("QYZMET_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
