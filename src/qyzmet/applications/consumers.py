@@ -40,7 +40,7 @@ def _notify(event: dict[str, Any]) -> None:
     package = application_package(application=application)
     user = application.applicant
     lang = user.language or application.language
-    templates = package.notifications.get(kind) or {}
+    templates: dict[str, str] = package.notifications.get(kind) or {}
     template = templates.get(lang) or templates.get("en") or ""
     if not template:
         return
@@ -176,6 +176,8 @@ def _escalate(event: dict[str, Any], topic: str) -> None:
     """Tell the agency's heads (and the officer handling the case) that a deadline is near or
     missed, each in their own language."""
     application = Application.objects.get(pk=event["application_id"])
+    # Only a case whose deadline is near or past is escalated: it has a due date.
+    assert application.due_date is not None
     package = application_package(application=application)
     recipients = set(organisation_member_ids(code=application.agency_code, roles={"head"}))
     if application.assignee_id:

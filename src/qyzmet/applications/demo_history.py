@@ -379,7 +379,9 @@ def application_history_ensure(
         reason = rng.choice(REFUSAL_REASONS[language]) if outcome == "refused" else ""
         ground = _ground(ground_rng, service, path[-1].name) if outcome == "refused" else ""
         applicant_step = (applicant.user_id, APPLICANT_ROLE)
-        plan = [("submit", *applicant_step, route.workflow.initial, "", submitted_at)]
+        plan: list[tuple[str, int | None, str, str, str, dt.datetime]] = [
+            ("submit", *applicant_step, route.workflow.initial, "", submitted_at)
+        ]
         start = submitted_at
         for i, step in enumerate(path):
             final = i == len(path) - 1
@@ -399,7 +401,8 @@ def application_history_ensure(
                 plan.append((answer.name, *applicant_step, answer.to, "", detour[1]))
                 start, detour = detour[1], None
         # Each row's from-state is where the case was before it.
-        fixed, state = [], Application.DRAFT
+        fixed: list[tuple[str, int | None, str, str, str, str, dt.datetime]] = []
+        state = Application.DRAFT
         for action, actor, role, to, why, at in plan:
             fixed.append((action, actor, role, state, to, why, at))
             state = to
@@ -447,8 +450,8 @@ def application_history_ensure(
     ours = ApplicationEvent.objects.filter(application__idempotency_key__startswith=KEY_PREFIX)
     case = Application.objects.filter(pk=OuterRef("application_id"))
     ours.filter(action="submit").update(at=Subquery(case.values("submitted_at")[:1]))
-    last = ours.exclude(action="submit").filter(to_state=F("application__state"))
-    last.update(at=Subquery(case.values("decided_at")[:1]))
+    decisions = ours.exclude(action="submit").filter(to_state=F("application__state"))
+    decisions.update(at=Subquery(case.values("decided_at")[:1]))
     between = []
     for event, at in zip(events, moments, strict=True):
         if event.action != "submit" and event.to_state not in final_states:

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qyzmet.audit.services import personal_data_read
-from qyzmet.catalog.package import REFUND_FULL
+from qyzmet.catalog.package import REFUND_FULL, ServicePackage
 from qyzmet.catalog.selectors import service_pinned
 from qyzmet.core.calendar import calendar_default
 from qyzmet.core.pagination import Page, cursor_encode, cursor_key, cursor_read, page_limit
@@ -117,6 +117,8 @@ def inbox_list(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
+        # Every case in the workflow has a due date (set on submission; drafts are excluded).
+        assert last.due_date is not None
         next_cursor = cursor_encode({"due": last.due_date.isoformat(), "id": last.pk})
     return Page(rows[:limit], next_cursor)
 
@@ -175,7 +177,7 @@ def attachment_content(*, attachment_id: int, application_id: int) -> Attachment
     return attachment
 
 
-def application_package(*, application: Application):
+def application_package(*, application: Application) -> ServicePackage:
     """The package version this application is pinned to."""
     return service_pinned(version_id=application.service_version_id).package
 
@@ -375,7 +377,7 @@ def _signature_ids(application: Application) -> list[str]:
     events = ApplicationEvent.objects.filter(
         application_id=application.pk, signature_id__isnull=False
     ).order_by("id").values_list("signature_id", flat=True)
-    return list(dict.fromkeys([*ids, *events]))
+    return list(dict.fromkeys([*ids, *(e for e in events if e is not None)]))
 
 
 def application_signatures(*, application: Application) -> dict[str, SignatureInfo]:

@@ -23,12 +23,13 @@ from qyzmet.notifications.selectors import (
     sms_demo_messages,
 )
 from qyzmet.notifications.services import notification_mark_read
+from qyzmet.portal.signed_in import SignedInRequest
 
 
 @login_required
 @require_GET
 @never_cache
-def my_notifications_view(request: HttpRequest) -> HttpResponse:
+def my_notifications_view(request: SignedInRequest) -> HttpResponse:
     context = {
         "notifications": notification_list_for_user(user_id=request.user.pk, limit=100),
         "unread": notification_unread_count(user_id=request.user.pk),

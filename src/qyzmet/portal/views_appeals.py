@@ -64,7 +64,8 @@ def _form_errors(problem: Problem) -> tuple[list[tuple[str, str, str]], dict[str
     """The error summary as (input id, field label, message) and each field's own message,
     so the page names the field and links to it."""
     labels = _field_labels()
-    summary, by_field = [], {}
+    summary: list[tuple[str, str, str]] = []
+    by_field: dict[str, str] = {}
     for error in problem.errors:
         field = error.pointer.strip("/").split("/")[0]
         if field not in labels:

@@ -33,6 +33,7 @@ from qyzmet.catalog.selectors import service_current
 from qyzmet.core.formats import date_long
 from qyzmet.core.problem import Problem
 from qyzmet.documents.selectors import document_for_source, document_pdf
+from qyzmet.portal.signed_in import SignedInRequest
 from qyzmet.ui.answers import agency_full_name, answer_rows
 from qyzmet.ui.fees import fee_view
 from qyzmet.ui.forms import (
@@ -84,7 +85,7 @@ def _key(value: str | None) -> str:
 
 
 def _prefill(
-    request: HttpRequest, *, package: ServicePackage, code: str, draft_id: int | None,
+    request: SignedInRequest, *, package: ServicePackage, code: str, draft_id: int | None,
     data: dict | None = None,
 ) -> tuple[list, str]:
     """The facts the state already holds, for display: about the applicant on the form; on
@@ -124,7 +125,7 @@ def _evidence_keep(
 
 
 def _prefill_evidence(
-    request: HttpRequest, *, package: ServicePackage, code: str, draft_id: int | None,
+    request: SignedInRequest, *, package: ServicePackage, code: str, draft_id: int | None,
     data: dict | None = None,
 ) -> tuple[Evidence, str]:
     """`_prefill`'s facts, and the notice when a registry failed. Each registry item is read
@@ -202,7 +203,7 @@ def _summary(package: ServicePackage, errors: dict[str, str], general: list[str]
 
 
 def _render_form(
-    request: HttpRequest,
+    request: SignedInRequest,
     *,
     code: str,
     package: ServicePackage,
@@ -320,7 +321,7 @@ def _language_switch(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apply(request: HttpRequest, code: str) -> HttpResponse:
+def apply(request: SignedInRequest, code: str) -> HttpResponse:
     """The application form for the current version of a service (or a saved draft's version)."""
     package, draft = _package_and_draft(request, code)
     draft_id = draft.pk if draft else None
@@ -355,7 +356,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         # A draft keeps what was typed, even what does not convert yet (validated on submit).
         draft_data = {**{name: raw[name] for name in errors}, **data}
         try:
-            saved = app_services.application_draft_save(
+            draft_saved = app_services.application_draft_save(
                 actor=request.user,
                 service_code=code,
                 data=draft_data,
@@ -368,7 +369,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, _(problem.detail or problem.title))
             return redirect(back)
         messages.success(request, _("Your draft was saved. You can continue it at any time."))
-        return redirect("my-application", application_id=saved.pk)
+        return redirect("my-application", application_id=draft_saved.pk)
 
     field_errors, general = form_validate(form=package.form, data=data)
     field_errors = {**field_errors, **errors}
@@ -396,7 +397,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _sign(
-    request: HttpRequest,
+    request: SignedInRequest,
     *,
     code: str,
     package: ServicePackage,
@@ -464,7 +465,7 @@ def _sign(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apply_check(request: HttpRequest, code: str) -> HttpResponse:
+def apply_check(request: SignedInRequest, code: str) -> HttpResponse:
     """Check your answers: every answer in words with a Change link back to its question, and
     the registry facts that will be used. Confirming it prepares the signature of exactly these
     answers (POST); without answers waiting in the session the form is shown instead."""
@@ -773,7 +774,7 @@ def my_application_answer(request: HttpRequest, application_id: int) -> HttpResp
         errors["answer"] = _("Write your answer or attach a file.")
     elif len(text) > ANSWER_MAX_CHARS:
         errors["answer"] = _("Use at most %(count)d characters.") % {"count": ANSWER_MAX_CHARS}
-    if upload is not None and upload.size > settings.QYZMET_UPLOAD_MAX_BYTES:
+    if upload is not None and (upload.size or 0) > settings.QYZMET_UPLOAD_MAX_BYTES:
         errors["file"] = upload_error_message(Problem(413, "upload_too_large", ""))
     if not errors:
         try:

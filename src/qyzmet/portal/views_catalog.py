@@ -164,6 +164,8 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
     applicants = [str(APPLICANT_LABELS.get(a, a)) for a in package.applicants]
     if not package.is_online:
         info = package.information
+        # A package that is not online is an information package: the parser always gives it one.
+        assert info is not None
         return render(
             request,
             "portal/catalog/detail.html",

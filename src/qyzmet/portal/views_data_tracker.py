@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET
 from qyzmet.audit.services import Kind, audit_record
 from qyzmet.audit.usage import UsageVisit, personal_data_visits
 from qyzmet.catalog.selectors import services_current
+from qyzmet.portal.signed_in import SignedInRequest
 from qyzmet.ui.labels import data_label, fact_label, purpose_label, registry_label
 
 
@@ -90,7 +91,7 @@ def visit_rows(visits: list[UsageVisit], lang: str) -> list[VisitRow]:
 @login_required
 @require_GET
 @never_cache
-def my_data_view(request: HttpRequest) -> HttpResponse:
+def my_data_view(request: SignedInRequest) -> HttpResponse:
     cursor = request.GET.get("cursor")
     page = personal_data_visits(subject_iin=request.user.iin, cursor=cursor)
     audit_record(

@@ -5,6 +5,8 @@ moderators apply."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -128,7 +130,7 @@ def _field_labels() -> dict[str, str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def ask(request: HttpRequest) -> HttpResponse:
-    context = {
+    context: dict[str, Any] = {
         "agencies": _agencies(), "topics": list(TOPICS.items()), "values": {},
         "error_summary": [], "field_errors": {},
         "title_max": services.TITLE_MAX, "text_max": services.TEXT_MAX,

@@ -6,6 +6,8 @@ signing in except the comment form."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -90,7 +92,8 @@ def acts_list(request: HttpRequest) -> HttpResponse:
 def _comment_errors(problem: Problem) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
     labels = {"text": _("Your comment"), "paragraph": _("Paragraph (optional)"),
               "on_behalf_of": _("Comment as")}
-    summary, by_field = [], {}
+    summary: list[tuple[str, str, str]] = []
+    by_field: dict[str, str] = {}
     for error in problem.errors:
         name = error.pointer.strip("/").split("/")[0]
         if name in labels:
@@ -106,7 +109,10 @@ def _act_context(request: HttpRequest, act_id: int) -> dict:
         view = selectors.act_public(act_id=act_id)
     except Problem as problem:
         raise Http404 from problem
-    act = view.act
+    # The templates read display attributes set here on the act and its comments (the models
+    # declare none of them): these objects are handled as Any.
+    act: Any = view.act
+    comment: Any
     codes = {act.organisation_code} | {c.on_behalf_of for c in view.comments if c.on_behalf_of}
     reps = services.representative_organisations(user=request.user) \
         if request.user.is_authenticated else set()

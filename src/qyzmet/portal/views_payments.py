@@ -48,6 +48,7 @@ from qyzmet.documents.selectors import document_pdf
 from qyzmet.payments import selectors as payment_selectors
 from qyzmet.payments import services as payment_services
 from qyzmet.payments.selectors import AttemptView, PaymentView
+from qyzmet.portal.signed_in import SignedInRequest
 from qyzmet.ui.answers import agency_full_name
 from qyzmet.ui.payments import failure_words, payment_words
 from qyzmet.ui.titles import current_lang
@@ -179,7 +180,7 @@ def _context(request: HttpRequest, payment: PaymentView) -> dict[str, Any]:
 @login_required
 @require_GET
 @never_cache
-def my_payments(request: HttpRequest) -> HttpResponse:
+def my_payments(request: SignedInRequest) -> HttpResponse:
     """My payments, newest first, a page at a time (keyset: `?cursor=`)."""
     try:
         page = payment_selectors.payments_of_payer(
@@ -266,7 +267,7 @@ def my_payment_card(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
-def my_payment_invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
+def my_payment_invoice(request: SignedInRequest, public_id: Any) -> HttpResponse:
     """Pay by invoice: POST records the choice (an attempt of the pay-by-reference provider, so
     the finance desk sees invoices handed out) and comes back here; GET is the printable
     invoice — the number to quote, the account to pay into, and when the payment shows."""

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from qyzmet.applications import selectors as app_selectors
 from qyzmet.applications.services import DECISION_KIND, SUBMISSION_KIND
+from qyzmet.catalog.package import ServicePackage
 from qyzmet.core.problem import Problem
 from qyzmet.identity.selectors import organisation_names
+from qyzmet.portal.signed_in import SignedInRequest
 from qyzmet.signatures.selectors import (
     signature_external_verify,
     signature_request_get,
@@ -74,7 +76,7 @@ def _shown(canonical: bytes) -> str:
         return canonical.decode(errors="replace")
 
 
-def _decision_case(request: HttpRequest, ref: str) -> tuple[object | None, object | None]:
+def _decision_case(request: HttpRequest, ref: str) -> tuple[object | None, ServicePackage | None]:
     """The case a decision request was made for (`application:<id>`), as its officer may open
     it, and its package; (None, None) if it is gone or no longer theirs."""
     kind, __, raw_id = ref.partition(":")
@@ -145,7 +147,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpResponse:
+def signature_confirm_page(request: SignedInRequest, request_id: str) -> HttpResponse:
     try:
         sig_request = signature_request_get(user_id=request.user.pk, request_id=request_id)
     except Problem:
@@ -187,7 +189,7 @@ def signature_confirm_page(request: HttpRequest, request_id: str) -> HttpRespons
 
 @login_required
 @require_GET
-def signature_download(request: HttpRequest, request_id: str) -> HttpResponse:
+def signature_download(request: SignedInRequest, request_id: str) -> HttpResponse:
     try:
         signature_request_get(user_id=request.user.pk, request_id=request_id)
     except Problem:

@@ -210,6 +210,8 @@ def application_act(
     # The Law on Public Services stops the clock while the citizen is asked for more; the days
     # left when it stopped are given back, counted from the day the citizen answers.
     if entering.clock == "paused" and leaving.clock != "paused":
+        # The clock was running, so the case has a deadline (set when it entered the workflow).
+        assert application.due_date is not None
         application.remaining_working_days = max(
             0, calendar.working_days_between(today, application.due_date)
         )
@@ -286,9 +288,10 @@ def _withdraw_unpaid(
         raise not_found("application")
     workflow = service_pinned(version_id=application.service_version_id).package.workflow
     allowed = withdraw_action(workflow)
-    if action != allowed or actor.pk != application.applicant_id:
+    step = workflow.action(action)
+    if step is None or action != allowed or actor.pk != application.applicant_id:
         raise errors.action_not_allowed(action, application.state)
     return application_withdraw_unpaid(
-        application, actor=actor, action=action, to_state=workflow.action(action).to,
+        application, actor=actor, action=action, to_state=step.to,
         reason=(reason or "").strip(),
     )  # fmt: skip

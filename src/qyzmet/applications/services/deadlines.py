@@ -37,8 +37,9 @@ def deadlines_flag(*, today: dt.date | None = None) -> dict[str, int]:
         counts["due_soon"] += _flag_once(
             pk=pk, flag="due_soon_notified", topic="application.due_soon"
         )
-    overdue = running.filter(due_date__lt=today, overdue_notified=False)
-    overdue = overdue.values_list("pk", flat=True)
+    overdue = running.filter(due_date__lt=today, overdue_notified=False).values_list(
+        "pk", flat=True
+    )
     for pk in list(overdue):
         counts["overdue"] += _flag_once(
             pk=pk, flag="overdue_notified", topic="application.overdue"

@@ -79,6 +79,7 @@ def _evidence_await(
     application.is_open = False
     application.evidence_pending = list(found.pending)
     application.evidence_attempts = 0
+    assert application.submitted_at is not None  # stamped by the submission that calls this
     application.evidence_retry_at = application.submitted_at + delay
     application.evidence_error = found.error
     application.save()
@@ -143,11 +144,14 @@ def application_evidence_retry(*, application_id: int, now: dt.datetime | None =
         lenient=True,
     )
     with transaction.atomic():
-        application = Application.objects.select_for_update().filter(pk=application_id).first()
-        if application is None or application.state != Application.AWAITING_EVIDENCE:
+        locked = Application.objects.select_for_update().filter(pk=application_id).first()
+        if locked is None or locked.state != Application.AWAITING_EVIDENCE:
             return "skipped"
+        application = locked
         application.evidence = {**application.evidence, **found.facts}
         missing = {**application.evidence_missing, **found.failed}
+        # A case waiting for evidence was submitted: its submission moment is set.
+        assert application.submitted_at is not None
         waited = now - application.submitted_at
         if found.pending and waited >= evidence_wait_max():
             # Waiting longer would eat the citizen's deadline: the officer decides without it.

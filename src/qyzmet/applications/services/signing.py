@@ -188,9 +188,10 @@ def application_submission_sign(
             raise not_found("draft")
         service = service_pinned(version_id=draft.service_version_id)
     else:
-        service = service_current(code=service_code)
-        if service is None:
+        current = service_current(code=service_code)
+        if current is None:
             raise not_found("service")
+        service = current
     package = service.package
     _check_applicant_kind(actor=actor, package=package)
     problems = package.form.errors(data)

@@ -304,9 +304,10 @@ def _submit(*, actor, service_code, data, idempotency_key, request_hash, draft_i
         service = service_pinned(version_id=application.service_version_id)
         application.data = data
     else:
-        service = service_current(code=service_code)
-        if service is None:
+        current = service_current(code=service_code)
+        if current is None:
             raise not_found("service")
+        service = current
         application = None
     package = service.package
     _check_applicant_kind(actor=actor, package=package)
