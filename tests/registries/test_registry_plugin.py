@@ -139,7 +139,7 @@ def test_applying_puts_the_plugins_fact_in_the_evidence(pets, tmp_path, settings
         kind="read", action="read:pets.pets_of_person", subject_iin=person.iin
     )
     assert reads.count() == 1
-    assert application.number in reads.get().purpose
+    assert application.service_code in reads.get().purpose  # read while sending it
 
 
 def test_the_plugins_label_is_shown(pets):
