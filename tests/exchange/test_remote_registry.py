@@ -94,7 +94,7 @@ def test_citizen_journey_with_a_remote_registry(remote_registry, live_server, se
     assert MessageLogEntry.objects.filter(service=POPULATION, direction="response",
                                           status=200).exists()  # fmt: skip
     # The remote registry (the other process) recorded the read, with the purpose.
-    purpose = f"application {application.number} for service {application.service_code}"
+    purpose = f"submitting an application for service {application.service_code}"
     assert AuditEntry.objects.filter(kind="read", subject_iin=user.iin, purpose=purpose).exists()
     assert message_log_verify().ok
 
