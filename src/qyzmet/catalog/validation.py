@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from qyzmet.core.templating import placeholders
-from qyzmet.registries.descriptor import ANY, registry_descriptors
+from qyzmet.exchange.registry_descriptor import ANY, registry_descriptors
 
 from .package import FEE_TESTS, LANGS, NOTIFICATION_PLACEHOLDERS, pointer_join, pointer_split
 from .reference import agency_codes, life_event_codes, mci_table
@@ -42,7 +42,8 @@ def registry_facts_known() -> dict[str, dict[str, dict[str, Any]]]:
     """The registry facts evidence may name, and the fields each returns: {registry: {fact:
     fields}}. A dict goes one level deeper, None is a leaf, ANY is a structure whose inside the
     catalog does not police (lists of people etc.). Derived from the registered descriptors
-    (`qyzmet.registries.descriptor`), so a registry added as a plugin is valid evidence at once."""
+    (`qyzmet.exchange.registry_descriptor`), so a registry added as a plugin is valid evidence
+    at once."""
     return {
         code: {spec.name: spec.fields for spec in descriptor.facts()}
         for code, descriptor in registry_descriptors().items()

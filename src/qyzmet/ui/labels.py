@@ -14,7 +14,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qyzmet.catalog.package import ServicePackage
-from qyzmet.registries.descriptor import registry_descriptor, registry_descriptors
+from qyzmet.exchange.registry_descriptor import registry_descriptor, registry_descriptors
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
