@@ -3,6 +3,7 @@ nothing; a broker that is down is logged and never raised into the committed req
 
 import logging
 import time
+import uuid
 
 import pytest
 from celery import Celery, shared_task
@@ -65,7 +66,10 @@ def memory_broker():
     """A real (in-memory) broker and a task on it, outside eager mode: what a web process with
     a worker does. Yields the task and a function that drains the queue, returning messages."""
     app = Celery("in-memory", broker="memory://", set_as_current=False)
-    app.conf.update(task_always_eager=False)
+    # The memory transport's queues are shared by the whole process: a queue of this test's own,
+    # so a message another test left on the default queue is not read as ours.
+    queue_name = f"enqueue-test-{uuid.uuid4().hex}"
+    app.conf.update(task_always_eager=False, task_default_queue=queue_name)
 
     @app.task(name="tests.core.enqueue_queued")
     def queued(n: int) -> int:  # pragma: no cover - the test reads the queue, no worker runs
@@ -74,7 +78,7 @@ def memory_broker():
     def drain() -> list[dict]:
         messages = []
         with app.connection_for_read() as conn:
-            queue = conn.SimpleQueue("celery")
+            queue = conn.SimpleQueue(queue_name)
             while queue.qsize():
                 message = queue.get(timeout=1)
                 messages.append(message.headers)

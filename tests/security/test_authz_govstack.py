@@ -72,6 +72,10 @@ MATRIX = [
     ("page", "post", "/data/population/1.0/read", READ, NOBODY),
     ("page", "post", "/data/population/1.0/create", {"write": {"content": {}}}, NOBODY),
     ("page", "get", "/data/population/1.0/facts/person", None, NOBODY),
+    # The change feeds: personal (population) and not (companies); both only through the gateway.
+    ("page", "get", "/data/population/1.0/events", None, NOBODY),
+    ("page", "get", "/data/legal_entities/1.0/events?limit=5", None, NOBODY),
+    ("page", "get", "/data/vehicles/1.0/events/", None, NOBODY),  # as the gateway forwards it
     ("page", "get", "/data/population/1.0/{iin}/read-value/last_name", None, NOBODY),
     ("page", "get", "/data/population/1.0/{iin}/readValue/last_name.json", None, NOBODY),
     ("page", "get", "/data/registryname/111", None, NOBODY),

@@ -66,6 +66,7 @@ SYSTEM_LABELS = {
 SERVICE_LABELS = {
     "facts": pgettext_lazy("exchange service", "facts about a person or company"),
     "data": pgettext_lazy("exchange service", "registry records"),
+    "events": pgettext_lazy("exchange service", "changes recorded in the registry"),
 }
 
 

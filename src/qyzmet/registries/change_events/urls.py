@@ -2,14 +2,11 @@
 `<registry>/<version>/<operation>` would otherwise take `events`. The trailing slash is optional:
 the gateway forwards a call to the service itself (`/r1/…/events`) as its base URL plus "/"."""
 
-from django.urls import re_path
+from django.urls import path
 
 from . import views
 
 urlpatterns = [
-    re_path(
-        r"^(?P<registry>[-\w]+)/(?P<version>[^/]+)/events/?$",
-        views.events_view,
-        name="registry-events",
-    ),
+    path("<slug:registry>/<str:version>/events", views.events_view, name="registry-events"),
+    path("<slug:registry>/<str:version>/events/", views.events_view),
 ]
