@@ -202,29 +202,18 @@ class LocalRegistryClient:
         actor: Any | None,
         fields: list[str] | None = None,
     ) -> dict:
-        spec = _facts().get((registry, fact))
-        if spec is None:
-            raise UnknownFact(
-                _("The registry “%(registry)s” does not answer “%(fact)s”.")
-                % {"registry": registry, "fact": fact}
-            )
-        subject = subject_validate(kind=spec.subject, subject=subject)
+        spec, subject = _fact_resolve(registry=registry, fact=fact, subject=subject)
         if not (purpose or "").strip():
             raise PurposeRequired(_("Say why the registry is read: the purpose is required."))
-        answer = spec.answer(subject)
-        if answer is None:
-            raise SubjectNotFound(_("The registry has no record for %s.") % subject)
-        if fields is not None:
-            answer = _pick(answer, fields)
-        returned = list(fields) if fields is not None else list(answer)
+        found = _fact_answered(spec=spec, subject=subject, fields=fields)
         personal_data_read(
             actor=actor,
-            subject_iin=_person_of(spec, subject, answer),
+            subject_iin=found.person_iin,
             what=f"{registry}.{fact}",
             purpose=purpose.strip(),
-            data={"fields": returned, "subject": subject},
+            data={"fields": found.fields, "subject": subject},
         )
-        return answer
+        return found.answer
 
 
 class UnavailableRegistryClient:
@@ -277,13 +266,23 @@ def fact_answer(
     """Answer one fact from the local tables, with the same checks and errors as
     `LocalRegistryClient.fetch` but without the purpose check and the audit row: the GovStack
     facts endpoint (`qyzmet.registries.govstack`) audits with the gateway's client and user."""
+    spec, subject = _fact_resolve(registry=registry, fact=fact, subject=subject)
+    return _fact_answered(spec=spec, subject=subject, fields=fields)
+
+
+def _fact_resolve(*, registry: str, fact: str, subject: str) -> tuple[FactSpec, str]:
+    """The fact's declaration and the subject, checked: UnknownFact or InvalidSubject."""
     spec = _facts().get((registry, fact))
     if spec is None:
         raise UnknownFact(
             _("The registry “%(registry)s” does not answer “%(fact)s”.")
             % {"registry": registry, "fact": fact}
         )
-    subject = subject_validate(kind=spec.subject, subject=subject)
+    return spec, subject_validate(kind=spec.subject, subject=subject)
+
+
+def _fact_answered(*, spec: FactSpec, subject: str, fields: list[str] | None) -> FactAnswer:
+    """The registry's answer, narrowed to `fields`: SubjectNotFound when it has no record."""
     answer = spec.answer(subject)
     if answer is None:
         raise SubjectNotFound(_("The registry has no record for %s.") % subject)
